@@ -1,0 +1,24 @@
+"""What current torch, setuptools and mmcv-lite need, applied in one call.
+
+Each fix is a no-op where its trap is absent (full mmcv installed,
+``pkg_resources`` present).
+"""
+from .checkpoint_loading import (MMENGINE_CHECKPOINT_GLOBALS,
+                                 allow_mmengine_checkpoint_types,
+                                 load_mmengine_checkpoint)
+from .mmcv_ops import has_compiled_mmcv_ops, install_mmcv_ops_fallback
+from .package_lookup import patch_mmengine_package_lookup
+
+
+def apply_compat() -> None:
+    """Apply every compatibility fix; safe to call more than once."""
+    install_mmcv_ops_fallback()
+    patch_mmengine_package_lookup()
+    allow_mmengine_checkpoint_types()
+
+
+__all__ = [
+    'apply_compat', 'install_mmcv_ops_fallback', 'has_compiled_mmcv_ops',
+    'patch_mmengine_package_lookup', 'allow_mmengine_checkpoint_types',
+    'load_mmengine_checkpoint', 'MMENGINE_CHECKPOINT_GLOBALS'
+]

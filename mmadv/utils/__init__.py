@@ -1,0 +1,3 @@
+from .cli import add_runner_args, enable_amp, load_runner_config
+
+__all__ = ['add_runner_args', 'load_runner_config', 'enable_amp']

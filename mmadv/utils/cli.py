@@ -1,0 +1,79 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: arguments, config
+loading and the ``--amp`` switch."""
+import argparse
+import logging
+import os
+import os.path as osp
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.logging import print_log
+
+
+def add_runner_args(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments every runner tool takes, as mmseg's tools do."""
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs merged into the '
+        'config, e.g. model.backbone.depth=18 or key="[a,b]"; no white '
+        'space is allowed')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (tools/dist_*.sh use pytorch via torchrun)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_runner_config(args: argparse.Namespace) -> Config:
+    """Config with ``--cfg-options``, ``--launcher`` and the work dir
+    applied (CLI > config > ``./work_dirs/<config name>``)."""
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def _to_amp(wrapper_cfg: ConfigDict, name: str) -> None:
+    wrapper_type = wrapper_cfg.get('type', 'OptimWrapper')
+    if wrapper_type == 'AmpOptimWrapper':
+        print_log(f'AMP is already enabled for optim_wrapper {name}.',
+                  logger='current', level=logging.WARNING)
+        return
+    if wrapper_type != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper{name} of type '
+                         f'OptimWrapper, got {wrapper_type}')
+    wrapper_cfg.type = 'AmpOptimWrapper'
+    wrapper_cfg.setdefault('loss_scale', 'dynamic')
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch every optimizer wrapper of ``cfg`` to ``AmpOptimWrapper``.
+
+    A single wrapper (``optim_wrapper.type``) is switched as mmseg's
+    ``--amp`` does. A multi-optimizer config (``optim_wrapper.constructor``
+    plus one sub-dict per model attribute, e.g. ``localizer`` and
+    ``adversary``) has each sub-wrapper switched.
+    """
+    optim_wrapper = cfg.optim_wrapper
+    if 'optimizer' in optim_wrapper:
+        _to_amp(optim_wrapper, '')
+        return
+    keys = [
+        k for k, v in optim_wrapper.items()
+        if isinstance(v, dict) and 'optimizer' in v
+    ]
+    if not keys:
+        raise ValueError('--amp found no optimizer in cfg.optim_wrapper')
+    for key in keys:
+        _to_amp(optim_wrapper[key], f'.{key}')

@@ -1,0 +1,44 @@
+from setuptools import find_packages, setup
+
+
+def readme():
+    with open('README.md', encoding='utf-8') as f:
+        return f.read()
+
+
+def version():
+    scope = {}
+    with open('mmadv/version.py', encoding='utf-8') as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+setup(
+    name='mmadv',
+    version=version(),
+    description='End-to-end adversarial erasing for weakly-supervised '
+    'semantic segmentation, as an mmsegmentation plugin',
+    long_description=readme(),
+    long_description_content_type='text/markdown',
+    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    python_requires='>=3.9',
+    install_requires=[
+        'torch>=2.1',
+        'torchvision',
+        'timm>=1.0',
+        'mmengine>=0.10.0,<0.11.0',
+        'mmsegmentation>=1.2.0,<1.3.0',
+        # mmseg 1.2 asserts mmcv<2.2.0; mmcv-lite is the same package
+        # without compiled ops (full mmcv does not build on current torch);
+        # mmadv.compat supplies the ops mmseg imports.
+        'mmcv-lite>=2.0.0rc4,<2.2.0',
+        'numpy',
+        'opencv-python',
+        'pydensecrf2',
+        # mmseg imports these at module level but does not declare them.
+        'ftfy',
+        'regex',
+    ],
+    extras_require={'dev': ['pytest']},
+    zip_safe=False,
+)

@@ -1,0 +1,51 @@
+import argparse
+
+import pytest
+from mmengine.config import Config
+
+from mmadv.utils import add_runner_args, enable_amp, load_runner_config
+
+
+def test_enable_amp_single_wrapper():
+    cfg = Config(dict(optim_wrapper=dict(
+        type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+
+
+def test_enable_amp_every_wrapper_of_a_multi_optimizer_config():
+    cfg = Config(dict(optim_wrapper=dict(
+        constructor='MultiOptimWrapperConstructor',
+        localizer=dict(type='OptimWrapper', optimizer=dict(type='SGD')),
+        adversary=dict(optimizer=dict(type='Adam'), loss_scale=512.0))))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.localizer.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.adversary.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.adversary.loss_scale == 512.0
+    assert cfg.optim_wrapper.constructor == 'MultiOptimWrapperConstructor'
+
+
+def test_enable_amp_rejects_other_wrappers_and_empty_configs():
+    cfg = Config(dict(optim_wrapper=dict(
+        type='MyWrapper', optimizer=dict(type='SGD'))))
+    with pytest.raises(ValueError, match='MyWrapper'):
+        enable_amp(cfg)
+    with pytest.raises(ValueError, match='no optimizer'):
+        enable_amp(Config(dict(optim_wrapper=dict(constructor='X'))))
+
+
+def test_load_runner_config_work_dir_and_options(tmp_path):
+    cfg_file = tmp_path / 'my_exp.py'
+    cfg_file.write_text('model = dict(depth=50)\n')
+    parser = argparse.ArgumentParser()
+    parser.add_argument('config')
+    add_runner_args(parser)
+    args = parser.parse_args(
+        [str(cfg_file), '--cfg-options', 'model.depth=18'])
+    cfg = load_runner_config(args)
+    assert cfg.model.depth == 18
+    assert cfg.work_dir.endswith('work_dirs/my_exp')
+    assert cfg.launcher == 'none'
+    args = parser.parse_args([str(cfg_file), '--work-dir', str(tmp_path)])
+    assert load_runner_config(args).work_dir == str(tmp_path)

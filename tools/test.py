@@ -1,0 +1,37 @@
+"""Test (and evaluate) a checkpoint, as mmseg's ``tools/test.py`` does.
+
+Example::
+
+    python tools/test.py configs/cam_r38_voc.py work_dirs/cam/iter_8000.pth
+"""
+import argparse
+
+import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
+from mmadv.utils import add_runner_args, load_runner_config
+from mmengine.runner import Runner
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out',
+        help='folder to keep the predictions in (mmseg IoUMetric format)')
+    add_runner_args(parser)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = load_runner_config(args)
+    cfg.load_from = args.checkpoint
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
