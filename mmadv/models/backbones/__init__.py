@@ -1,0 +1,3 @@
+from .timm_features import TimmFeatureBackbone
+
+__all__ = ['TimmFeatureBackbone']

@@ -1,0 +1,70 @@
+"""Any timm model as a feature backbone, with weights from a local file."""
+import os.path as osp
+from typing import Optional, Sequence, Tuple
+
+import timm
+import torch
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class TimmFeatureBackbone(BaseModule):
+    """Feature maps of a timm model (``features_only=True``).
+
+    Unlike mmseg's ``TIMMBackbone`` nothing is downloaded: the model starts
+    from random weights unless ``checkpoint`` names a local file, which
+    timm loads as the model's pretrained weights (its classifier is dropped,
+    as for hub weights).
+
+    Args:
+        model_name (str): timm model name, e.g. ``'resnet50d'``,
+            ``'convnext_tiny'``, ``'vit_small_patch16_224'``.
+        checkpoint (str, optional): local weights (a timm/torchvision
+            classification state dict). Default: None (random init).
+        out_indices (Sequence[int], optional): feature levels to return;
+            default: the last level only.
+        output_stride (int, optional): dilate the last stages to this output
+            stride (8, 16 or 32) for models that support it (ResNets,
+            ConvNeXt). Default: the model's own.
+        init_cfg (dict, optional): mmengine init config.
+        **kwargs: further ``timm.create_model`` arguments (``drop_rate``,
+            ``drop_path_rate``, ``img_size`` for ViTs, ...).
+
+    Attributes:
+        out_channels (tuple[int]): channels of each returned level.
+        strides (tuple[int]): stride of each returned level.
+    """
+
+    def __init__(self,
+                 model_name: str,
+                 checkpoint: Optional[str] = None,
+                 out_indices: Optional[Sequence[int]] = None,
+                 output_stride: Optional[int] = None,
+                 init_cfg: Optional[dict] = None,
+                 **kwargs):
+        super().__init__(init_cfg)
+        if checkpoint is not None:
+            if not osp.isfile(checkpoint):
+                raise FileNotFoundError(
+                    f'timm checkpoint for {model_name} not found: '
+                    f'{checkpoint}')
+            kwargs.update(pretrained=True,
+                          pretrained_cfg_overlay=dict(file=checkpoint))
+        if output_stride is not None:
+            kwargs['output_stride'] = output_stride
+        self.timm_model = timm.create_model(
+            model_name, features_only=True, **kwargs)
+        num_levels = len(self.timm_model.feature_info)
+        self.out_indices = tuple(
+            i % num_levels for i in (out_indices or (num_levels - 1, )))
+        info = self.timm_model.feature_info
+        self.out_channels = tuple(info.channels()[i] for i in self.out_indices)
+        self.strides = tuple(info.reduction()[i] for i in self.out_indices)
+        if output_stride is not None:
+            self.strides = tuple(min(s, output_stride) for s in self.strides)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """(N, 3, H, W) -> tuple of (N, C_i, H / s_i, W / s_i)."""
+        features = self.timm_model(x)
+        return tuple(features[i] for i in self.out_indices)

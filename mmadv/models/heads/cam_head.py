@@ -1,0 +1,45 @@
+"""Multi-label classification head whose weights give class activation
+maps (CAM, Zhou et al., CVPR 2016, arXiv 1512.04150)."""
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class CAMHead(BaseModule):
+    """A bias-free 1x1 convolution over backbone features, global average
+    pooled into logits (the ``fc8`` of PSA and SEAM).
+
+    For features F (N, K, h, w) and weights w (C, K)::
+
+        cams[n, c]   = w_c . F[n]                     (N, C, h, w)
+        logits[n, c] = mean_hw cams[n, c] = w_c . GAP(F[n])   (N, C)
+
+    Both are linear in F, so pooling before or after the 1x1 convolution
+    gives the same logits; the head computes the maps once and pools them.
+
+    Args:
+        in_channels (int): channels K of the last backbone feature.
+        num_classes (int): foreground classes C. Default: 20 (VOC).
+        dropout (float): dropout on the features before the classifier.
+            Default: 0 (PSA/SEAM's ResNet-38 already drops out inside).
+        init_cfg (dict, optional): Default: xavier-uniform, as PSA.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 num_classes: int = 20,
+                 dropout: float = 0.,
+                 init_cfg=dict(type='Xavier', layer='Conv2d',
+                               distribution='uniform')):
+        super().__init__(init_cfg)
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
+        self.classifier = nn.Conv2d(in_channels, num_classes, 1, bias=False)
+
+    def forward(self, feature: torch.Tensor):
+        """(N, K, h, w) -> logits (N, C) and raw maps (N, C, h, w)."""
+        cams = self.classifier(self.dropout(feature))
+        return cams.mean(dim=(2, 3)), cams

@@ -1,0 +1,257 @@
+import copy
+
+import pytest
+import torch
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.structures import PixelData
+from mmseg.evaluation import IoUMetric
+from mmseg.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from mmseg.structures import SegDataSample
+
+import mmadv  # noqa: F401
+from mmengine.registry import init_default_scope
+
+init_default_scope('mmseg')
+NUM_CLASSES = 3
+SIZE = 32
+
+
+def classifier_cfg(**kwargs):
+    tiny = dict(
+        type='MultiLabelClassifier',
+        backbone=dict(type='TimmFeatureBackbone', model_name='test_resnet',
+                      output_stride=8),
+        head=dict(type='CAMHead', num_classes=NUM_CLASSES))
+    cfg = dict(
+        type='AdversarialErasingClassifier',
+        localizer=tiny,
+        adversary=copy.deepcopy(tiny),
+        eraser_head=dict(type='EraserHead', omega=10.),
+        localizer_iters=2,
+        adversary_iters=3,
+        data_preprocessor=dict(
+            type='SegDataPreProcessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            size=(SIZE, SIZE),
+            pad_val=0,
+            seg_pad_val=255))
+    cfg.update(kwargs)
+    return cfg
+
+
+def make_batch(num_images=2, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for i in range(num_images):
+        inputs.append(torch.randint(0, 255, (3, SIZE, SIZE), generator=gen,
+                                    dtype=torch.uint8))
+        sample = SegDataSample()
+        labels = torch.zeros(NUM_CLASSES)
+        labels[i % NUM_CLASSES] = 1
+        labels[(i + 1) % NUM_CLASSES] = float(i % 2)
+        sample.gt_class_labels = labels
+        sample.gt_sem_seg = PixelData(data=torch.randint(
+            0, NUM_CLASSES + 1, (1, SIZE, SIZE), generator=gen))
+        sample.set_metainfo(dict(img_shape=(SIZE, SIZE),
+                                 ori_shape=(SIZE, SIZE)))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build_optim(model, names=('localizer', 'adversary')):
+    cfg = {
+        name: dict(type='OptimWrapper',
+                   optimizer=dict(type='SGD', lr=0.1, momentum=0.9),
+                   paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10)}))
+        for name in names
+    }
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(type='MultiOptimWrapperConstructor', optim_wrapper_cfg=cfg))
+    return constructor(model)
+
+
+def params(module):
+    return {n: p.detach().clone() for n, p in module.named_parameters()}
+
+
+def changed(before, module):
+    return {n for n, p in module.named_parameters()
+            if not torch.equal(before[n], p)}
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    model = MODELS.build(classifier_cfg())
+    model.init_weights()
+    return model
+
+
+def test_phase_alternates_in_blocks_localizer_first(model):
+    optim = build_optim(model)
+    phases = [model.train_step(make_batch(seed=i), optim)['phase'].item()
+              for i in range(10)]
+    assert phases == [0, 0, 1, 1, 1, 0, 0, 1, 1, 1]
+    assert int(model.iteration) == 10
+    simultaneous = MODELS.build(classifier_cfg(simultaneous=True))
+    log = simultaneous.train_step(make_batch(), build_optim(simultaneous))
+    assert log['phase'].item() == 2
+    assert {'loss_localizer', 'loss_adversary'} <= set(log)
+
+
+def test_localizer_phase_leaves_adversary_parameters_unchanged(model):
+    optim = build_optim(model)
+    loc, adv = params(model.localizer), params(model.adversary)
+    log = model.train_step(make_batch(), optim)
+    assert log['phase'].item() == 0
+    assert changed(adv, model.adversary) == set()
+    moved = changed(loc, model.localizer)
+    # the stem and the classifier moved (timm zero-inits the last BN of
+    # each residual branch, so that branch gets no gradient at step one)
+    assert {next(iter(loc)), 'head.classifier.weight'} <= moved
+    assert all(p.requires_grad for p in model.adversary.parameters())
+    for key in ('loss_cls', 'loss_am', 'loss_reg', 'am_score', 'map_area',
+                'mask_area', 'loss_localizer'):
+        assert torch.isfinite(torch.as_tensor(log[key])), key
+    log = {k: float(v) for k, v in log.items()}
+    total = log['loss_cls'] + log['loss_am'] + log['loss_reg']
+    assert log['loss_localizer'] == pytest.approx(total, rel=1e-5)
+    assert log['loss_am'] == pytest.approx(0.05 * log['am_score'], rel=1e-5)
+    assert log['loss_reg'] == pytest.approx(1e-5 * log['map_area'], rel=1e-5)
+
+
+def test_adversary_phase_leaves_localizer_unchanged(model):
+    optim = build_optim(model)
+    model.iteration.fill_(2)  # first adversary iteration
+    loc, adv = params(model.localizer), params(model.adversary)
+    log = model.train_step(make_batch(), optim)
+    assert log['phase'].item() == 1
+    assert changed(loc, model.localizer) == set()
+    assert {next(iter(adv)), 'head.classifier.weight'} <= \
+        changed(adv, model.adversary)
+    assert all(p.grad is None for p in model.localizer.parameters())
+    assert 'loss_adversary' in log and 'loss_localizer' not in log
+
+
+def test_mining_gradient_flows_through_frozen_adversary_into_masks(model):
+    data = model.data_preprocessor(make_batch(), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    losses['loss_am'].backward()
+    head_grad = model.localizer.head.classifier.weight.grad
+    assert head_grad is not None and head_grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.adversary.parameters())
+
+
+def test_adversary_target_is_the_full_label_of_the_source_image(model):
+    data = model.data_preprocessor(make_batch(num_images=3), True)
+    labels = model.image_labels(data['data_samples'])
+    losses = model.adversary_losses(data['inputs'], data['data_samples'])
+    with torch.no_grad():
+        _, erasing = model.erase(data['inputs'], labels)
+        logits, _ = model.adversary(erasing.erased_images)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, labels[erasing.pair_images])
+    torch.testing.assert_close(losses['loss_adv'], expected)
+    assert len(erasing.pair_images) == int(labels.sum())
+
+
+def test_baseline_cam_trains_only_the_localizer_with_bce():
+    torch.manual_seed(0)
+    model = MODELS.build(classifier_cfg(
+        adversary=None, attention_mining_loss=None,
+        regularization_loss=None))
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    loc = params(model.localizer)
+    log = model.train_step(make_batch(), optim)
+    assert set(k for k in log if k.startswith('loss')) == {
+        'loss_cls', 'loss_localizer'}
+    assert changed(loc, model.localizer)
+    data = model.data_preprocessor(make_batch(), True)
+    logits, _ = model.localizer(data['inputs'])
+    labels = model.image_labels(data['data_samples'])
+    loss = model.loss(data['inputs'], data['data_samples'])['loss_cls']
+    torch.testing.assert_close(
+        loss, torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, labels))
+
+
+def test_weight_sharing_erasing_uses_the_localizer_as_its_adversary():
+    torch.manual_seed(0)
+    model = MODELS.build(classifier_cfg(adversary=None))
+    optim = build_optim(model, names=('localizer', ))
+    data = model.data_preprocessor(make_batch(), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    labels = model.image_labels(data['data_samples'])
+    _, erasing = model.erase(data['inputs'], labels)
+    own_logits, _ = model.localizer(erasing.erased_images)
+    expected = own_logits.gather(1, erasing.pair_classes[:, None])
+    torch.testing.assert_close(losses['loss_am'],
+                               0.05 * expected.sigmoid().mean())
+    logs = [model.train_step(make_batch(), optim)['phase'].item()
+            for _ in range(3)]
+    assert logs == [0, 0, 0]
+
+
+def test_adversary_without_optimizer_is_a_clear_error(model):
+    optim = build_optim(model, names=('localizer', ))
+    with pytest.raises(KeyError, match='optim_wrapper.adversary'):
+        model.train_step(make_batch(), optim)
+
+
+def test_predict_is_the_thresholded_cam_scored_by_iou_metric(model):
+    model.eval()
+    batch = make_batch(num_images=3)
+    data = model.data_preprocessor(batch, False)
+    with torch.no_grad():
+        logits, maps = model(data['inputs'], mode='tensor')
+        results = model(**data, mode='predict')
+    assert logits.shape == (3, NUM_CLASSES)
+    assert maps.shape == (3, NUM_CLASSES, SIZE, SIZE)
+    assert 0 <= maps.min() and maps.max() <= 1
+    for i, result in enumerate(results):
+        labels = batch['data_samples'][i].gt_class_labels
+        present = maps[i] * labels[:, None, None]
+        best, cls = present.max(0)
+        expected = torch.where(best < model.bg_threshold, 0, cls + 1)
+        assert torch.equal(result.pred_sem_seg.data[0], expected)
+        assert result.seg_logits.data.shape == (NUM_CLASSES + 1, SIZE, SIZE)
+        # absent classes never win
+        assert set(result.pred_sem_seg.data.unique().tolist()) <= \
+            {0} | {c + 1 for c in labels.nonzero()[:, 0].tolist()}
+    # IoUMetric scores 100 when the GT is the prediction itself
+    metric = IoUMetric(iou_metrics=['mIoU'])
+    metric.dataset_meta = dict(classes=['bg', 'a', 'b', 'c'])
+    for result in results:
+        result.gt_sem_seg = PixelData(data=result.pred_sem_seg.data.clone())
+    metric.process(batch, [r.to_dict() for r in results])
+    scores = metric.compute_metrics(metric.results)
+    assert scores['aAcc'] == 100 and scores['mIoU'] == 100
+
+
+def test_optimizer_constructor_keys_and_paramwise_lr(model):
+    optim = build_optim(model)
+    assert isinstance(optim, OptimWrapperDict)
+    assert set(optim.keys()) == {'localizer', 'adversary'}
+    lrs = {}
+    for group in optim['localizer'].optimizer.param_groups:
+        (param, ) = group['params']
+        lrs[param] = group['lr']
+    assert lrs[model.localizer.head.classifier.weight] == pytest.approx(1.0)
+    conv = next(model.localizer.backbone.parameters())
+    assert lrs[conv] == pytest.approx(0.1)
+    adversary_params = {
+        p for g in optim['adversary'].optimizer.param_groups
+        for p in g['params']}
+    assert adversary_params == set(model.adversary.parameters())
+    bad = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
+        type='MultiOptimWrapperConstructor',
+        optim_wrapper_cfg=dict(generator=dict(optimizer=dict(type='SGD',
+                                                             lr=0.1)))))
+    with pytest.raises(AttributeError, match='generator'):
+        bad(model)
+    with pytest.raises(ValueError, match='paramwise_cfg'):
+        OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
+            type='MultiOptimWrapperConstructor', optim_wrapper_cfg={},
+            paramwise_cfg=dict()))
