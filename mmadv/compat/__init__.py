@@ -1,4 +1,5 @@
-"""What current torch, setuptools and mmcv-lite need, applied in one call.
+"""What current torch, setuptools and mmcv-lite need, applied in one call
+(and mmengine's launcher on CPU).
 
 Each fix is a no-op where its trap is absent (full mmcv installed,
 ``pkg_resources`` present).
@@ -6,6 +7,7 @@ Each fix is a no-op where its trap is absent (full mmcv installed,
 from .checkpoint_loading import (MMENGINE_CHECKPOINT_GLOBALS,
                                  allow_mmengine_checkpoint_types,
                                  load_mmengine_checkpoint)
+from .cpu_distributed import allow_cpu_distributed, init_dist_pytorch
 from .mmcv_ops import has_compiled_mmcv_ops, install_mmcv_ops_fallback
 from .package_lookup import patch_mmengine_package_lookup
 
@@ -15,10 +17,12 @@ def apply_compat() -> None:
     install_mmcv_ops_fallback()
     patch_mmengine_package_lookup()
     allow_mmengine_checkpoint_types()
+    allow_cpu_distributed()
 
 
 __all__ = [
     'apply_compat', 'install_mmcv_ops_fallback', 'has_compiled_mmcv_ops',
     'patch_mmengine_package_lookup', 'allow_mmengine_checkpoint_types',
-    'load_mmengine_checkpoint', 'MMENGINE_CHECKPOINT_GLOBALS'
+    'load_mmengine_checkpoint', 'MMENGINE_CHECKPOINT_GLOBALS',
+    'allow_cpu_distributed', 'init_dist_pytorch'
 ]

@@ -5,6 +5,7 @@ import logging
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
 
@@ -41,7 +42,24 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        use_cpu_distributed(cfg)
     return cfg
+
+
+def use_cpu_distributed(cfg: Config) -> None:
+    """Run a distributed job on CPU processes: gloo instead of nccl, and
+    DDP without ``device_ids`` (mmengine passes the local rank as a CUDA
+    device otherwise)."""
+    print_log('no CUDA: distributed training on CPU with gloo',
+              logger='current', level=logging.WARNING)
+    cfg.setdefault('env_cfg', ConfigDict())
+    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = ConfigDict(
+            type='MMDistributedDataParallel', broadcast_buffers=False)
+    cfg.model_wrapper_cfg.device_ids = None
 
 
 def _to_amp(wrapper_cfg: ConfigDict, name: str) -> None:

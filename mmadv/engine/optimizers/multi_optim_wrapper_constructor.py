@@ -27,6 +27,9 @@ class MultiOptimWrapperConstructor:
                 type='OptimWrapper',
                 optimizer=dict(type='SGD', lr=0.01, weight_decay=5e-4)))
 
+    A key set to None is left out, so a config drops a sub-network of its
+    base with ``optim_wrapper = dict(adversary=None)``.
+
     Args:
         optim_wrapper_cfg (dict): key -> optimizer wrapper config.
         paramwise_cfg (dict, optional): must be None; set it per key.
@@ -41,6 +44,8 @@ class MultiOptimWrapperConstructor:
                              'optim_wrapper, not at its top level')
         self.constructors = {}
         for key, cfg in optim_wrapper_cfg.items():
+            if cfg is None:
+                continue
             if not isinstance(cfg, dict) or 'optimizer' not in cfg:
                 raise ValueError(f'optim_wrapper.{key} must be an optimizer '
                                  f'wrapper config with an optimizer, got '

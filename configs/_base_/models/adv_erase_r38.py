@@ -1,0 +1,48 @@
+# End-to-end adversarial erasing (Stammes et al., arXiv 2011.04626):
+# ResNet-38 localizer, resnet18-size adversary.
+#
+# ImageNet weights are never downloaded. Convert the MXNet file PSA/SEAM
+# use (ilsvrc-cls_rna-a1_cls1000_ep-0001.params) once with
+#   python tools/convert_r38_weights.py \
+#       ilsvrc-cls_rna-a1_cls1000_ep-0001.params data/pretrained/resnet38d.pth
+# A missing file stops training with an error naming it; train from random
+# weights with --cfg-options model.localizer.backbone.init_cfg=None.
+r38_checkpoint = 'data/pretrained/resnet38d.pth'
+
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],  # ImageNet, RGB
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    size=(448, 448),  # pad training crops to the crop size
+    pad_val=0,  # after normalisation: the mean colour
+    seg_pad_val=255)
+
+model = dict(
+    type='AdversarialErasingClassifier',
+    data_preprocessor=data_preprocessor,
+    localizer=dict(
+        type='MultiLabelClassifier',
+        # PSA/SEAM's wide ResNet-38, output stride 8, 4096 channels; BN and
+        # the stem frozen as PSA does
+        backbone=dict(
+            type='ResNet38d',
+            init_cfg=dict(type='Pretrained', checkpoint=r38_checkpoint)),
+        head=dict(type='CAMHead', num_classes=20)),
+    # classifies the erased images; resnet18 from timm (random init; give
+    # local ImageNet weights with checkpoint='path/to/resnet18.pth')
+    adversary=dict(
+        type='MultiLabelClassifier',
+        backbone=dict(type='TimmFeatureBackbone', model_name='resnet18'),
+        head=dict(type='CAMHead', num_classes=20)),
+    # soft mask M = sigmoid(omega (A - sigma))
+    eraser_head=dict(type='EraserHead', omega=100.0, sigma=0.5),
+    # alpha: weight of the adversary's score on erased images
+    attention_mining_loss=dict(type='AttentionMiningLoss', loss_weight=0.05),
+    # beta: weight of the mean attention (area) penalty
+    regularization_loss=dict(
+        type='AttentionRegularizationLoss', loss_weight=1e-5),
+    localizer_iters=200,  # localizer block, trained first
+    adversary_iters=200,  # then the adversary block, and so on
+    simultaneous=False,  # True: both networks every iteration
+    bg_threshold=0.25)  # background score of the CAM segmentation
