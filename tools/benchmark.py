@@ -1,0 +1,163 @@
+"""Speed and memory benchmarks, reported as numbers and ratios from one run.
+
+``train-step``: one training iteration of a method config against the
+baseline CAM config with the same localizer, batch and input size, on
+random images with random labels. The full method alternates localizer
+and adversary blocks, so both phases are timed; its mean iteration is the
+mean of the two weighted by the block lengths of the config.
+
+Example::
+
+    python tools/benchmark.py train-step configs/adv_erase_r38_voc.py \\
+        configs/cam_r38_voc.py --batch-size 2 --size 64 --iters 5
+"""
+import argparse
+import json
+import resource
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+import mmadv  # noqa: F401
+
+
+def random_batch(batch_size, size, num_classes, seed=0):
+    """Random uint8 images and 1-2 random classes per image."""
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for _ in range(batch_size):
+        inputs.append(torch.randint(0, 256, (3, size, size), generator=gen,
+                                    dtype=torch.uint8))
+        labels = torch.zeros(num_classes)
+        labels[torch.randperm(num_classes, generator=gen)[:1 + _ % 2]] = 1
+        sample = SegDataSample(metainfo=dict(img_shape=(size, size)))
+        sample.gt_class_labels = labels
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build(config, size, device):
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg.model.data_preprocessor.size = (size, size)
+    backbone = cfg.model.localizer.backbone
+    if backbone.get('init_cfg'):
+        backbone.init_cfg = None  # timing needs no pretrained weights
+    model = MODELS.build(cfg.model).to(device)
+    model.init_weights()
+    model.train()
+    return cfg, model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def time_phase(model, optim, batch, phase_iteration, iters, warmup, device):
+    """Mean seconds of ``train_step`` with the model's counter set to
+    ``phase_iteration`` before every step; peak CUDA memory in MiB."""
+    for i in range(warmup + iters):
+        if i == warmup:
+            sync(device)
+            if device.type == 'cuda':
+                torch.cuda.reset_peak_memory_stats(device)
+            start = time.perf_counter()
+        model.iteration.fill_(phase_iteration)
+        model.train_step(batch, optim)
+    sync(device)
+    seconds = (time.perf_counter() - start) / iters
+    peak = (torch.cuda.max_memory_allocated(device) / 2**20
+            if device.type == 'cuda' else None)
+    return seconds, peak
+
+
+def train_step_benchmark(args):
+    device = torch.device(args.device)
+    results = {}
+    for role, config in (('method', args.config),
+                         ('baseline', args.baseline)):
+        cfg, model, optim = build(config, args.size, device)
+        batch = random_batch(args.batch_size, args.size,
+                             model.localizer.num_classes)
+        phases = {'localizer': 0}
+        if model.with_adversary and not model.simultaneous:
+            phases['adversary'] = model.localizer_iters
+        row = {'config': config}
+        for phase, iteration in phases.items():
+            seconds, peak = time_phase(model, optim, batch, iteration,
+                                       args.iters, args.warmup, device)
+            row[f'{phase}_s'] = seconds
+            row[f'{phase}_peak_mib'] = peak
+        if 'adversary' in phases:
+            weights = (model.localizer_iters, model.adversary_iters)
+            row['iteration_s'] = (
+                weights[0] * row['localizer_s'] +
+                weights[1] * row['adversary_s']) / sum(weights)
+        else:
+            row['iteration_s'] = row['localizer_s']
+        row['images_per_second'] = args.batch_size / row['iteration_s']
+        results[role] = row
+        del model, optim
+    method, baseline = results['method'], results['baseline']
+    results['ratio_iteration'] = method['iteration_s'] / baseline[
+        'iteration_s']
+    results['ratio_localizer_phase'] = method['localizer_s'] / baseline[
+        'localizer_s']
+    results['setup'] = dict(
+        device=str(device), batch_size=args.batch_size, size=args.size,
+        iters=args.iters, torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        cpu_max_rss_mib=resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return results
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    sub = parser.add_subparsers(dest='benchmark', required=True)
+    step = sub.add_parser('train-step', help='method vs baseline iteration')
+    step.add_argument('config', help='method config')
+    step.add_argument('baseline', help='baseline CAM config')
+    step.add_argument('--batch-size', type=int, default=8)
+    step.add_argument('--size', type=int, default=448)
+    step.add_argument('--iters', type=int, default=10)
+    step.add_argument('--warmup', type=int, default=2)
+    step.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    step.add_argument('--json', help='also write the results here')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    results = train_step_benchmark(args)
+    for role in ('method', 'baseline'):
+        row = results[role]
+        phases = ', '.join(
+            f'{k[:-2]} {v * 1000:.1f} ms' for k, v in row.items()
+            if k.endswith('_s') and k != 'iteration_s')
+        peaks = ', '.join(
+            f'{k[:-9]} {v:.0f} MiB' for k, v in row.items()
+            if k.endswith('_peak_mib') and v is not None)
+        print_log(f'{role:8s} {row["config"]}: iteration '
+                  f'{row["iteration_s"] * 1000:.1f} ms '
+                  f'({row["images_per_second"]:.2f} img/s; {phases})'
+                  + (f'; peak {peaks}' if peaks else ''), logger='current')
+    print_log(f'ratio method / baseline: iteration '
+              f'{results["ratio_iteration"]:.2f}x, localizer phase '
+              f'{results["ratio_localizer_phase"]:.2f}x '
+              f'({results["setup"]})', logger='current')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
