@@ -1,13 +1,17 @@
-"""Test (and evaluate) a checkpoint, as mmseg's ``tools/test.py`` does.
+"""Test (and evaluate) a checkpoint, as mmseg's ``tools/test.py`` does; the
+metrics also go to ``<work_dir>/test_metrics.json``.
 
 Example::
 
     python tools/test.py configs/cam_r38_voc.py work_dirs/cam/iter_8000.pth
 """
 import argparse
+import json
+import os.path as osp
 
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
-from mmadv.utils import add_runner_args, load_runner_config
+from mmadv.utils import add_runner_args, atomic_path, load_runner_config
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 
@@ -30,7 +34,11 @@ def main():
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if is_main_process():
+        with atomic_path(osp.join(cfg.work_dir, 'test_metrics.json')) as tmp:
+            with open(tmp, 'w') as f:
+                json.dump(metrics, f, indent=2)
 
 
 if __name__ == '__main__':

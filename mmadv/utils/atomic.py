@@ -1,0 +1,25 @@
+"""Write files so that a reader never sees half of one."""
+import os
+import os.path as osp
+from contextlib import contextmanager
+from typing import Iterator
+
+
+@contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path beside ``path``; on success rename it to
+    ``path`` (atomic on one file system), on any error or Ctrl-C delete it.
+
+    The temporary name keeps the extension (``.x.npz`` -> ``.x.tmp123.npz``)
+    so writers that pick a format from it (numpy, cv2) still work.
+    """
+    folder, name = osp.split(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    stem, ext = osp.splitext(name)
+    tmp = osp.join(folder, f'.{stem}.tmp{os.getpid()}{ext}')
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
