@@ -1,0 +1,243 @@
+"""tools/infer_cam.py end to end on the tiny VOC tree: outputs, resume,
+Ctrl-C, sharding and the errors that must be one clear line."""
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+import mmadv  # noqa: F401  (compat shim before mmseg models)
+from conftest import make_tiny_voc
+from mmadv.pseudo_labels.map_inference import multi_scale_maps
+from mmadv.pseudo_labels.map_io import load_maps
+from test_configs import tiny_config
+
+TOOL_PATH = Path(__file__).parents[2] / 'tools' / 'infer_cam.py'
+_spec = importlib.util.spec_from_file_location('infer_cam', TOOL_PATH)
+tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tool)
+
+SCALES = ('0.5', '1.0')
+MEAN = np.float32([123.675, 116.28, 103.53])
+STD = np.float32([58.395, 57.12, 57.375])
+
+
+def single_process_env(monkeypatch):
+    """No shard from the outside; LOCAL_RANK set, so that loading the
+    config does not set it in this process for good."""
+    monkeypatch.delenv('RANK', raising=False)
+    monkeypatch.delenv('WORLD_SIZE', raising=False)
+    monkeypatch.setenv('LOCAL_RANK', '0')
+
+
+@pytest.fixture(autouse=True)
+def single_process(monkeypatch):
+    single_process_env(monkeypatch)
+
+
+@pytest.fixture(scope='module')
+def trained(tiny_voc, tmp_path_factory):
+    """A config file, a checkpoint of its model, and the model."""
+    folder = tmp_path_factory.mktemp('infer_cam')
+    cfg = tiny_config('adv_erase_timm-resnet50d_voc.py', tiny_voc,
+                      folder / 'work')
+    cfg.model.localizer.backbone.model_name = 'test_resnet'
+    cfg.model.adversary.backbone.model_name = 'test_resnet'
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    checkpoint = folder / 'model.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
+    config = folder / 'tiny_adv_erase.py'
+    cfg.dump(str(config))
+    return dict(config=str(config), checkpoint=str(checkpoint), model=model,
+                work_dir=folder / 'work', folder=folder)
+
+
+def infer(trained, *args, checkpoint=None):
+    return tool.main([
+        trained['config'], checkpoint or trained['checkpoint'], '--scales',
+        *SCALES, '--split', 'train_aug', *args
+    ])
+
+
+def split_names(root, split='train_aug'):
+    return (Path(root) / 'ImageSets/Segmentation' /
+            f'{split}.txt').read_text().split()
+
+
+def read_folder(folder):
+    return {
+        p.stem: load_maps(str(p))
+        for p in sorted(Path(folder).glob('*.npz'))
+    }
+
+
+@pytest.fixture(scope='module')
+def reference(trained, tiny_voc):
+    """The maps of one uninterrupted, unsharded run (default out dir)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        single_process_env(monkeypatch)
+        stats = infer(trained)
+    folder = trained['work_dir'] / 'maps_train_aug'
+    assert stats == dict(total=4, skipped=0, written=4)
+    return folder, read_folder(folder)
+
+
+def test_writes_one_map_file_per_image(trained, reference, tiny_voc):
+    folder, maps = reference
+    names = split_names(tiny_voc)
+    assert sorted(maps) == sorted(names) and len(names) == 4
+    cls_labels = np.load(tiny_voc / 'cls_labels.npy', allow_pickle=True)
+    model = trained['model']
+    for name in names:
+        classes, fused = maps[name]
+        assert classes.dtype == np.int64
+        assert classes.tolist() == np.flatnonzero(
+            cls_labels.item()[name]).tolist()
+        assert fused.shape == (len(classes), 48, 64)
+        assert 0 <= fused.min() and fused.max() <= 1
+        np.testing.assert_allclose(fused.max(axis=(1, 2)), 1, atol=1e-3)
+        with np.load(folder / f'{name}.npz') as raw:
+            assert raw['maps'].dtype == np.float16
+        # the same maps from the image read and normalised here (RGB)
+        bgr = cv2.imread(str(tiny_voc / 'JPEGImages' / f'{name}.jpg'))
+        image = (bgr[..., ::-1] - MEAN) / STD
+        expected = multi_scale_maps(
+            model.localizer,
+            torch.from_numpy(image.transpose(2, 0, 1).copy()),
+            torch.from_numpy(classes), (0.5, 1.0))
+        np.testing.assert_allclose(fused, expected.numpy(), atol=1e-3)
+    meta = json.loads((folder / 'meta.json').read_text())
+    assert meta == dict(
+        split='train_aug',
+        ann_file=str(tiny_voc / 'ImageSets/Segmentation/train_aug.txt'),
+        num_images=4,
+        config=trained['config'],
+        checkpoint=trained['checkpoint'],
+        scales=[0.5, 1.0],
+        flip=True)
+
+
+def test_resumes_only_missing_files(trained, reference, tmp_path):
+    _, maps = reference
+    out = tmp_path / 'maps'
+    infer(trained, '--out-dir', str(out))
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob('*.npz')}
+    gone = sorted(mtimes)[1]
+    (out / gone).unlink()
+    stats = infer(trained, '--out-dir', str(out))
+    assert stats == dict(total=4, skipped=3, written=1)
+    for p in out.glob('*.npz'):
+        if p.name != gone:
+            assert p.stat().st_mtime_ns == mtimes[p.name]
+    assert (out / gone).is_file()
+    for name, (classes, fused) in read_folder(out).items():
+        assert np.array_equal(classes, maps[name][0])
+        assert np.array_equal(fused, maps[name][1])
+    # other settings in the same folder: refused, nothing mixed
+    with pytest.raises(SystemExit, match='flip: True now False'):
+        infer(trained, '--out-dir', str(out), '--no-flip')
+
+
+def test_ctrl_c_leaves_no_partial_file(trained, reference, tmp_path,
+                                       monkeypatch):
+    _, maps = reference
+    out = tmp_path / 'maps'
+    savez = np.savez_compressed
+    saved = []
+
+    def interrupted_savez(file, **arrays):
+        savez(file, **arrays)  # the temporary file is complete ...
+        saved.append(file)
+        if len(saved) == 3:  # ... when Ctrl-C hits during the 3rd image
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, 'savez_compressed', interrupted_savez)
+    with pytest.raises(KeyboardInterrupt):
+        infer(trained, '--out-dir', str(out))
+    monkeypatch.undo()
+    assert '.tmp' in saved[2]
+    left = sorted(p.name for p in out.iterdir())
+    assert len(left) == 3 and left[-1] == 'meta.json'
+    assert all(name.endswith('.npz') for name in left[:2])
+    stats = infer(trained, '--out-dir', str(out))
+    assert stats == dict(total=4, skipped=2, written=2)
+    resumed = read_folder(out)
+    assert sorted(resumed) == sorted(maps)
+    for name, (classes, fused) in resumed.items():
+        assert np.array_equal(classes, maps[name][0])
+        assert np.array_equal(fused, maps[name][1])
+    assert not [p for p in out.iterdir() if p.name.startswith('.')]
+
+
+def test_ranks_share_the_split(trained, reference, tmp_path, monkeypatch,
+                               tiny_voc):
+    _, maps = reference
+    names = split_names(tiny_voc)
+    out = tmp_path / 'maps'
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    monkeypatch.setenv('RANK', '1')
+    assert infer(trained, '--out-dir', str(out))['written'] == 2
+    assert sorted(read_folder(out)) == names[1::2]
+    assert not (out / 'meta.json').exists()  # rank 0 writes it
+    monkeypatch.setenv('RANK', '0')
+    assert infer(trained, '--out-dir', str(out))['written'] == 2
+    assert (out / 'meta.json').is_file()
+    sharded = read_folder(out)
+    assert sorted(sharded) == sorted(names)
+    for name, (classes, fused) in sharded.items():
+        assert np.array_equal(classes, maps[name][0])
+        assert np.array_equal(fused, maps[name][1])
+
+
+def test_checkpoint_of_another_model_is_one_clear_line(trained, tmp_path):
+    state = torch.load(trained['checkpoint'])['state_dict']
+    head = next(k for k in state if k.startswith('localizer.head.'))
+    state.pop(head)
+    state['localizer.extra.weight'] = torch.zeros(1)
+    checkpoint = str(tmp_path / 'other.pth')
+    torch.save({'state_dict': state}, checkpoint)
+    out = tmp_path / 'maps'
+    with pytest.raises(SystemExit) as error:
+        infer(trained, '--out-dir', str(out), checkpoint=checkpoint)
+    message = str(error.value)
+    assert '\n' not in message
+    assert checkpoint in message and trained['config'] in message
+    assert head in message and 'localizer.extra.weight' in message
+    assert not out.exists()
+    with pytest.raises(SystemExit, match='cannot read checkpoint .*none'):
+        infer(trained, '--out-dir', str(out),
+              checkpoint=str(tmp_path / 'none.pth'))
+    # from the command line, in a fresh process: the line, no traceback
+    result = subprocess.run(
+        [sys.executable, str(TOOL_PATH), trained['config'], checkpoint,
+         '--out-dir', str(out)],
+        capture_output=True, text=True, cwd=str(TOOL_PATH.parents[1]))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == message
+    assert 'Traceback' not in result.stderr
+
+
+def test_unreadable_image_is_one_clear_line(trained, tmp_path):
+    root = make_tiny_voc(tmp_path / 'voc', num_images=3)
+    broken = root / 'JPEGImages' / f'{split_names(root)[1]}.jpg'
+    broken.write_bytes(b'not a jpeg')
+    out = tmp_path / 'maps'
+    with pytest.raises(SystemExit) as error:
+        infer(trained, '--out-dir', str(out), '--cfg-options',
+              f'train_dataloader.dataset.data_root={root}')
+    message = str(error.value)
+    assert f'cannot read image {broken}' in message
+    assert '\n' not in message
+    assert sorted(p.name for p in out.iterdir()) == [
+        f'{split_names(root)[0]}.npz', 'meta.json'
+    ]
