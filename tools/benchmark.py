@@ -6,10 +6,16 @@ random images with random labels. The full method alternates localizer
 and adversary blocks, so both phases are timed; its mean iteration is the
 mean of the two weighted by the block lengths of the config.
 
+``infer-maps``: images/s of multi-scale + flip map inference
+(``tools/infer_cam.py``'s :func:`multi_scale_maps`) with a config's
+localizer on random images.
+
 Example::
 
     python tools/benchmark.py train-step configs/adv_erase_r38_voc.py \\
         configs/cam_r38_voc.py --batch-size 2 --size 64 --iters 5
+    python tools/benchmark.py infer-maps configs/adv_erase_r38_voc.py \\
+        --height 96 --width 128 --images 4
 """
 import argparse
 import json
@@ -25,6 +31,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmadv  # noqa: F401
+from mmadv.pseudo_labels import multi_scale_maps
 
 
 def random_batch(batch_size, size, num_classes, seed=0):
@@ -119,6 +126,30 @@ def train_step_benchmark(args):
     return results
 
 
+def infer_maps_benchmark(args):
+    device = torch.device(args.device)
+    _, model, _ = build(args.config, max(args.height, args.width), device)
+    model.eval()
+    gen = torch.Generator().manual_seed(0)
+    images = torch.randn(args.images + args.warmup, 3, args.height,
+                         args.width, generator=gen).to(device)
+    classes = torch.tensor([0, 1], device=device)
+    for i, image in enumerate(images):
+        if i == args.warmup:
+            sync(device)
+            start = time.perf_counter()
+        multi_scale_maps(model.localizer, image, classes, args.scales,
+                         not args.no_flip)
+    sync(device)
+    seconds = (time.perf_counter() - start) / args.images
+    return dict(config=args.config, images_per_second=1 / seconds,
+                setup=dict(device=str(device), height=args.height,
+                           width=args.width, scales=args.scales,
+                           flip=not args.no_flip, classes=2,
+                           images=args.images,
+                           threads=torch.get_num_threads()))
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='benchmark', required=True)
@@ -132,12 +163,37 @@ def parse_args():
     step.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     step.add_argument('--json', help='also write the results here')
+    infer = sub.add_parser('infer-maps', help='map inference images/s')
+    infer.add_argument('config', help='stage-1 config')
+    infer.add_argument('--height', type=int, default=375)
+    infer.add_argument('--width', type=int, default=500)
+    infer.add_argument('--scales', type=float, nargs='+',
+                       default=[0.5, 1.0, 1.5, 2.0])
+    infer.add_argument('--no-flip', action='store_true')
+    infer.add_argument('--images', type=int, default=10)
+    infer.add_argument('--warmup', type=int, default=1)
+    infer.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    infer.add_argument('--json', help='also write the results here')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    results = train_step_benchmark(args)
+    if args.benchmark == 'infer-maps':
+        results = infer_maps_benchmark(args)
+        print_log(f'map inference {results["config"]}: '
+                  f'{results["images_per_second"]:.2f} images/s '
+                  f'({results["setup"]})', logger='current')
+    else:
+        results = train_step_benchmark(args)
+        report_train_step(results)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2)
+
+
+def report_train_step(results):
     for role in ('method', 'baseline'):
         row = results[role]
         phases = ', '.join(
@@ -154,9 +210,6 @@ def main():
               f'{results["ratio_iteration"]:.2f}x, localizer phase '
               f'{results["ratio_localizer_phase"]:.2f}x '
               f'({results["setup"]})', logger='current')
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=2)
 
 
 if __name__ == '__main__':
