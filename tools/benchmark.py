@@ -10,18 +10,24 @@ mean of the two weighted by the block lengths of the config.
 (``tools/infer_cam.py``'s :func:`multi_scale_maps`) with a config's
 localizer on random images.
 
+``pseudo-labels``: images/s of :func:`make_pseudo_label` on random smooth
+maps and images, thresholding alone and with the dense CRF, and their
+ratio (one process; ``tools/make_pseudo_labels.py --workers N`` runs N).
+
 Example::
 
     python tools/benchmark.py train-step configs/adv_erase_r38_voc.py \\
         configs/cam_r38_voc.py --batch-size 2 --size 64 --iters 5
     python tools/benchmark.py infer-maps configs/adv_erase_r38_voc.py \\
         --height 96 --width 128 --images 4
+    python tools/benchmark.py pseudo-labels --images 20
 """
 import argparse
 import json
 import resource
 import time
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -32,6 +38,7 @@ from mmseg.structures import SegDataSample
 
 import mmadv  # noqa: F401
 from mmadv.pseudo_labels import multi_scale_maps
+from mmadv.pseudo_labels.pseudo_labels import make_pseudo_label
 
 
 def random_batch(batch_size, size, num_classes, seed=0):
@@ -150,6 +157,31 @@ def infer_maps_benchmark(args):
                            threads=torch.get_num_threads()))
 
 
+def pseudo_labels_benchmark(args):
+    rng = np.random.default_rng(0)
+    h, w = args.height, args.width
+    # smooth maps in [0, 1]: upsampled coarse noise, as CAMs look
+    coarse = rng.random((args.images, 2, h // 8 + 1, w // 8 + 1))
+    maps = torch.nn.functional.interpolate(
+        torch.from_numpy(coarse).float(), size=(h, w), mode='bilinear',
+        align_corners=False).numpy()
+    images = rng.integers(0, 256, (args.images, h, w, 3), dtype=np.uint8)
+    classes = np.array([0, 14])
+    results = dict(setup=dict(height=h, width=w, classes=2,
+                              images=args.images, processes=1))
+    for name, crf in (('threshold', None), ('crf', dict())):
+        start = time.perf_counter()
+        for image, image_maps in zip(images, maps):
+            make_pseudo_label(classes, image_maps, args.bg_threshold,
+                              crf=crf, image=image)
+        seconds = (time.perf_counter() - start) / args.images
+        results[f'{name}_images_per_second'] = 1 / seconds
+    results['ratio_crf_threshold_time'] = (
+        results['threshold_images_per_second'] /
+        results['crf_images_per_second'])
+    return results
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='benchmark', required=True)
@@ -175,6 +207,12 @@ def parse_args():
     infer.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     infer.add_argument('--json', help='also write the results here')
+    labels = sub.add_parser('pseudo-labels', help='pseudo-label images/s')
+    labels.add_argument('--height', type=int, default=375)
+    labels.add_argument('--width', type=int, default=500)
+    labels.add_argument('--images', type=int, default=20)
+    labels.add_argument('--bg-threshold', type=float, default=0.25)
+    labels.add_argument('--json', help='also write the results here')
     return parser.parse_args()
 
 
@@ -185,6 +223,14 @@ def main():
         print_log(f'map inference {results["config"]}: '
                   f'{results["images_per_second"]:.2f} images/s '
                   f'({results["setup"]})', logger='current')
+    elif args.benchmark == 'pseudo-labels':
+        results = pseudo_labels_benchmark(args)
+        print_log(f'pseudo-labels: threshold '
+                  f'{results["threshold_images_per_second"]:.1f} images/s, '
+                  f'dense CRF {results["crf_images_per_second"]:.2f} '
+                  f'images/s (CRF costs '
+                  f'{results["ratio_crf_threshold_time"]:.0f}x the time; '
+                  f'{results["setup"]})', logger='current')
     else:
         results = train_step_benchmark(args)
         report_train_step(results)

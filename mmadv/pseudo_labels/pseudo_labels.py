@@ -94,9 +94,10 @@ def make_pseudo_label(classes: np.ndarray,
         if image is None:
             raise ValueError('the CRF needs the image')
         if classes.size:
-            scores = np.concatenate(
-                [maps, np.full((1, ) + maps.shape[1:], bg_threshold,
-                               np.float32)])
+            scores = np.concatenate([
+                maps,
+                np.full((1, ) + maps.shape[1:], bg_threshold, np.float32)
+            ])
             probs = scores / np.maximum(scores.sum(0), 1e-12)
             refined = crf_refine(image, probs, **crf)
             lut = np.append(classes + 1, 0)
@@ -160,9 +161,8 @@ def list_map_names(map_dir: str, meta: dict) -> Tuple[List[str], str]:
                 f'have no maps in {map_dir} (first: '
                 f'{map_path(map_dir, missing[0])})')
         return names, ann_file
-    names = sorted(
-        f[:-len('.npz')] for f in os.listdir(map_dir)
-        if f.endswith('.npz') and not f.startswith('.'))
+    names = sorted(f[:-len('.npz')] for f in os.listdir(map_dir)
+                   if f.endswith('.npz') and not f.startswith('.'))
     return names, map_dir
 
 
