@@ -38,7 +38,8 @@ def main():
     if is_main_process():
         with atomic_path(osp.join(cfg.work_dir, 'test_metrics.json')) as tmp:
             with open(tmp, 'w') as f:
-                json.dump(metrics, f, indent=2)
+                # numpy scalars (IoUMetric's float32) as Python numbers
+                json.dump(metrics, f, indent=2, default=lambda v: v.tolist())
 
 
 if __name__ == '__main__':

@@ -1,0 +1,109 @@
+"""The demo pipeline end to end at tiny sizes: demo data, stage 1 (baseline
+and adversarial erasing), maps, map evaluation, pseudo-labels, the
+DeepLabV3+ stage, its test and the figure; then a rerun that skips every
+step."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mmadv.datasets.demo_shapes import VOC_LABELS
+from mmadv.pseudo_labels.map_io import load_maps, map_path, read_meta
+from mmadv.pseudo_labels.pseudo_labels import read_label_png
+
+TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools')
+sys.path.insert(0, TOOLS)
+import run_demo  # noqa: E402
+import run_pipeline  # noqa: E402
+
+CONFIGS = ('cam_demo', 'adv_erase_demo')
+
+
+@pytest.fixture(scope='module')
+def demo_run(tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('demo'))
+    argv = [
+        '--work-dir', work_dir, '--seed', '3', '--num-train', '12',
+        '--num-val', '6', '--cfg-options', 'train_cfg.max_iters=4',
+        'model.localizer_iters=2', 'model.adversary_iters=2',
+        'train_dataloader.batch_size=4', '--seg-cfg-options',
+        'train_cfg.max_iters=3', 'train_dataloader.batch_size=4'
+    ]
+    results = run_demo.main(argv)
+    return work_dir, argv, results
+
+
+def test_every_stage_writes_and_reads_back(demo_run):
+    work_dir, _, results = demo_run
+    data_root = osp.join(work_dir, 'data')
+    with open(osp.join(work_dir, 'metrics.json')) as f:
+        metrics = json.load(f)
+    assert sorted(metrics) == sorted(CONFIGS)
+    assert metrics == json.loads(json.dumps(results))
+    with open(osp.join(data_root, 'ImageSets/Segmentation/val.txt')) as f:
+        val_names = f.read().split()
+    assert len(val_names) == 6
+    for name in CONFIGS:
+        m = metrics[name]
+        for key in ('map_miou_train_aug', 'map_miou_val',
+                    'pseudo_label_miou', 'seg_miou'):
+            assert 0. <= m[key] <= 1., (name, key, m[key])
+        assert 0.05 <= m['bg_threshold'] <= 0.95
+        # stage 1: a checkpoint with the localizer's weights
+        state = torch.load(m['stage1_checkpoint'], map_location='cpu',
+                           weights_only=False)['state_dict']
+        assert any(k.startswith('localizer.') for k in state)
+        assert any(k.startswith('adversary.')
+                   for k in state) == (name == 'adv_erase_demo')
+        # maps: one file per image, the XML's classes, image-sized maps
+        for split, names in (('val', val_names), ):
+            folder = osp.join(m['work_dir'], f'maps_{split}')
+            assert read_meta(folder, split)['num_images'] == len(names)
+            for image in names:
+                classes, maps = load_maps(map_path(folder, image))
+                gt = read_label_png(
+                    osp.join(data_root, 'SegmentationClass', image + '.png'))
+                assert sorted(classes + 1) == sorted(set(gt.ravel()) - {0})
+                assert maps.shape == (len(classes), 64, 64)
+                assert 0. <= maps.min() and maps.max() <= 1.
+        # pseudo-labels: 12 VOC-palette PNGs of the demo's labels
+        labels = [
+            read_label_png(osp.join(m['pseudo_labels'], f'train_{i:06d}.png'))
+            for i in range(12)
+        ]
+        values = set(np.unique(np.stack(labels)).tolist())
+        assert values <= {0, 255, *VOC_LABELS}
+        # segmentation: checkpoint and mmseg's test metrics
+        assert osp.isfile(m['seg_checkpoint'])
+        with open(osp.join(m['work_dir'], 'seg_test',
+                           'test_metrics.json')) as f:
+            assert json.load(f)['mIoU'] / 100 == pytest.approx(m['seg_miou'])
+    figure = cv2.imread(osp.join(work_dir, 'demo_figure.png'))
+    assert figure is not None and figure.shape[0] > 100
+
+
+def test_rerun_skips_every_step(demo_run, monkeypatch):
+    work_dir, argv, results = demo_run
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f'step rerun: {args}')
+
+    monkeypatch.setattr(subprocess, 'run', no_subprocess)
+    assert run_demo.main(argv) == results
+
+
+def test_pipeline_summary_table():
+    metrics = dict(
+        map_miou_train_aug=0.5,
+        map_miou_val=0.25,
+        bg_threshold=0.3,
+        pseudo_label_miou=None,
+        seg_miou=0.125)
+    table = run_pipeline.summary_table(dict(a=metrics), 'train_aug', 'val')
+    row = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
+    assert row == ['a', '50.00', '25.00', '0.30', '-', '12.50']

@@ -1,0 +1,149 @@
+"""A figure of the demo pipeline's results: for a few evaluation images,
+the image, the baseline CAM, the adversarial erasing map, its pseudo-label
+and the ground truth.
+
+Usage::
+
+    python tools/demo_figure.py work_dirs/demo [--images 6] \\
+        [--out work_dirs/demo/demo_figure.png]
+
+It reads what ``tools/run_pipeline.py`` wrote under the work dir:
+``metrics.json`` (the data root, the configs and their background
+thresholds) and each config's ``maps_<eval split>/``. A map column shows
+the highest map of the image's classes (``max_k A_k``, 0 black to 1
+yellow); the pseudo-label column is the adversarial erasing maps turned
+into labels exactly as ``tools/make_pseudo_labels.py`` does, at the
+threshold the pipeline chose on the training split; labels are drawn in
+VOC's colours.
+"""
+import argparse
+import json
+import os.path as osp
+from typing import Optional, Sequence
+
+import matplotlib
+
+matplotlib.use('Agg')  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mmadv.pseudo_labels.map_io import load_maps, map_path  # noqa: E402
+from mmadv.pseudo_labels.pseudo_labels import (  # noqa: E402
+    make_pseudo_label, read_label_png, read_rgb_image, voc_palette)
+from mmadv.utils.atomic import atomic_path  # noqa: E402
+
+
+def colour_labels(label: np.ndarray) -> np.ndarray:
+    """``(H, W)`` labels to ``(H, W, 3)`` uint8 VOC colours."""
+    palette = np.asarray(voc_palette(), np.uint8).reshape(256, 3)
+    return palette[label]
+
+
+def max_map(path: str, shape: Sequence[int]) -> np.ndarray:
+    """``max_k A_k`` of a map file, zeros for an image without classes."""
+    classes, maps = load_maps(path)
+    return maps.max(0) if len(classes) else np.zeros(shape, np.float32)
+
+
+def make_figure(work_dir: str,
+                baseline: str,
+                method: str,
+                num_images: int = 6,
+                out: Optional[str] = None) -> str:
+    """Draw the figure (see the module docstring); its path.
+
+    Args:
+        work_dir (str): The pipeline's work dir (holds ``metrics.json``).
+        baseline (str): Config name of the baseline CAM.
+        method (str): Config name of adversarial erasing.
+        num_images (int): Rows: the first images of the evaluation split.
+            Defaults to 6.
+        out (str, optional): PNG to write. Defaults to
+            ``<work_dir>/demo_figure.png``.
+    """
+    metrics_file = osp.join(work_dir, 'metrics.json')
+    if not osp.isfile(metrics_file):
+        raise FileNotFoundError(f'{metrics_file} not found: run '
+                                'tools/run_pipeline.py first')
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    for name in (baseline, method):
+        if name not in metrics:
+            raise KeyError(f'{metrics_file} has no results of {name} '
+                           f'(it has {sorted(metrics)})')
+    data_root = metrics[method]['data_root']
+    split = metrics[method]['eval_split']
+    with open(osp.join(data_root, 'ImageSets', 'Segmentation',
+                       f'{split}.txt')) as f:
+        names = [line.strip() for line in f if line.strip()][:num_images]
+    titles = ('image', f'baseline CAM\n({baseline})',
+              f'adversarial erasing\n({method})',
+              'pseudo-label\n(threshold '
+              f'{metrics[method]["bg_threshold"]:.2f})', 'ground truth')
+    fig, axes = plt.subplots(
+        len(names), len(titles), figsize=(2 * len(titles), 2 * len(names)),
+        squeeze=False)
+    for row, name in zip(axes, names):
+        image = read_rgb_image(osp.join(data_root, 'JPEGImages',
+                                        f'{name}.jpg'))
+        shape = image.shape[:2]
+        method_maps = map_path(
+            osp.join(metrics[method]['work_dir'], f'maps_{split}'), name)
+        classes, maps = load_maps(method_maps)
+        label = make_pseudo_label(classes, maps,
+                                  metrics[method]['bg_threshold'])
+        gt = read_label_png(
+            osp.join(data_root, metrics[method]['eval_gt_dir'],
+                     f'{name}.png'))
+        panels = (image,
+                  max_map(map_path(osp.join(metrics[baseline]['work_dir'],
+                                            f'maps_{split}'), name), shape),
+                  max_map(method_maps, shape), colour_labels(label),
+                  colour_labels(gt))
+        for ax, panel in zip(row, panels):
+            if panel.ndim == 2:
+                ax.imshow(panel, cmap='viridis', vmin=0, vmax=1,
+                          interpolation='nearest')
+            else:
+                ax.imshow(panel, interpolation='nearest')
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(name, fontsize=8)
+    for ax, title in zip(axes[0], titles):
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    out = out or osp.join(work_dir, 'demo_figure.png')
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=100, format='png')
+    plt.close(fig)
+    return out
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Figure of the demo pipeline: image, baseline and '
+        'adversarial erasing maps, pseudo-label, ground truth')
+    parser.add_argument('work_dir', help='work dir of tools/run_pipeline.py')
+    parser.add_argument('--baseline', default='cam_demo',
+                        help='config name of the baseline')
+    parser.add_argument('--method', default='adv_erase_demo',
+                        help='config name of adversarial erasing')
+    parser.add_argument('--images', type=int, default=6, help='rows')
+    parser.add_argument('--out', help='PNG (default: '
+                        '<work_dir>/demo_figure.png)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> str:
+    args = parse_args(argv)
+    try:
+        out = make_figure(args.work_dir, args.baseline, args.method,
+                          args.images, args.out)
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
+    print(f'figure written to {out}')
+    return out
+
+
+if __name__ == '__main__':
+    main()
