@@ -9,7 +9,9 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmadv'], allow_failed_imports=False)
 
-# written by tools/make_pseudo_labels.py (tools/run_pipeline.py sets it)
+# written by tools/make_pseudo_labels.py; override with --cfg-options
+# train_dataloader.dataset.data_prefix.seg_map_path=/abs/path (as
+# tools/run_pipeline.py does)
 pseudo_label_dir = 'work_dirs/adv_erase_r38_voc/pseudo_labels_train_aug'
 
 # Nothing is downloaded: the stock config's 'open-mmlab://resnet101_v1c'

@@ -10,7 +10,8 @@ from mmseg.structures import SegDataSample
 
 import mmadv  # noqa: F401
 
-STOCK_VOC_CFG = 'deeplabv3plus/deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py'
+STOCK_VOC_CFG = ('deeplabv3plus/'
+                 'deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py')
 
 
 def test_import_prints_no_traceback():

@@ -12,9 +12,9 @@ It reads what ``tools/run_pipeline.py`` wrote under the work dir:
 thresholds) and each config's ``maps_<eval split>/``. A map column shows
 the highest map of the image's classes (``max_k A_k``, 0 black to 1
 yellow); the pseudo-label column is the adversarial erasing maps turned
-into labels exactly as ``tools/make_pseudo_labels.py`` does, at the
-threshold the pipeline chose on the training split; labels are drawn in
-VOC's colours.
+into labels as ``tools/make_pseudo_labels.py`` does in the pipeline (its
+threshold, chosen on the training split, its ``uncertain`` band and
+``crf``); labels are drawn in VOC's colours.
 """
 import argparse
 import json
@@ -22,6 +22,7 @@ import os.path as osp
 from typing import Optional, Sequence
 
 import matplotlib
+from mmengine.logging import print_log
 
 matplotlib.use('Agg')  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
@@ -69,8 +70,8 @@ def make_figure(work_dir: str,
         metrics = json.load(f)
     for name in (baseline, method):
         if name not in metrics:
-            raise KeyError(f'{metrics_file} has no results of {name} '
-                           f'(it has {sorted(metrics)})')
+            raise ValueError(f'{metrics_file} has no results of {name} '
+                             f'(it has {sorted(metrics)})')
     data_root = metrics[method]['data_root']
     split = metrics[method]['eval_split']
     with open(osp.join(data_root, 'ImageSets', 'Segmentation',
@@ -90,8 +91,13 @@ def make_figure(work_dir: str,
         method_maps = map_path(
             osp.join(metrics[method]['work_dir'], f'maps_{split}'), name)
         classes, maps = load_maps(method_maps)
-        label = make_pseudo_label(classes, maps,
-                                  metrics[method]['bg_threshold'])
+        label = make_pseudo_label(
+            classes,
+            maps,
+            metrics[method]['bg_threshold'],
+            uncertain=metrics[method]['uncertain'],
+            crf=dict() if metrics[method]['crf'] else None,
+            image=image)
         gt = read_label_png(
             osp.join(data_root, metrics[method]['eval_gt_dir'],
                      f'{name}.png'))
@@ -139,9 +145,9 @@ def main(argv=None) -> str:
     try:
         out = make_figure(args.work_dir, args.baseline, args.method,
                           args.images, args.out)
-    except (FileNotFoundError, KeyError, ValueError) as e:
+    except (FileNotFoundError, ValueError) as e:
         raise SystemExit(f'error: {e}')
-    print(f'figure written to {out}')
+    print_log(f'figure written to {out}', logger='current')
     return out
 
 

@@ -66,6 +66,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
+    if min(args.num_train, args.num_val) < 1:
+        raise SystemExit('error: --num-train and --num-val must be >= 1, '
+                         f'got {args.num_train} and {args.num_val}')
     data_root = args.data_root or osp.join(args.work_dir, 'data')
     print_log(
         f'demo data (seed {args.seed}) in {osp.abspath(data_root)}',
@@ -86,10 +89,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         *(['--seg-cfg-options', *args.seg_cfg_options]
           if args.seg_cfg_options else [])
     ])
-    figure = demo_figure.make_figure(
-        args.work_dir,
-        baseline=osp.splitext(osp.basename(BASELINE))[0],
-        method=osp.splitext(osp.basename(METHOD))[0])
+    try:
+        figure = demo_figure.make_figure(
+            args.work_dir,
+            baseline=osp.splitext(osp.basename(BASELINE))[0],
+            method=osp.splitext(osp.basename(METHOD))[0])
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
     print_log(f'figure: {osp.abspath(figure)}', logger='current')
     return results
 

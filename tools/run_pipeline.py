@@ -3,27 +3,44 @@
 For each CONFIG (e.g. the baseline CAM and the adversarial erasing config)
 under ``<work-dir>/<config name>/``:
 
+0. ``configs/``: the stage-1 and segmentation configs with every override
+   merged (``stage1.py``, ``seg.py``) and the pipeline settings
+   (``pipeline.json``); every step runs these files. A rerun with other
+   configs, overrides, settings or seed is refused, so that no step
+   reuses outputs made otherwise;
 1. ``stage1/``: train the classifier (``tools/train.py``; resumed if cut);
-2. ``maps_<split>/``: multi-scale attention maps of the training split and
-   of the evaluation split (``tools/infer_cam.py``);
+2. ``maps_<split>/``: attention maps of the training split and of the
+   evaluation split (``tools/infer_cam.py``);
 3. ``eval_maps_<split>.json``: map mIoU against GT with a background
    threshold sweep (``tools/eval_cam.py``); the threshold is chosen on the
    training split and reused for the evaluation split;
-4. ``pseudo_labels_<split>/``: VOC-format pseudo-labels of the training
-   split at that threshold (``tools/make_pseudo_labels.py``);
-5. ``seg/``: the segmentation network trained on them and tested on the
-   real masks of the evaluation split (``tools/train.py``/``tools/test.py``
-   with the ``seg_config``).
+4. ``pseudo_labels_<train split>/``: VOC-format pseudo-labels of the
+   training split at that threshold (``tools/make_pseudo_labels.py``);
+5. ``seg/``, ``seg_test/``: the segmentation network trained on them and
+   tested on the real masks of the evaluation split
+   (``tools/train.py``/``tools/test.py`` with ``seg_config``).
 
-Every step is skipped when its output already exists, so an interrupted run
-continues where it stopped. At the end a table (map, pseudo-label and
-segmentation mIoU per config) is printed and written to
-``<work-dir>/metrics.json``.
+Every step is skipped when its output is complete (a training when its
+final checkpoint is the one ``last_checkpoint`` names), so an interrupted
+run continues where it stopped. At the end a table (map, pseudo-label and
+segmentation mIoU per config, in %) is printed and ``<work-dir>/
+metrics.json`` written (the same numbers as fractions, the settings and
+where every output is).
 
-Settings (``DEFAULTS`` below: the segmentation config, splits, GT folders,
-inference scales, threshold sweep, CRF, uncertain band, workers) come from
-the stage-1 config's optional ``wsss_pipeline`` dict and can be overridden
-with ``--pipeline-options key=value``.
+Settings (``DEFAULTS`` below) come from the stage-1 config's optional
+``wsss_pipeline`` dict and can be overridden with ``--pipeline-options
+key=value``:
+
+- ``seg_config``: the segmentation config (a path relative to the current
+  directory or to this repository);
+- ``train_split`` / ``eval_split``: image lists
+  ``ImageSets/Segmentation/<split>.txt``;
+- ``train_gt_dir`` / ``eval_gt_dir``: their mask folders, to choose the
+  threshold on the training split and to score;
+- ``scales``, ``flip``: map inference (``tools/infer_cam.py``);
+- ``thresholds``: the sweep (None: ``tools/eval_cam.py``'s 0.05-0.60);
+- ``crf``, ``uncertain``, ``workers``: ``tools/make_pseudo_labels.py``;
+- ``seg_cfg_options``: overrides of the segmentation config.
 
 Example::
 
@@ -35,6 +52,7 @@ import glob
 import json
 import os
 import os.path as osp
+import shlex
 import subprocess
 import sys
 import time
@@ -61,29 +79,36 @@ DEFAULTS = dict(
     uncertain=None,
     workers=2,
     seg_cfg_options={})
+# settings that must be lists (or None where marked)
+LIST_SETTINGS = dict(scales=False, thresholds=True, uncertain=True)
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 class Step:
-    """Runs the tools as subprocesses (as a user would), timed and logged.
-    """
+    """Runs the tools as subprocesses (as a user would), timed and logged;
+    with ``gpus > 1`` through ``torchrun --standalone``."""
 
     def __init__(self, gpus: int):
         self.gpus = gpus
 
-    def __call__(self, name, script, *args, distributed=False):
+    def __call__(self, name, script, *args, distributed=False,
+                 launcher=False):
+        """Run ``tools/<script> args``; ``distributed``: one process per
+        GPU, ``launcher``: the tool takes ``--launcher pytorch`` then."""
         cmd = [sys.executable]
-        if distributed and self.gpus > 1:
-            cmd += ['-m', 'torch.distributed.run',
+        parallel = distributed and self.gpus > 1
+        if parallel:
+            cmd += ['-m', 'torch.distributed.run', '--standalone',
                     f'--nproc_per_node={self.gpus}']
         cmd += [osp.join(TOOLS, script), *map(str, args)]
-        if distributed and self.gpus > 1 and script != 'infer_cam.py':
+        if parallel and launcher:
             cmd += ['--launcher', 'pytorch']
-        print_log(f'[{name}] {" ".join(cmd)}', logger='current')
+        print_log(f'[{name}] {shlex.join(cmd)}', logger='current')
         start = time.time()
         result = subprocess.run(cmd)
         if result.returncode != 0:
             raise SystemExit(f'[{name}] failed (exit {result.returncode}): '
-                             f'{" ".join(cmd)}')
+                             f'{shlex.join(cmd)}')
         print_log(f'[{name}] done in {time.time() - start:.0f} s',
                   logger='current')
 
@@ -93,9 +118,99 @@ def read_json(path):
         return json.load(f)
 
 
-def options_args(options: dict):
-    return ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()
-                                ] if options else []
+def load_config(path: str, options: dict = None) -> Config:
+    """A config with ``options`` merged; a one-line exit when missing."""
+    if not osp.isfile(path):
+        raise SystemExit(f'error: config {path} not found')
+    cfg = Config.fromfile(path)
+    if options:
+        cfg.merge_from_dict(options)
+    if cfg.get('train_cfg', {}).get('max_iters') is None:
+        raise SystemExit(f'error: {path}: the pipeline needs an '
+                         'iteration-based train_cfg (train_cfg.max_iters)')
+    return cfg
+
+
+def pipeline_settings(cfg: Config, config: str, overrides: dict) -> dict:
+    """``DEFAULTS`` updated by ``cfg.wsss_pipeline`` and ``overrides``,
+    checked: known keys, lists where lists belong, distinct splits, and
+    ``seg_config`` found (relative to the current directory, else to the
+    repository)."""
+    settings = dict(DEFAULTS)
+    for source, values in ((f'{config}: wsss_pipeline',
+                            cfg.get('wsss_pipeline', {})),
+                           ('--pipeline-options', overrides or {})):
+        unknown = sorted(set(values) - set(DEFAULTS))
+        if unknown:
+            raise SystemExit(f'error: {source}: unknown settings {unknown} '
+                             f'(known: {sorted(DEFAULTS)})')
+        settings.update(values)
+    for key, may_be_none in LIST_SETTINGS.items():
+        value = settings[key]
+        if not (isinstance(value, (list, tuple)) or
+                (may_be_none and value is None)):
+            raise SystemExit(f'error: setting {key} must be a list'
+                             f'{" or None" if may_be_none else ""}, got '
+                             f'{value!r}')
+    if settings['train_split'] == settings['eval_split']:
+        raise SystemExit('error: train_split and eval_split are both '
+                         f'{settings["train_split"]!r}')
+    seg_config = settings['seg_config']
+    if not osp.isfile(seg_config):
+        in_repo = osp.join(REPO, seg_config)
+        if not osp.isfile(in_repo):
+            raise SystemExit(f'error: seg_config {seg_config} not found '
+                             f'(tried the current directory and {REPO})')
+        settings['seg_config'] = in_repo
+    return settings
+
+
+def freeze(root: str, filename: str, text: str, what: str) -> str:
+    """Write ``<root>/configs/<filename>`` once; refuse a different text
+    later. Returns the path."""
+    path = osp.join(root, 'configs', filename)
+    if osp.isfile(path):
+        with open(path) as f:
+            if f.read() != text:
+                raise SystemExit(
+                    f'error: {root} was made with another {what} '
+                    f'({path}); choose another --work-dir or delete it')
+        return path
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, 'w') as f:
+            f.write(text)
+    return path
+
+
+def freeze_config(root: str, filename: str, cfg: Config, what: str) -> str:
+    """:func:`freeze` of a merged config's text."""
+    return freeze(root, filename, cfg.pretty_text, what)
+
+
+def training_done(work_dir: str, max_iters: int) -> str:
+    """The final checkpoint of a training when it is complete (named by
+    mmengine's ``last_checkpoint``, written after the file), else ''."""
+    checkpoint = osp.join(work_dir, f'iter_{max_iters}.pth')
+    last = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(checkpoint) and osp.isfile(last):
+        with open(last) as f:
+            if f.read().strip() == checkpoint:
+                return checkpoint
+    return ''
+
+
+def train(step, label: str, config: str, work_dir: str,
+          max_iters: int) -> str:
+    """Train ``config`` into ``work_dir`` unless done (resuming a cut
+    run); the final checkpoint."""
+    checkpoint = osp.join(work_dir, f'iter_{max_iters}.pth')
+    if not training_done(work_dir, max_iters):
+        resume = ['--resume'] if glob.glob(
+            osp.join(work_dir, 'iter_*.pth')) else []
+        step(label, 'train.py', config, '--work-dir', work_dir, *resume,
+             distributed=True, launcher=True)
+    return checkpoint
 
 
 def maps_done(folder: str) -> bool:
@@ -104,63 +219,88 @@ def maps_done(folder: str) -> bool:
         folder, '*.npz'))) >= read_json(meta)['num_images']
 
 
+def unwrap_dataset(dataset: dict) -> dict:
+    """The innermost dataset of ``RepeatDataset``-style wrappers."""
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    return dataset
+
+
 def run_config(config, args, step) -> dict:
     """All steps for one stage-1 config; returns its metrics."""
-    cfg = Config.fromfile(config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    settings = dict(DEFAULTS, **cfg.get('wsss_pipeline', {}))
-    settings.update(args.pipeline_options or {})
-    if not osp.isfile(settings['seg_config']):  # relative to the repository
-        settings['seg_config'] = osp.join(REPO, settings['seg_config'])
-    data_root = osp.abspath(args.data_root or
-                            cfg.train_dataloader.dataset.data_root)
+    cfg = load_config(config, args.cfg_options)
+    settings = pipeline_settings(cfg, config, args.pipeline_options)
+    dataset = unwrap_dataset(cfg.train_dataloader.dataset)
+    data_root = osp.abspath(args.data_root or dataset.data_root)
+    if not osp.isdir(data_root):
+        raise SystemExit(
+            f'error: data root {data_root} not found (train_dataloader.'
+            f'dataset.data_root of {config}, or --data-root)')
     name = osp.splitext(osp.basename(config))[0]
     root = osp.abspath(osp.join(args.work_dir, name))
-    stage1_options = dict(args.cfg_options or {})
+    train_split, eval_split = settings['train_split'], settings['eval_split']
+    train_gt = osp.join(data_root, settings['train_gt_dir'])
+    eval_gt = osp.join(data_root, settings['eval_gt_dir'])
+    img_dir = osp.join(data_root, dataset.data_prefix['img_path'])
+    img_suffix = dataset.get('img_suffix', '.jpg')
+
+    # 0. the merged configs and settings every step uses
+    stage1_options = {f'{loader}.dataset.data_root': data_root
+                      for loader in LOADERS}
     if args.seed is not None:
         stage1_options['randomness.seed'] = args.seed
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        stage1_options[f'{loader}.dataset.data_root'] = data_root
-    stage1_args = options_args(stage1_options)
-    train_split, eval_split = settings['train_split'], settings['eval_split']
+    cfg.merge_from_dict(stage1_options)
+    stage1_config = freeze_config(root, 'stage1.py', cfg, 'stage-1 config')
+    pseudo = osp.join(root, f'pseudo_labels_{train_split}')
+    split_file = 'ImageSets/Segmentation/{}.txt'.format
+    seg_options = {
+        'train_dataloader.dataset.data_root': data_root,
+        'train_dataloader.dataset.ann_file': split_file(train_split),
+        'train_dataloader.dataset.data_prefix.seg_map_path': pseudo,
+    }
+    for loader in LOADERS[1:]:
+        seg_options.update({
+            f'{loader}.dataset.data_root': data_root,
+            f'{loader}.dataset.ann_file': split_file(eval_split),
+            f'{loader}.dataset.data_prefix.seg_map_path': eval_gt
+        })
+    seg_options.update(settings['seg_cfg_options'])
+    seg_options.update(args.seg_cfg_options or {})
+    if args.seed is not None:
+        seg_options['randomness.seed'] = args.seed
+    seg_cfg = load_config(settings['seg_config'], seg_options)
+    seg_config = freeze_config(root, 'seg.py', seg_cfg,
+                               'segmentation config')
+    freeze(root, 'pipeline.json',
+           json.dumps(dict(settings, seed=args.seed), indent=2,
+                      sort_keys=True), 'pipeline settings')
     metrics = dict(
         config=config,
         work_dir=root,
         data_root=data_root,
-        train_split=train_split,
-        eval_split=eval_split,
-        train_gt_dir=settings['train_gt_dir'],
-        eval_gt_dir=settings['eval_gt_dir'])
+        seed=args.seed,
+        **settings)
 
     # 1. stage 1
-    stage1_dir = osp.join(root, 'stage1')
-    max_iters = cfg.train_cfg.max_iters
-    checkpoint = osp.join(stage1_dir, f'iter_{max_iters}.pth')
-    if not osp.isfile(checkpoint):
-        resume = ['--resume'] if glob.glob(
-            osp.join(stage1_dir, 'iter_*.pth')) else []
-        step(f'{name}: stage 1', 'train.py', config, '--work-dir',
-             stage1_dir, *resume, *stage1_args, distributed=True)
+    checkpoint = train(step, f'{name}: stage 1', stage1_config,
+                       osp.join(root, 'stage1'), cfg.train_cfg.max_iters)
 
-    # 2.-3. maps and their evaluation
-    for split, gt_dir in ((train_split, settings['train_gt_dir']),
-                          (eval_split, settings['eval_gt_dir'])):
+    # 2.-3. maps and their evaluation, the threshold chosen on training
+    for split, gt_dir in ((train_split, train_gt), (eval_split, eval_gt)):
         maps = osp.join(root, f'maps_{split}')
         if not maps_done(maps):
-            step(f'{name}: maps {split}', 'infer_cam.py', config,
+            step(f'{name}: maps {split}', 'infer_cam.py', stage1_config,
                  checkpoint, '--split', split, '--out-dir', maps,
                  '--scales', *settings['scales'],
                  *([] if settings['flip'] else ['--no-flip']),
-                 *stage1_args, distributed=True)
+                 distributed=True)
         result = osp.join(root, f'eval_maps_{split}.json')
         if not osp.isfile(result):
             thresholds = settings['thresholds']
-            if split == eval_split:  # the threshold chosen on training
+            if split == eval_split:
                 thresholds = [metrics['bg_threshold']]
             step(f'{name}: evaluate maps {split}', 'eval_cam.py', maps,
-                 '--gt-dir', osp.join(data_root, gt_dir), '--split', split,
-                 '--json', result,
+                 '--gt-dir', gt_dir, '--split', split, '--json', result,
                  *(['--thresholds', *thresholds] if thresholds else []))
         evaluation = read_json(result)
         metrics[f'map_miou_{split}'] = evaluation['best']['mIoU']
@@ -168,48 +308,27 @@ def run_config(config, args, step) -> dict:
             metrics['bg_threshold'] = evaluation['best']['threshold']
 
     # 4. pseudo-labels
-    pseudo = osp.join(root, f'pseudo_labels_{train_split}')
     summary = osp.join(root, f'pseudo_labels_{train_split}.json')
     if not osp.isfile(summary):
         step(f'{name}: pseudo-labels', 'make_pseudo_labels.py',
-             osp.join(root, f'maps_{train_split}'), '--img-dir',
-             osp.join(data_root, 'JPEGImages'), '--out-dir', pseudo,
-             '--split', train_split, '--bg-threshold',
-             metrics['bg_threshold'], '--workers', settings['workers'],
-             '--gt-dir', osp.join(data_root, settings['train_gt_dir']),
-             '--json', summary,
-             *(['--crf'] if settings['crf'] else []),
+             osp.join(root, f'maps_{train_split}'), '--img-dir', img_dir,
+             '--img-suffix', img_suffix, '--out-dir', pseudo, '--split',
+             train_split, '--bg-threshold', metrics['bg_threshold'],
+             '--workers', settings['workers'], '--gt-dir', train_gt,
+             '--json', summary, *(['--crf'] if settings['crf'] else []),
              *(['--uncertain', *settings['uncertain']]
                if settings['uncertain'] else []))
     metrics['pseudo_label_miou'] = read_json(summary).get('mIoU')
 
-    # 5. segmentation network on the pseudo-labels
-    seg_options = {
-        'train_dataloader.dataset.data_root': data_root,
-        'train_dataloader.dataset.data_prefix.seg_map_path': pseudo,
-        'val_dataloader.dataset.data_root': data_root,
-        'test_dataloader.dataset.data_root': data_root,
-        **settings['seg_cfg_options']
-    }
-    seg_options.update(args.seg_cfg_options or {})
-    if args.seed is not None:
-        seg_options['randomness.seed'] = args.seed
-    seg_cfg = Config.fromfile(settings['seg_config'])
-    seg_cfg.merge_from_dict(seg_options)
-    seg_dir = osp.join(root, 'seg')
-    seg_checkpoint = osp.join(seg_dir,
-                              f'iter_{seg_cfg.train_cfg.max_iters}.pth')
-    if not osp.isfile(seg_checkpoint):
-        resume = ['--resume'] if glob.glob(
-            osp.join(seg_dir, 'iter_*.pth')) else []
-        step(f'{name}: segmentation', 'train.py', settings['seg_config'],
-             '--work-dir', seg_dir, *resume, *options_args(seg_options),
-             distributed=True)
+    # 5. segmentation network on the pseudo-labels, tested on the GT
+    seg_checkpoint = train(step, f'{name}: segmentation', seg_config,
+                           osp.join(root, 'seg'),
+                           seg_cfg.train_cfg.max_iters)
     seg_test = osp.join(root, 'seg_test')
     if not osp.isfile(osp.join(seg_test, 'test_metrics.json')):
-        step(f'{name}: test segmentation', 'test.py',
-             settings['seg_config'], seg_checkpoint, '--work-dir', seg_test,
-             *options_args(seg_options), distributed=True)
+        step(f'{name}: test segmentation', 'test.py', seg_config,
+             seg_checkpoint, '--work-dir', seg_test, distributed=True,
+             launcher=True)
     # mmseg's IoUMetric reports percent; metrics.json holds fractions
     metrics['seg_miou'] = read_json(osp.join(
         seg_test, 'test_metrics.json'))['mIoU'] / 100
@@ -218,12 +337,13 @@ def run_config(config, args, step) -> dict:
     return metrics
 
 
-def summary_table(results: dict, train_split: str, eval_split: str) -> str:
+def summary_table(results: dict) -> str:
+    """One row per config: mIoU (%) of the maps on both splits, the
+    threshold, the pseudo-labels and the segmentation."""
     table = PrettyTable()
     table.field_names = [
-        'config', f'maps mIoU ({train_split})', f'maps mIoU ({eval_split})',
-        'bg threshold', f'pseudo-labels mIoU ({train_split})',
-        f'segmentation mIoU ({eval_split})'
+        'config', 'maps mIoU (train)', 'maps mIoU (eval)', 'bg threshold',
+        'pseudo-labels mIoU', 'segmentation mIoU (eval)'
     ]
 
     def fmt(value):
@@ -231,9 +351,12 @@ def summary_table(results: dict, train_split: str, eval_split: str) -> str:
 
     for name, m in results.items():
         table.add_row([
-            name, fmt(m[f'map_miou_{train_split}']),
-            fmt(m[f'map_miou_{eval_split}']), f'{m["bg_threshold"]:.2f}',
-            fmt(m['pseudo_label_miou']), fmt(m['seg_miou'])
+            name,
+            fmt(m[f'map_miou_{m["train_split"]}']),
+            fmt(m[f'map_miou_{m["eval_split"]}']),
+            f'{m["bg_threshold"]:.2f}',
+            fmt(m['pseudo_label_miou']),
+            fmt(m['seg_miou'])
         ])
     return table.get_string()
 
@@ -258,21 +381,20 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    names = [osp.splitext(osp.basename(c))[0] for c in args.configs]
+    if len(set(names)) < len(names):
+        raise SystemExit(f'error: configs share a name ({names}): each '
+                         'gets <work-dir>/<name>')
     step = Step(args.gpus)
     results = {}
-    for config in args.configs:
-        name = osp.splitext(osp.basename(config))[0]
+    for name, config in zip(names, args.configs):
         results[name] = run_config(config, args, step)
-    first = Config.fromfile(args.configs[0]).get('wsss_pipeline', {})
-    settings = dict(DEFAULTS, **first, **(args.pipeline_options or {}))
-    table = summary_table(results, settings['train_split'],
-                          settings['eval_split'])
     os.makedirs(args.work_dir, exist_ok=True)
     metrics_file = osp.join(args.work_dir, 'metrics.json')
     with atomic_path(metrics_file) as tmp:
         with open(tmp, 'w') as f:
             json.dump(results, f, indent=2)
-    print_log('\n' + table, logger='current')
+    print_log('\n' + summary_table(results), logger='current')
     print_log(f'metrics: {osp.abspath(metrics_file)}', logger='current')
     for name, m in results.items():
         print_log(f'{name}: stage-1 checkpoint {m["stage1_checkpoint"]}, '

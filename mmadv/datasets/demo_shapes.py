@@ -182,8 +182,8 @@ def render_demo_image(rng: np.random.Generator,
         img[part] = np.asarray(PART_COLOURS[label]) + \
             rng.uniform(-15., 15., 3)
         mask[obj] = VOC_LABELS[label]
-        taken |= cv2.dilate(obj.astype(np.uint8), np.ones((5, 5),
-                                                           np.uint8)) > 0
+        kernel = np.ones((5, 5), np.uint8)
+        taken |= cv2.dilate(obj.astype(np.uint8), kernel) > 0
         objects.append(
             dict(
                 label=int(label),
@@ -353,12 +353,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    return generate_demo_voc(
-        args.out_dir,
-        seed=args.seed,
-        num_train=args.num_train,
-        num_val=args.num_val,
-        size=args.size)
+    try:
+        return generate_demo_voc(
+            args.out_dir,
+            seed=args.seed,
+            num_train=args.num_train,
+            num_val=args.num_val,
+            size=args.size)
+    except FileExistsError as e:
+        raise SystemExit(f'error: {e}')
 
 
 if __name__ == '__main__':

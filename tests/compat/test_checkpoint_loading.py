@@ -47,7 +47,8 @@ def make_runner(work_dir, max_iters, resume=False):
             sampler=dict(type='DefaultSampler', shuffle=True)),
         optim_wrapper=dict(
             optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
-        param_scheduler=dict(type='MultiStepLR', milestones=[3], by_epoch=False),
+        param_scheduler=dict(
+            type='MultiStepLR', milestones=[3], by_epoch=False),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(
             checkpoint=dict(type='CheckpointHook', interval=2,

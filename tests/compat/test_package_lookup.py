@@ -6,7 +6,8 @@ from mmengine.config import Config
 import mmadv  # noqa: F401
 from mmadv.compat import package_lookup
 
-STOCK_VOC_CFG = 'deeplabv3plus/deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py'
+STOCK_VOC_CFG = ('deeplabv3plus/'
+                 'deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py')
 
 
 def test_installed_path_of_distribution_with_other_module_name():

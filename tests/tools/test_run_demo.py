@@ -61,7 +61,10 @@ def test_every_stage_writes_and_reads_back(demo_run):
         assert any(k.startswith('adversary.')
                    for k in state) == (name == 'adv_erase_demo')
         # maps: one file per image, the XML's classes, image-sized maps
-        for split, names in (('val', val_names), ):
+        with open(osp.join(data_root,
+                           'ImageSets/Segmentation/train_aug.txt')) as f:
+            train_names = f.read().split()
+        for split, names in (('train_aug', train_names), ('val', val_names)):
             folder = osp.join(m['work_dir'], f'maps_{split}')
             assert read_meta(folder, split)['num_images'] == len(names)
             for image in names:
@@ -97,13 +100,30 @@ def test_rerun_skips_every_step(demo_run, monkeypatch):
     assert run_demo.main(argv) == results
 
 
+def test_other_settings_are_refused(demo_run):
+    work_dir, argv, _ = demo_run
+    pipeline = [
+        run_demo.BASELINE, '--work-dir', work_dir, '--data-root',
+        osp.join(work_dir, 'data')
+    ]
+    stage1_options = argv[argv.index('--cfg-options'):argv.index(
+        '--seg-cfg-options')]
+    with pytest.raises(SystemExit, match='another stage-1 config'):
+        run_pipeline.main([*pipeline, '--seed', '4', *stage1_options])
+    with pytest.raises(SystemExit, match='unknown settings'):
+        run_pipeline.main(
+            [*pipeline, '--pipeline-options', 'threshold=0.3'])
+
+
 def test_pipeline_summary_table():
     metrics = dict(
-        map_miou_train_aug=0.5,
+        train_split='train',
+        eval_split='val',
+        map_miou_train=0.5,
         map_miou_val=0.25,
         bg_threshold=0.3,
         pseudo_label_miou=None,
         seg_miou=0.125)
-    table = run_pipeline.summary_table(dict(a=metrics), 'train_aug', 'val')
+    table = run_pipeline.summary_table(dict(a=metrics))
     row = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
     assert row == ['a', '50.00', '25.00', '0.30', '-', '12.50']
