@@ -18,6 +18,7 @@ from argparse import Namespace
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 import torch
 from mmadv.pseudo_labels.map_inference import (DEFAULT_SCALES,
+                                               MultiScaleMaps,
                                                build_map_dataset,
                                                build_trained_model,
                                                infer_map_folder,
@@ -103,8 +104,9 @@ def run(args):
         f'scales {meta["scales"]}, flip {meta["flip"]}, {device}, '
         f'shard {rank} of {world_size}',
         logger='current')
-    return infer_map_folder(model, dataset, out_dir, args.scales,
-                            meta['flip'], rank, world_size)
+    return infer_map_folder(
+        MultiScaleMaps(model, args.scales, meta['flip']), dataset, out_dir,
+        rank, world_size)
 
 
 def main(argv=None):

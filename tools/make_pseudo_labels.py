@@ -9,15 +9,21 @@ Usage::
         [--crf] [--workers 8] \\
         [--gt-dir data/VOCdevkit/VOC2012/SegmentationClassAug] \\
         [--json summary.json]
+    # AffinityNet's training labels instead (PSA: alphas 4 and 32, CRF)
+    python tools/make_pseudo_labels.py work_dirs/maps_train_aug \\
+        --img-dir data/VOCdevkit/VOC2012/JPEGImages \\
+        --out-dir work_dirs/affinity_labels_train_aug --affinity 4 32 --crf
 
 The maps are those of ``tools/infer_cam.py`` (see
 :mod:`mmadv.pseudo_labels.map_io`), made for ``--split``; the images are
 the folder's recorded image list when that file exists, else its
 ``.npz`` files. Image ``<name>`` gets ``<out-dir>/<name>.png``, a palette
 PNG of labels 0 (background), ``c + 1`` (class ``c``) and 255 (ignore),
-made by :func:`~mmadv.pseudo_labels.pseudo_labels.make_pseudo_label`;
-point an mmseg dataset's ``seg_map_path`` at ``--out-dir`` to train on
-them.
+made by :func:`~mmadv.pseudo_labels.pseudo_labels.make_pseudo_label`, or
+with ``--affinity`` by
+:func:`~mmadv.pseudo_labels.affinity_labels.affinity_labels` (confident
+foreground and background, 255 between); point an mmseg dataset's
+``seg_map_path`` at ``--out-dir`` to train on them.
 
 The run is resumable: PNGs already in ``--out-dir`` are kept (each PNG is
 written to a temporary file and renamed, so an interrupted run leaves no
@@ -29,6 +35,7 @@ ground-truth masks that exist, over the pixels they label (see
 :func:`~mmadv.evaluation.map_metrics.confusion_matrix`).
 """
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -42,7 +49,11 @@ from typing import Iterator, List, Optional, Sequence
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.evaluation.map_metrics import iou_summary
 from mmadv.pseudo_labels.map_io import META_FILE, read_meta, write_meta
-from mmadv.pseudo_labels.pseudo_labels import PseudoLabelJob, list_map_names
+from mmadv.pseudo_labels.affinity_labels import affinity_labels
+from mmadv.pseudo_labels.pseudo_labels import (PseudoLabelJob,
+                                               check_uncertain,
+                                               list_map_names,
+                                               make_pseudo_label)
 from mmadv.utils.atomic import atomic_path
 import numpy as np
 from mmengine.logging import print_log
@@ -51,7 +62,8 @@ from mmseg.datasets import PascalVOCDataset
 from prettytable import PrettyTable
 
 # the settings a resumed run must share with the PNGs already written
-SETTINGS = ('map_dir', 'split', 'bg_threshold', 'uncertain', 'crf')
+SETTINGS = ('map_dir', 'split', 'bg_threshold', 'uncertain', 'crf',
+            'affinity')
 # temporary names of mmadv.utils.atomic_path, left by a killed process
 TEMP_PNG = re.compile(r'^\..+\.tmp\d+\.png$')
 
@@ -129,7 +141,8 @@ def make_pseudo_labels(map_dir: str,
                        workers: int = 1,
                        gt_dir: Optional[str] = None,
                        img_suffix: str = '.jpg',
-                       json_path: Optional[str] = None) -> dict:
+                       json_path: Optional[str] = None,
+                       affinity: Optional[Sequence[float]] = None) -> dict:
     """Write the pseudo-labels of ``map_dir`` (see the module docstring).
 
     Args:
@@ -150,6 +163,10 @@ def make_pseudo_labels(map_dir: str,
         img_suffix (str): Image suffix. Defaults to ``'.jpg'``.
         json_path (str, optional): Also write the summary, with the
             settings, to this file. Defaults to None.
+        affinity (Sequence[float], optional): ``(low_alpha,
+            high_alpha)``: write AffinityNet labels with these background
+            exponents (and ``crf``) instead of pseudo-labels
+            (``bg_threshold`` and ``uncertain`` unused). Defaults to None.
 
     Returns:
         dict: ``written`` and ``skipped`` (PNGs kept) counts, ``scored``
@@ -169,10 +186,25 @@ def make_pseudo_labels(map_dir: str,
         split=split,
         bg_threshold=bg_threshold,
         uncertain=None if uncertain is None else list(uncertain),
-        crf=crf)
-    job = PseudoLabelJob(map_dir, img_dir, out_dir, bg_threshold, uncertain,
-                         crf, img_suffix, gt_dir,
-                         len(PascalVOCDataset.METAINFO['classes']))
+        crf=crf,
+        affinity=None if affinity is None else list(affinity))
+    if affinity is not None:
+        low_alpha, high_alpha = affinity
+        labeler = functools.partial(
+            affinity_labels,
+            low_alpha=low_alpha,
+            high_alpha=high_alpha,
+            crf=crf)
+    else:
+        if uncertain is not None:
+            uncertain = check_uncertain(uncertain)
+        labeler = functools.partial(
+            make_pseudo_label,
+            bg_threshold=bg_threshold,
+            uncertain=uncertain,
+            crf=crf)
+    job = PseudoLabelJob(map_dir, img_dir, out_dir, labeler, img_suffix,
+                         gt_dir, len(PascalVOCDataset.METAINFO['classes']))
     os.makedirs(out_dir, exist_ok=True)
     check_out_dir(out_dir, settings)
     num_temp = remove_temp_files(out_dir)
@@ -266,6 +298,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--crf', action='store_true', help='refine with a dense CRF (PSA)')
     parser.add_argument(
+        '--affinity',
+        type=float,
+        nargs=2,
+        metavar=('LOW_ALPHA', 'HIGH_ALPHA'),
+        help='write AffinityNet training labels instead: confident '
+        'foreground from the background score (1 - max)^LOW_ALPHA, '
+        'confident background from (1 - max)^HIGH_ALPHA, 255 between '
+        '(PSA: 4 32 --crf)')
+    parser.add_argument(
         '--crf-iters', type=int, default=10, help='CRF mean-field steps')
     parser.add_argument(
         '--crf-scale',
@@ -295,7 +336,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         return make_pseudo_labels(args.map_dir, args.img_dir, args.out_dir,
                                   args.split, args.bg_threshold,
                                   args.uncertain, crf, args.workers,
-                                  args.gt_dir, args.img_suffix, args.json)
+                                  args.gt_dir, args.img_suffix, args.json,
+                                  args.affinity)
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ import os.path as osp
 import sys
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -129,13 +130,15 @@ def image_name(img_path: str) -> str:
     return osp.splitext(osp.basename(img_path))[0]
 
 
-def build_map_dataset(cfg: Config, split: str) -> BaseDataset:
+def build_map_dataset(cfg: Config,
+                      split: str,
+                      pipeline: Sequence[dict] = MAP_PIPELINE) -> BaseDataset:
     """The training dataset of ``cfg`` on ``split``, without augmentation.
 
     ``cfg.train_dataloader.dataset`` (inside any dataset wrappers) with
-    ``ann_file='ImageSets/Segmentation/<split>.txt'`` and the pipeline
-    ``LoadImageFromFile, PackWeakSegInputs``: original images and the
-    labels of the dataset's label source; no masks are read.
+    ``ann_file='ImageSets/Segmentation/<split>.txt'`` and ``pipeline``, by
+    default ``LoadImageFromFile, PackWeakSegInputs``: original images and
+    the labels of the dataset's label source; no masks are read.
     """
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset_cfg = cfg.train_dataloader.dataset
@@ -144,7 +147,7 @@ def build_map_dataset(cfg: Config, split: str) -> BaseDataset:
     dataset_cfg = copy.deepcopy(dataset_cfg)
     dataset_cfg.update(
         ann_file=f'ImageSets/Segmentation/{split}.txt',
-        pipeline=MAP_PIPELINE)
+        pipeline=list(pipeline))
     return DATASETS.build(dataset_cfg)
 
 
@@ -220,6 +223,8 @@ def build_trained_model(cfg: Config,
     for part in ('localizer', 'adversary'):
         if model_cfg.get(part) and model_cfg[part].get('backbone'):
             _drop_pretrained(model_cfg[part].backbone)
+    if model_cfg.get('backbone'):  # e.g. AffinityNet
+        _drop_pretrained(model_cfg.backbone)
     model = MODELS.build(model_cfg)
     load_checkpoint_strict(model, checkpoint, config)
     return model.to(device).eval()
@@ -270,27 +275,53 @@ def _load_item(dataset: BaseDataset, index: int) -> dict:
                          f'{reason}') from None
 
 
-def infer_map_folder(model: nn.Module,
+class MultiScaleMaps:
+    """The maps of one dataset item by :func:`multi_scale_maps`: a
+    ``compute_maps`` of :func:`infer_map_folder`.
+
+    Args:
+        model (nn.Module): with ``localizer`` and ``data_preprocessor``
+            (e.g. ``AdversarialErasingClassifier``), on its device, in
+            eval mode.
+        scales, flip: see :func:`multi_scale_maps`.
+    """
+
+    def __init__(self,
+                 model: nn.Module,
+                 scales: Sequence[float] = DEFAULT_SCALES,
+                 flip: bool = True) -> None:
+        self.model = model
+        self.scales = scales
+        self.flip = flip
+
+    def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
+        """``(classes (K,), maps (K, H, W))`` of an item of
+        ``PackWeakSegInputs`` (``name`` is not needed)."""
+        image, classes = preprocess_item(self.model.data_preprocessor, item)
+        maps = multi_scale_maps(self.model.localizer, image, classes,
+                                self.scales, self.flip)
+        return classes.cpu().numpy(), maps.cpu().numpy()
+
+
+def infer_map_folder(compute_maps: Callable[[dict, str],
+                                            Tuple[np.ndarray, np.ndarray]],
                      dataset: BaseDataset,
                      out_dir: str,
-                     scales: Sequence[float] = DEFAULT_SCALES,
-                     flip: bool = True,
                      rank: int = 0,
                      world_size: int = 1,
                      progress: Optional[bool] = None) -> Dict[str, int]:
-    """Write the fused maps of this rank's images of ``dataset``.
+    """Write the maps of this rank's images of ``dataset``.
 
     Rank ``r`` of ``W`` takes images ``r, r + W, r + 2W, ...``; an image
     whose ``<name>.npz`` exists is skipped (resume), every file is written
     atomically (an interrupted run leaves no partial file).
 
     Args:
-        model (nn.Module): with ``localizer`` and ``data_preprocessor``
-            (e.g. ``AdversarialErasingClassifier``), on its device.
-        dataset (BaseDataset): items of ``PackWeakSegInputs``, see
-            :func:`build_map_dataset`.
+        compute_maps (callable): ``(item, name) -> (classes (K,), maps
+            (K, H, W))`` of a dataset item and its image name, e.g.
+            :class:`MultiScaleMaps`.
+        dataset (BaseDataset): the images, see :func:`build_map_dataset`.
         out_dir (str): the map folder.
-        scales, flip: see :func:`multi_scale_maps`.
         rank (int): this shard. Default: 0.
         world_size (int): number of shards. Default: 1.
         progress (bool, optional): show a progress bar with ETA; default:
@@ -300,7 +331,6 @@ def infer_map_folder(model: nn.Module,
         dict: ``total`` (images of this rank), ``skipped`` (already
         there) and ``written``.
     """
-    model.eval()
     indices = range(rank, len(dataset), world_size)
     names = {i: image_name(dataset.get_data_info(i)['img_path'])
              for i in indices}
@@ -317,12 +347,8 @@ def infer_map_folder(model: nn.Module,
         try:
             for index in todo:
                 item = _load_item(dataset, index)
-                image, classes = preprocess_item(model.data_preprocessor,
-                                                 item)
-                maps = multi_scale_maps(model.localizer, image, classes,
-                                        scales, flip)
                 save_maps(map_path(out_dir, names[index]),
-                          classes.cpu().numpy(), maps.cpu().numpy())
+                          *compute_maps(item, names[index]))
                 stats['written'] += 1
                 if bar is not None:
                     bar.update()

@@ -8,7 +8,7 @@ labels and an image viewer shows VOC's colours.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -203,13 +203,16 @@ def read_rgb_image(path: str) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
+Labeler = Callable[..., np.ndarray]
+
+
 class PseudoLabelJob:
-    """Make, write and score the pseudo-label of one image by name; a
+    """Make, write and score the label PNG of one image by name; a
     picklable callable for ``multiprocessing.Pool``.
 
     For image ``<name>`` it reads ``<map_dir>/<name>.npz`` and
     ``<img_dir>/<name><img_suffix>`` (its size must be the maps' size),
-    writes ``<out_dir>/<name>.png`` with :func:`make_pseudo_label` and
+    writes ``<out_dir>/<name>.png`` with ``labeler`` and
     :func:`save_label_png`, or keeps that file when it exists (resuming),
     and with ``gt_dir`` scores the label against ``<gt_dir>/<name>.png``
     when that exists.
@@ -218,11 +221,11 @@ class PseudoLabelJob:
         map_dir (str): Map folder (see :mod:`.map_io`).
         img_dir (str): Image folder.
         out_dir (str): Folder of the label PNGs.
-        bg_threshold (float): See :func:`make_pseudo_label`.
-        uncertain (Sequence[float], optional): See
-            :func:`make_pseudo_label`. Defaults to None.
-        crf (dict, optional): See :func:`make_pseudo_label`.
-            Defaults to None.
+        labeler (callable): ``labeler(classes, maps, image=image)`` ->
+            ``(H, W)`` uint8 label, e.g. ``functools.partial`` of
+            :func:`make_pseudo_label` with its settings (a module-level
+            function, so that it pickles), or of
+            :func:`~mmadv.pseudo_labels.affinity_labels.affinity_labels`.
         img_suffix (str): Image suffix. Defaults to ``'.jpg'``.
         gt_dir (str, optional): Ground-truth masks. Defaults to None.
         num_classes (int): Classes of the ground truth, background
@@ -233,20 +236,14 @@ class PseudoLabelJob:
                  map_dir: str,
                  img_dir: str,
                  out_dir: str,
-                 bg_threshold: float,
-                 uncertain: Optional[Sequence[float]] = None,
-                 crf: Optional[dict] = None,
+                 labeler: Labeler,
                  img_suffix: str = '.jpg',
                  gt_dir: Optional[str] = None,
                  num_classes: int = 21) -> None:
-        if uncertain is not None:
-            uncertain = check_uncertain(uncertain)
         self.map_dir = map_dir
         self.img_dir = img_dir
         self.out_dir = out_dir
-        self.bg_threshold = bg_threshold
-        self.uncertain = uncertain
-        self.crf = crf
+        self.labeler = labeler
         self.img_suffix = img_suffix
         self.gt_dir = gt_dir
         self.num_classes = num_classes
@@ -290,5 +287,4 @@ class PseudoLabelJob:
         if image.shape[:2] != maps.shape[1:]:
             raise ValueError(f'map size {maps.shape[1:]} of {path} != '
                              f'image size {image.shape[:2]} of {img_path}')
-        return make_pseudo_label(classes, maps, self.bg_threshold,
-                                 self.uncertain, self.crf, image)
+        return self.labeler(classes, maps, image=image)

@@ -1,3 +1,5 @@
+import functools
+
 import cv2
 import numpy as np
 import pytest
@@ -135,7 +137,7 @@ def test_job_writes_and_scores(tmp_path):
         str(tmp_path / 'maps'),
         str(tmp_path / 'img'),
         str(tmp_path / 'out'),
-        0.3,
+        functools.partial(make_pseudo_label, bg_threshold=0.3),
         gt_dir=str(tmp_path / 'gt'))
     result = job('x')
     label = np.array([[0, 0, 12, 5], [0, 12, 5, 12]])
@@ -159,7 +161,7 @@ def test_job_input_errors(tmp_path):
     save_maps(map_path(str(tmp_path / 'maps'), 'x'), CLASSES, MAPS)
     job = PseudoLabelJob(
         str(tmp_path / 'maps'), str(tmp_path / 'img'), str(tmp_path / 'out'),
-        0.3)
+        functools.partial(make_pseudo_label, bg_threshold=0.3))
     img_path = tmp_path / 'img' / 'x.jpg'
     with pytest.raises(FileNotFoundError, match=f'image {img_path} not'):
         job('x')

@@ -1,0 +1,3 @@
+from .affinity_net import AffinityNet
+
+__all__ = ['AffinityNet']

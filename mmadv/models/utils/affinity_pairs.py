@@ -1,0 +1,164 @@
+"""The pixel pairs of AffinityNet: neighbours within a radius on a grid.
+
+PSA (Ahn and Kwak, "Learning Pixel-level Semantic Affinity with Image-level
+Supervision", CVPR 2018, https://arxiv.org/abs/1803.10464; code
+https://github.com/jiwoon-ahn/psa) learns the affinity of every pair of
+feature-map pixels closer than ``radius`` (Eq. 1-4 of the paper). Each
+unordered pair is listed once, by the offset ``(dy, dx)`` from its source
+to its destination, in the order of PSA's ``search_dist``
+(``tool/pyutils.get_indices_of_pairs``, ``voc12/data.py``
+``ExtractAffinityLabelInRadius``).
+"""
+from typing import Callable, Dict, List, Optional, Tuple
+
+import torch
+
+Distance = Callable[[torch.Tensor], torch.Tensor]
+
+# The feature distance of a pair from ``|f_i - f_j|`` of shape (N, D, P).
+DISTANCES: Dict[str, Distance] = dict(
+    sum=lambda diff: diff.sum(dim=1),  # ||f_i - f_j||_1, paper's Eq. 1
+    mean=lambda diff: diff.mean(dim=1),  # PSA's resnet38_aff.py
+)
+
+
+def check_distance(distance: str) -> Distance:
+    """The reduction of :data:`DISTANCES` named ``distance``.
+
+    Raises:
+        ValueError: ``distance`` is not ``'sum'`` or ``'mean'``.
+    """
+    if distance not in DISTANCES:
+        raise ValueError(f'distance must be one of {sorted(DISTANCES)}, '
+                         f'got {distance!r}')
+    return DISTANCES[distance]
+
+
+def pair_offsets(radius: int) -> List[Tuple[int, int]]:
+    """Offsets ``(dy, dx)`` from a pixel to its later neighbours.
+
+    PSA's ``search_dist``::
+
+        [(0, dx) for dx in 1 .. radius - 1]
+        + [(dy, dx) for dy in 1 .. radius - 1
+                    for dx in -radius + 1 .. radius - 1
+                    if dx * dx + dy * dy < radius * radius]
+
+    Together with their negatives they cover the disc
+    ``0 < dy^2 + dx^2 < radius^2`` exactly once: each unordered pair is
+    listed once. ``radius=5`` gives 34 offsets.
+
+    Args:
+        radius (int): Pairs are closer than ``radius`` pixels; at least 1
+            (1 gives no pairs).
+
+    Returns:
+        list[tuple[int, int]]: The offsets, in PSA's order.
+    """
+    if int(radius) != radius or radius < 1:
+        raise ValueError(f'radius must be an integer >= 1, got {radius}')
+    offsets = [(0, dx) for dx in range(1, radius)]
+    offsets += [(dy, dx) for dy in range(1, radius)
+                for dx in range(-radius + 1, radius)
+                if dx * dx + dy * dy < radius * radius]
+    return offsets
+
+
+def pair_indices(height: int,
+                 width: int,
+                 radius: int,
+                 device: Optional[torch.device] = None
+                 ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Flat indices of the two pixels of every pair inside an
+    ``height x width`` grid.
+
+    Pair ``p`` joins the source ``src[p] = y * width + x`` to the
+    destination ``dst[p] = (y + dy) * width + (x + dx)`` for an offset
+    ``(dy, dx)`` of :func:`pair_offsets`; every pair with both ends inside
+    the grid is listed, offset by offset in PSA's order and, for each
+    offset, sources in raster order.
+
+    Args:
+        height (int): Grid height h.
+        width (int): Grid width w.
+        radius (int): See :func:`pair_offsets`.
+        device (torch.device, optional): Device of the result.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``src`` and ``dst``, long, of shape (P,).
+    """
+    offsets = torch.tensor(
+        pair_offsets(radius), dtype=torch.long, device=device).reshape(-1, 2)
+    ys, xs = torch.meshgrid(
+        torch.arange(height, device=device),
+        torch.arange(width, device=device),
+        indexing='ij')
+    dst_y = ys.reshape(1, -1) + offsets[:, :1]  # (O, h * w), dy >= 0
+    dst_x = xs.reshape(1, -1) + offsets[:, 1:]
+    inside = (dst_y < height) & (dst_x >= 0) & (dst_x < width)
+    src = torch.arange(height * width, device=device).expand_as(dst_y)
+    return src[inside], (dst_y * width + dst_x)[inside]
+
+
+def pair_affinity(embedding: torch.Tensor,
+                  radius: int,
+                  distance: str = 'sum') -> torch.Tensor:
+    """Affinities of the pairs of :func:`pair_indices`::
+
+        a_ij = exp(-||f_i - f_j||_1)          distance='sum' (paper, Eq. 1)
+        a_ij = exp(-||f_i - f_j||_1 / D)      distance='mean' (PSA's code)
+
+    Args:
+        embedding (Tensor): Features f of shape (N, D, h, w).
+        radius (int): See :func:`pair_offsets`.
+        distance (str): ``'sum'`` or ``'mean'`` over the D channels.
+            Defaults to ``'sum'``.
+
+    Returns:
+        Tensor: (N, P) affinities in (0, 1].
+    """
+    reduce = check_distance(distance)
+    height, width = embedding.shape[-2:]
+    src, dst = pair_indices(height, width, radius, embedding.device)
+    flat = embedding.flatten(2)
+    diff = (flat.index_select(2, src) - flat.index_select(2, dst)).abs()
+    return torch.exp(-reduce(diff))
+
+
+def pair_labels(label: torch.Tensor,
+                radius: int,
+                ignore_index: int = 255
+                ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Affinity labels of the pairs of :func:`pair_indices`, as PSA's
+    ``ExtractAffinityLabelInRadius``.
+
+    With ``l_i``, ``l_j`` the labels of a pair's two pixels:
+
+    - ``bg_pos``: ``l_i = l_j = 0`` (both background);
+    - ``fg_pos``: ``l_i = l_j``, not 0 and not ``ignore_index``;
+    - ``neg``: ``l_i != l_j``, neither ``ignore_index``.
+
+    Pairs touching an ignored pixel are in none of the three.
+
+    Args:
+        label (Tensor): (N, h, w) long labels: 0 background, ``c + 1``
+            foreground class c, ``ignore_index`` unknown.
+        radius (int): See :func:`pair_offsets`.
+        ignore_index (int): The unknown label. Defaults to 255.
+
+    Returns:
+        tuple[Tensor, Tensor, Tensor]: ``bg_pos``, ``fg_pos`` and ``neg``,
+        bool of shape (N, P).
+    """
+    if label.dim() != 3:
+        raise ValueError(f'label must be (N, h, w), got {tuple(label.shape)}')
+    height, width = label.shape[-2:]
+    src, dst = pair_indices(height, width, radius, label.device)
+    flat = label.flatten(1)
+    label_src, label_dst = flat[:, src], flat[:, dst]
+    same = label_src == label_dst
+    valid = (label_src != ignore_index) & (label_dst != ignore_index)
+    bg_pos = same & (label_src == 0)
+    fg_pos = same & (label_src != 0) & valid
+    neg = ~same & valid
+    return bg_pos, fg_pos, neg

@@ -1,0 +1,159 @@
+"""Random-walk propagation of attention maps with AffinityNet's affinities
+(Ahn and Kwak, CVPR 2018, https://arxiv.org/abs/1803.10464, Sec. 3.4),
+after PSA's ``infer_aff.py`` and ``network/resnet38_aff.py``
+(``to_dense=True``) of https://github.com/jiwoon-ahn/psa.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..models.utils.affinity_pairs import pair_affinity, pair_indices
+
+
+def dense_affinity(embedding: torch.Tensor,
+                   radius: int = 5,
+                   distance: str = 'sum') -> torch.Tensor:
+    """The (hw, hw) affinity matrix of an embedding::
+
+        A_ij = exp(-dist(f_i, f_j))   0 < |p_i - p_j| < radius
+        A_ii = 1
+        A_ij = 0                      otherwise
+
+    symmetric, with ``dist`` as in
+    :func:`~mmadv.models.utils.affinity_pairs.pair_affinity`; pixels are
+    flattened in raster order. PSA builds the same matrix from its sparse
+    pairs, their transposes and the identity.
+
+    Args:
+        embedding (Tensor): (D, h, w) features f.
+        radius (int): Pair radius. Defaults to 5 (PSA).
+        distance (str): ``'sum'`` or ``'mean'``. Defaults to ``'sum'``.
+
+    Returns:
+        Tensor: (h w, h w) affinities, on the embedding's device.
+    """
+    if embedding.dim() != 3:
+        raise ValueError('embedding must be (D, h, w), got '
+                         f'{tuple(embedding.shape)}')
+    height, width = embedding.shape[-2:]
+    src, dst = pair_indices(height, width, radius, embedding.device)
+    affinity = pair_affinity(embedding[None], radius, distance)[0]
+    dense = torch.eye(
+        height * width, dtype=affinity.dtype, device=affinity.device)
+    dense[src, dst] = affinity
+    dense[dst, src] = affinity
+    return dense
+
+
+def random_walk(scores: torch.Tensor,
+                affinity: torch.Tensor,
+                beta: float = 8,
+                logt: int = 8) -> torch.Tensor:
+    """Propagate score maps by ``t = 2^logt`` random-walk steps::
+
+        T = A^beta / sum_i A_ij^beta        (elementwise power,
+                                             columns sum to 1)
+        vec(s*) = vec(s) T^t                (PSA's cam_vec @ trans_mat)
+
+    so each ``s*_j`` is a weighted average of the scores of the pixels
+    that reach j. ``T^t`` is computed by squaring ``logt`` times. The
+    paper's ``vec(M*) = T^t vec(M)`` with row-normalised ``T`` is the same
+    product transposed (A is symmetric).
+
+    Args:
+        scores (Tensor): (C, h, w) non-negative scores.
+        affinity (Tensor): (h w, h w) affinities, e.g.
+            :func:`dense_affinity`.
+        beta (float): Affinity exponent. Defaults to 8 (PSA).
+        logt (int): log2 of the number of steps. Defaults to 8 (PSA).
+
+    Returns:
+        Tensor: (C, h, w) propagated scores.
+    """
+    if scores.dim() != 3:
+        raise ValueError(f'scores must be (C, h, w), got '
+                         f'{tuple(scores.shape)}')
+    channels, height, width = scores.shape
+    area = height * width
+    if affinity.shape != (area, area):
+        raise ValueError(f'affinity must be ({area}, {area}) for scores of '
+                         f'{height}x{width}, got {tuple(affinity.shape)}')
+    trans = affinity.pow(beta)
+    trans = trans / trans.sum(dim=0, keepdim=True)
+    for _ in range(logt):
+        trans = trans @ trans
+    walked = scores.reshape(channels, area).to(trans.dtype) @ trans
+    return walked.reshape(channels, height, width)
+
+
+@torch.no_grad()
+def refine_maps(model: nn.Module,
+                image: torch.Tensor,
+                classes: torch.Tensor,
+                maps: torch.Tensor,
+                bg_alpha: float = 16,
+                beta: float = 8,
+                logt: int = 8,
+                stride: int = 8) -> torch.Tensor:
+    """Attention maps refined by AffinityNet's random walk, as PSA's
+    ``infer_aff.py``.
+
+    1. The image is zero-padded at the bottom and right to a multiple of
+       ``stride``, (H', W'); ``f = model(image, mode='tensor')`` must be
+       (D, H' / stride, W' / stride).
+    2. Scores ``s = [(1 - max_k A_k)^bg_alpha, A_1, ..., A_K]``, zero-padded
+       to (H', W') and average-pooled by ``stride`` (PSA's
+       ``F.avg_pool2d(cam, 8, 8)``).
+    3. ``s* = random_walk(s, dense_affinity(f, model.radius,
+       model.distance), beta, logt)``, upsampled bilinearly
+       (align_corners=False) to (H', W') and cropped to (H, W).
+    4. ``A'_k = s*_k / (s*_k + s*_bg)`` (0 where both are 0).
+
+    ``A'_k > 0.5`` exactly where ``s*_k > s*_bg``, and ``A'_k`` increases
+    with ``s*_k``, so thresholding the refined maps at 0.5 (background
+    below, else the best class) is PSA's ``argmax`` over
+    ``[s*_bg, s*_1, ..., s*_K]`` (up to exact ties).
+
+    Args:
+        model (nn.Module): Trained :class:`~mmadv.models.AffinityNet` in
+            eval mode, on the image's device.
+        image (Tensor): (3, H, W) preprocessed image.
+        classes (Tensor): (K,) 0-based classes of ``maps``.
+        maps (Tensor): (K, H, W) attention maps in [0, 1].
+        bg_alpha (float): Background exponent. Defaults to 16 (PSA's
+            ``infer_aff.py --alpha``).
+        beta (float): See :func:`random_walk`. Defaults to 8 (PSA).
+        logt (int): See :func:`random_walk`. Defaults to 8 (PSA).
+        stride (int): Output stride of the model. Defaults to 8.
+
+    Returns:
+        Tensor: (K, H, W) float refined maps in [0, 1], on the image's
+        device.
+    """
+    if image.dim() != 3:
+        raise ValueError(f'image must be (3, H, W), got {tuple(image.shape)}')
+    height, width = image.shape[-2:]
+    classes = torch.as_tensor(classes).reshape(-1)
+    maps = torch.as_tensor(maps, device=image.device).float()
+    if maps.shape != (classes.numel(), height, width):
+        raise ValueError(f'maps must be ({classes.numel()}, {height}, '
+                         f'{width}), got {tuple(maps.shape)}')
+    if not classes.numel():
+        return maps
+    pad = (0, -width % stride, 0, -height % stride)
+    padded_height, padded_width = height + pad[3], width + pad[1]
+    embedding = model(F.pad(image, pad)[None], mode='tensor')[0]
+    size = (padded_height // stride, padded_width // stride)
+    if tuple(embedding.shape[-2:]) != size:
+        raise ValueError(f'embedding of {tuple(embedding.shape[-2:])} for an '
+                         f'image of {padded_height}x{padded_width}: the '
+                         f'model does not have stride {stride}')
+    background = (1 - maps.max(dim=0, keepdim=True).values).pow(bg_alpha)
+    scores = F.pad(torch.cat([background, maps]), pad)
+    scores = F.avg_pool2d(scores[None], stride)[0]
+    affinity = dense_affinity(embedding.float(), model.radius, model.distance)
+    walked = random_walk(scores, affinity, beta, logt)
+    walked = F.interpolate(
+        walked[None], size=(padded_height, padded_width), mode='bilinear',
+        align_corners=False)[0, :, :height, :width]
+    return torch.nan_to_num(walked[1:] / (walked[1:] + walked[:1]), nan=0.)

@@ -1,0 +1,84 @@
+import math
+
+import pytest
+import torch
+
+import mmadv  # noqa: F401
+from mmadv.models.utils import (check_distance, pair_affinity, pair_indices,
+                                pair_labels, pair_offsets)
+
+
+def test_pair_offsets_radius_5_is_psa_search_dist():
+    offsets = pair_offsets(5)
+    assert len(offsets) == 34  # PSA's count for radius 5
+    assert offsets[:6] == [(0, 1), (0, 2), (0, 3), (0, 4), (1, -4), (1, -3)]
+    assert offsets[-1] == (4, 2)
+    # with their negatives: the disc 0 < r^2 < 25, each pair once
+    both = offsets + [(-dy, -dx) for dy, dx in offsets]
+    disc = [(dy, dx) for dy in range(-4, 5) for dx in range(-4, 5)
+            if 0 < dy * dy + dx * dx < 25]
+    assert sorted(both) == sorted(disc)
+
+
+def test_pair_offsets_small_radii():
+    assert pair_offsets(1) == []
+    assert pair_offsets(2) == [(0, 1), (1, -1), (1, 0), (1, 1)]
+    with pytest.raises(ValueError):
+        pair_offsets(0)
+
+
+def test_pair_indices_3x3_by_hand():
+    src, dst = pair_indices(3, 3, 2)
+    # 0 1 2 / 3 4 5 / 6 7 8; offsets (0,1), (1,-1), (1,0), (1,1)
+    expected = [(0, 1), (1, 2), (3, 4), (4, 5), (6, 7), (7, 8),
+                (1, 3), (2, 4), (4, 6), (5, 7),
+                (0, 3), (1, 4), (2, 5), (3, 6), (4, 7), (5, 8),
+                (0, 4), (1, 5), (3, 7), (4, 8)]
+    assert list(zip(src.tolist(), dst.tolist())) == expected
+
+
+def test_pair_indices_match_brute_force():
+    height, width, radius = 5, 7, 3
+    src, dst = pair_indices(height, width, radius)
+    pairs = {(min(i, j), max(i, j)) for i, j in zip(src.tolist(),
+                                                    dst.tolist())}
+    assert len(pairs) == src.numel()  # no pair twice
+    expected = set()
+    for i in range(height * width):
+        for j in range(i + 1, height * width):
+            dy, dx = j // width - i // width, j % width - i % width
+            if dy * dy + dx * dx < radius * radius:
+                expected.add((i, j))
+    assert pairs == expected
+
+
+def test_pair_labels_3x3_by_hand():
+    label = torch.tensor([[[0, 0, 1],
+                           [0, 255, 1],
+                           [2, 2, 1]],
+                          [[255] * 3] * 3])
+    bg_pos, fg_pos, neg = pair_labels(label, 2)
+    # the 20 pairs of test_pair_indices_3x3_by_hand: b = bg_pos,
+    # f = fg_pos, n = neg, x = touches the ignored centre
+    kinds = 'bnxxfn' 'bxxn' 'bxfnxf' 'xnnx'
+    for mask, kind in ((bg_pos, 'b'), (fg_pos, 'f'), (neg, 'n')):
+        assert mask.dtype == torch.bool and mask.shape == (2, 20)
+        assert mask[0].tolist() == [k == kind for k in kinds]
+        assert not mask[1].any()
+
+
+def test_pair_affinity_by_hand():
+    # a 1x3 grid, D = 2: pairs (0,1), (1,2) then (0,2)
+    embedding = torch.tensor([[[[0., 1., 3.]], [[0., 0., 1.]]]])
+    distances = torch.tensor([[1., 3., 4.]])  # L1 distances
+    torch.testing.assert_close(
+        pair_affinity(embedding, 3, 'sum'), torch.exp(-distances))
+    torch.testing.assert_close(
+        pair_affinity(embedding, 3, 'mean'), torch.exp(-distances / 2))
+    assert pair_affinity(embedding, 3)[0, 0].item() == pytest.approx(
+        math.exp(-1.))
+
+
+def test_unknown_distance():
+    with pytest.raises(ValueError, match='distance'):
+        check_distance('l2')

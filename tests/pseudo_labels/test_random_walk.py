@@ -1,0 +1,156 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+import mmadv  # noqa: F401
+from mmadv.pseudo_labels.random_walk import (dense_affinity, random_walk,
+                                             refine_maps)
+
+init_default_scope('mmseg')
+
+
+def brute_force_affinity(embedding, radius, distance):
+    """A_ij by a loop over all pixel pairs."""
+    dim, height, width = embedding.shape
+    flat = embedding.reshape(dim, -1).double()
+    reduce = dict(sum=torch.sum, mean=torch.mean)[distance]
+    area = height * width
+    expected = torch.zeros(area, area, dtype=torch.float64)
+    for i in range(area):
+        for j in range(area):
+            dy, dx = i // width - j // width, i % width - j % width
+            if i == j:
+                expected[i, j] = 1.
+            elif dy * dy + dx * dx < radius * radius:
+                expected[i, j] = math.exp(
+                    -reduce((flat[:, i] - flat[:, j]).abs()).item())
+    return expected
+
+
+@pytest.mark.parametrize('distance', ['sum', 'mean'])
+def test_dense_affinity_matches_brute_force(distance):
+    embedding = torch.rand(3, 4, 5, generator=torch.Generator().manual_seed(0))
+    affinity = dense_affinity(embedding, radius=3, distance=distance)
+    assert affinity.shape == (20, 20)
+    torch.testing.assert_close(affinity, affinity.T)
+    torch.testing.assert_close(torch.diagonal(affinity), torch.ones(20))
+    torch.testing.assert_close(
+        affinity.double(), brute_force_affinity(embedding, 3, distance))
+
+
+def test_random_walk_on_a_hand_made_chain():
+    # a 1x8 chain, regions 0..3 and 4..7: affinity 1 to itself and its
+    # neighbours, 0.01 across the boundary (0.01^8 = 1e-16 after beta)
+    affinity = torch.eye(8)
+    for i in range(7):
+        affinity[i, i + 1] = affinity[i + 1, i] = 0.01 if i == 3 else 1.
+    scores = torch.zeros(2, 1, 8)
+    scores[0, 0, 0] = 1.  # a seed at the left end
+    scores[1, 0, 7] = 1.  # and one at the right end
+    walked = random_walk(scores, affinity, beta=8, logt=8)
+    # T = A D^-1 converges to the degree distribution: degrees 2, 3, 3, 2
+    # in each region, so a seed of 1 at an end spreads to 2 / 10 over its
+    # own region and nothing over the other
+    expected = torch.tensor([[[.2] * 4 + [0.] * 4], [[0.] * 4 + [.2] * 4]])
+    torch.testing.assert_close(walked, expected, atol=1e-5, rtol=0)
+
+
+def test_random_walk_on_a_6x6_grid_stops_at_a_boundary():
+    # D = 1: the left three columns at 0, the right three at 10, so
+    # affinities are 1 within a region and exp(-10) across
+    embedding = torch.zeros(1, 6, 6)
+    embedding[:, :, 3:] = 10.
+    affinity = dense_affinity(embedding, radius=3)
+    scores = torch.zeros(1, 6, 6)
+    scores[0, 0, 0] = 1.
+    walked = random_walk(scores, affinity)[0]
+    # the seed's share of the stationary distribution: its degree (itself
+    # and its neighbours within the radius, in its region) over the sum
+    degree = torch.zeros(6, 6)
+    for y in range(6):
+        for x in range(3):
+            degree[y, x] = sum((y - v)**2 + (x - u)**2 < 9
+                               for v in range(6) for u in range(3))
+    expected = degree[0, 0] / degree.sum()
+    torch.testing.assert_close(
+        walked[:, :3], torch.full((6, 3), expected.item()), atol=1e-5,
+        rtol=0)
+    assert walked[:, 3:].abs().max() < 1e-6
+
+
+def test_random_walk_checks_shapes():
+    with pytest.raises(ValueError, match='affinity'):
+        random_walk(torch.zeros(2, 3, 3), torch.eye(8))
+
+
+@pytest.fixture(scope='module')
+def model():
+    return MODELS.build(
+        dict(type='AffinityNet',
+             backbone=dict(type='TimmFeatureBackbone',
+                           model_name='test_resnet', out_indices=(2, 3, 4),
+                           output_stride=8),
+             embed_channels=16,
+             distance='mean')).eval()
+
+
+def psa_argmax(model, image, maps, bg_alpha=16, beta=8, logt=8):
+    """PSA's infer_aff.py label, by another route: a loop-built affinity,
+    a numpy matrix power, a reshape-mean pooling."""
+    height, width = image.shape[-2:]
+    pad = (0, -width % 8, 0, -height % 8)
+    with torch.no_grad():
+        embedding = model(F.pad(image, pad)[None], mode='tensor')[0]
+    affinity = brute_force_affinity(embedding, model.radius, 'mean').numpy()
+    trans = affinity**beta
+    trans = np.linalg.matrix_power(trans / trans.sum(0, keepdims=True),
+                                   2**logt)
+    cams = np.concatenate([(1 - maps.max(0, keepdims=True))**bg_alpha, maps])
+    cams = np.pad(cams, ((0, 0), (0, pad[3]), (0, pad[1])))
+    num, padded_height, padded_width = cams.shape
+    h, w = padded_height // 8, padded_width // 8
+    pooled = cams.reshape(num, h, 8, w, 8).mean(axis=(2, 4))
+    walked = torch.from_numpy(pooled.reshape(num, -1) @ trans)
+    walked = F.interpolate(
+        walked.reshape(1, num, h, w), size=(padded_height, padded_width),
+        mode='bilinear', align_corners=False)[0, :, :height, :width]
+    top2 = walked.topk(2, dim=0).values
+    return walked.argmax(0), (top2[0] - top2[1]) / top2[0]
+
+
+@pytest.mark.parametrize('bg_alpha,beta,logt', [(16, 8, 8), (2, 8, 1)])
+def test_refine_maps_threshold_is_psa_argmax(model, bg_alpha, beta, logt):
+    gen = torch.Generator().manual_seed(0)
+    height, width = 46, 38  # padded to 48 x 40: a 6x5 embedding
+    image = torch.randn(3, height, width, generator=gen)
+    maps = 0.5 + 0.5 * torch.rand(2, height, width, generator=gen)
+    maps[0, :, :20] *= 0.3
+    maps[1, :, 20:] *= 0.3
+    maps[:, :16] *= 0.1  # background at the top
+    refined = refine_maps(model, image, torch.tensor([1, 4]), maps,
+                          bg_alpha, beta, logt)
+    assert refined.shape == (2, height, width)
+    assert refined.min() >= 0 and refined.max() <= 1
+    score, best = refined.max(dim=0)
+    label = torch.where(score > 0.5, best + 1, 0)
+    expected, margin = psa_argmax(model, image, maps.numpy(), bg_alpha, beta,
+                                  logt)
+    clear = margin > 1e-3
+    assert clear.float().mean() > 0.9
+    assert torch.equal(label[clear], expected[clear])
+    if logt == 1:  # a short walk keeps background and both classes
+        assert label.unique().tolist() == [0, 1, 2]
+
+
+def test_refine_maps_edge_cases(model):
+    image = torch.randn(3, 16, 16)
+    empty = refine_maps(model, image, torch.zeros(0), torch.zeros(0, 16, 16))
+    assert empty.shape == (0, 16, 16)
+    with pytest.raises(ValueError, match='stride'):
+        refine_maps(model, image, torch.tensor([0]), torch.rand(1, 16, 16),
+                    stride=16)

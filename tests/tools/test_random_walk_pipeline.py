@@ -1,0 +1,133 @@
+"""The random-walk refinement end to end on tiny data: maps -> affinity
+labels (tools/make_pseudo_labels.py --affinity) -> AffinityNet training
+(configs/demo/affinity_demo.py through mmengine's Runner) -> refined maps
+(tools/infer_random_walk.py) in the stage-2 format, resumable."""
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import make_tiny_voc
+from mmengine.config import Config
+from mmengine.runner import Runner
+from PIL import Image
+
+import mmadv  # noqa: F401
+from mmadv.pseudo_labels.map_io import (load_maps, map_path, read_meta,
+                                        save_maps, write_meta)
+from mmadv.pseudo_labels.pseudo_labels import read_label_png
+
+REPO = Path(__file__).parents[2]
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_pseudo_labels = load_tool('make_pseudo_labels')
+infer_random_walk = load_tool('infer_random_walk')
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """Blurred GT maps of a 6-image tree, their affinity labels and an
+    AffinityNet trained on them for 2 iterations."""
+    root = tmp_path_factory.mktemp('rw')
+    voc = make_tiny_voc(root / 'voc', num_images=6)
+    ann = voc / 'ImageSets/Segmentation/train_aug.txt'
+    names = ann.read_text().split()
+    map_dir = root / 'maps'
+    for name in names:
+        gt = np.array(Image.open(voc / 'SegmentationClassAug' / f'{name}.png'))
+        classes = np.array(sorted(set(np.unique(gt)) - {0, 255})) - 1
+        maps = np.stack([
+            cv2.GaussianBlur((gt == c + 1).astype(np.float32), (0, 0), 3.)
+            for c in classes
+        ])
+        save_maps(map_path(str(map_dir), name), classes,
+                  maps / maps.max((1, 2), keepdims=True))
+    write_meta(
+        str(map_dir),
+        split='train_aug',
+        ann_file=str(ann),
+        num_images=len(names))
+    labels = root / 'affinity_labels'
+    summary = make_pseudo_labels.main([
+        str(map_dir), '--img-dir',
+        str(voc / 'JPEGImages'), '--out-dir',
+        str(labels), '--affinity', '4', '32', '--workers', '1'
+    ])
+    assert summary['written'] == len(names)
+    cfg = Config.fromfile(str(REPO / 'configs/demo/affinity_demo.py'))
+    cfg.merge_from_dict({
+        'train_dataloader.dataset.data_root': str(voc),
+        'train_dataloader.dataset.data_prefix.seg_map_path': str(labels),
+        'train_dataloader.batch_size': 2,
+        'train_cfg.max_iters': 2,
+        'work_dir': str(root / 'affinity'),
+    })
+    Runner.from_cfg(cfg).train()
+    checkpoint = root / 'affinity' / 'iter_2.pth'
+    assert checkpoint.is_file()
+    options = [
+        '--cfg-options', f'train_dataloader.dataset.data_root={voc}',
+        f'train_dataloader.dataset.data_prefix.seg_map_path={labels}'
+    ]
+    return voc, names, map_dir, labels, checkpoint, options
+
+
+def test_affinity_labels_are_confident_regions(trained):
+    voc, names, map_dir, labels, _, _ = trained
+    for name in names:
+        label = read_label_png(str(labels / f'{name}.png'))
+        classes, maps = load_maps(map_path(str(map_dir), name))
+        assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
+        top = maps.max(0)
+        # (1 - max)^4 < max wherever max > 0.5 (0.5^4 < 0.5): foreground;
+        # (1 - max)^32 > max wherever max < 0.05: background
+        assert (label[top > 0.55] != 0).all()
+        assert (label[top > 0.55] != 255).all()
+        assert (label[top < 0.05] == 0).all()
+
+
+def test_refined_maps_in_the_stage2_format(trained, tmp_path):
+    voc, names, map_dir, _, checkpoint, options = trained
+    out = tmp_path / 'maps_rw'
+    argv = [
+        str(REPO / 'configs/demo/affinity_demo.py'),
+        str(checkpoint),
+        str(map_dir), '--split', 'train_aug', '--out-dir',
+        str(out), '--logt', '2', *options
+    ]
+    stats = infer_random_walk.main(argv)
+    assert stats == dict(total=len(names), skipped=0, written=len(names))
+    meta = read_meta(str(out), 'train_aug')
+    assert meta['maps'] == str(map_dir) and meta['logt'] == 2
+    for name in names:
+        classes, maps = load_maps(map_path(str(map_dir), name))
+        rw_classes, rw_maps = load_maps(map_path(str(out), name))
+        np.testing.assert_array_equal(rw_classes, classes)
+        assert rw_maps.shape == maps.shape
+        assert 0. <= rw_maps.min() and rw_maps.max() <= 1.
+    # resumable: a removed file is the only one written again
+    first = map_path(str(out), names[0])
+    before = Path(map_path(str(out), names[1])).stat().st_mtime_ns
+    Path(first).unlink()
+    stats = infer_random_walk.main(argv)
+    assert stats == dict(total=len(names), skipped=len(names) - 1, written=1)
+    assert Path(map_path(str(out),
+                         names[1])).stat().st_mtime_ns == before
+    # other settings into the same folder: refused, one line
+    with pytest.raises(SystemExit, match='other settings.*logt'):
+        infer_random_walk.main([*argv[:7], '--logt', '3', *options])
+    # maps of another split: refused, naming the folder
+    with pytest.raises(SystemExit, match="maps of split 'train_aug'"):
+        infer_random_walk.main([
+            *argv[:3], '--split', 'val', '--out-dir',
+            str(tmp_path / 'val'), *options
+        ])
