@@ -14,6 +14,11 @@ localizer on random images.
 maps and images, thresholding alone and with the dense CRF, and their
 ratio (one process; ``tools/make_pseudo_labels.py --workers N`` runs N).
 
+``random-walk``: images/s of AffinityNet's random-walk refinement
+(:func:`~mmadv.pseudo_labels.random_walk.refine_maps`: embedding, dense
+affinity matrix, ``2^logt`` steps) with an affinity config's model on
+random images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
+
 Example::
 
     python tools/benchmark.py train-step configs/adv_erase_r38_voc.py \\
@@ -21,6 +26,8 @@ Example::
     python tools/benchmark.py infer-maps configs/adv_erase_r38_voc.py \\
         --height 96 --width 128 --images 4
     python tools/benchmark.py pseudo-labels --images 20
+    python tools/benchmark.py random-walk configs/demo/affinity_demo.py \\
+        --size 64 --images 50
 """
 import argparse
 import json
@@ -39,6 +46,7 @@ from mmseg.structures import SegDataSample
 import mmadv  # noqa: F401
 from mmadv.pseudo_labels import multi_scale_maps
 from mmadv.pseudo_labels.pseudo_labels import make_pseudo_label
+from mmadv.pseudo_labels.random_walk import refine_maps
 
 
 def random_batch(batch_size, size, num_classes, seed=0):
@@ -182,6 +190,33 @@ def pseudo_labels_benchmark(args):
     return results
 
 
+def random_walk_benchmark(args):
+    device = torch.device(args.device)
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    if cfg.model.backbone.get('init_cfg'):
+        cfg.model.backbone.init_cfg = None  # timing needs no weights
+    model = MODELS.build(cfg.model).to(device).eval()
+    gen = torch.Generator().manual_seed(0)
+    size = args.size
+    images = torch.randn(args.images + 1, 3, size, size, generator=gen)
+    maps = torch.rand(args.images + 1, 2, size, size, generator=gen)
+    classes = torch.tensor([0, 14])
+    for i, (image, image_maps) in enumerate(zip(images, maps)):
+        if i == 1:  # the first image is the warm-up
+            sync(device)
+            start = time.perf_counter()
+        refine_maps(model, image.to(device), classes, image_maps.to(device),
+                    beta=args.beta, logt=args.logt)
+    sync(device)
+    seconds = (time.perf_counter() - start) / args.images
+    return dict(config=args.config, images_per_second=1 / seconds,
+                setup=dict(device=str(device), size=size, classes=2,
+                           beta=args.beta, logt=args.logt,
+                           images=args.images,
+                           threads=torch.get_num_threads()))
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='benchmark', required=True)
@@ -213,6 +248,15 @@ def parse_args():
     labels.add_argument('--images', type=int, default=20)
     labels.add_argument('--bg-threshold', type=float, default=0.25)
     labels.add_argument('--json', help='also write the results here')
+    walk = sub.add_parser('random-walk', help='random-walk images/s')
+    walk.add_argument('config', help='AffinityNet config')
+    walk.add_argument('--size', type=int, default=448)
+    walk.add_argument('--images', type=int, default=5)
+    walk.add_argument('--beta', type=float, default=8)
+    walk.add_argument('--logt', type=int, default=8)
+    walk.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    walk.add_argument('--json', help='also write the results here')
     return parser.parse_args()
 
 
@@ -221,6 +265,11 @@ def main():
     if args.benchmark == 'infer-maps':
         results = infer_maps_benchmark(args)
         print_log(f'map inference {results["config"]}: '
+                  f'{results["images_per_second"]:.2f} images/s '
+                  f'({results["setup"]})', logger='current')
+    elif args.benchmark == 'random-walk':
+        results = random_walk_benchmark(args)
+        print_log(f'random walk {results["config"]}: '
                   f'{results["images_per_second"]:.2f} images/s '
                   f'({results["setup"]})', logger='current')
     elif args.benchmark == 'pseudo-labels':
