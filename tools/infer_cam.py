@@ -16,10 +16,10 @@ import os.path as osp
 from argparse import Namespace
 
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
-import torch
 from mmadv.pseudo_labels.map_inference import (DEFAULT_SCALES,
                                                MultiScaleMaps,
                                                build_map_dataset,
+                                               select_device,
                                                build_trained_model,
                                                infer_map_folder,
                                                prepare_map_folder,
@@ -65,14 +65,6 @@ def parse_args(argv=None):
         choices=['cpu', 'cuda'],
         help='default: cuda:LOCAL_RANK when CUDA is available, else cpu')
     return parser.parse_args(argv)
-
-
-def select_device(name, local_rank):
-    if name == 'cpu' or (name is None and not torch.cuda.is_available()):
-        return torch.device('cpu')
-    if not torch.cuda.is_available():
-        raise ValueError('--device cuda: CUDA is not available')
-    return torch.device('cuda', local_rank)
 
 
 def run(args):

@@ -33,6 +33,7 @@ from mmadv.pseudo_labels.map_inference import (build_map_dataset,
                                                build_trained_model,
                                                infer_map_folder,
                                                prepare_map_folder,
+                                               select_device,
                                                shard_from_env)
 from mmadv.pseudo_labels.map_io import load_maps, map_path, read_meta
 from mmadv.pseudo_labels.random_walk import refine_maps
@@ -131,11 +132,7 @@ def run(args):
             launcher='none',
             local_rank=local_rank))
     out_dir = args.out_dir or args.map_dir.rstrip('/') + '_rw'
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        raise ValueError('--device cuda: CUDA is not available')
-    use_cuda = args.device != 'cpu' and torch.cuda.is_available()
-    device = torch.device('cuda', local_rank) if use_cuda else torch.device(
-        'cpu')
+    device = select_device(args.device, local_rank)
     dataset = build_map_dataset(cfg, args.split, IMAGE_PIPELINE)
     meta = dict(
         split=args.split,

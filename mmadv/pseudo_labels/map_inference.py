@@ -247,6 +247,17 @@ def shard_from_env() -> Tuple[int, int, int]:
     return rank, world_size, local_rank
 
 
+def select_device(name: Optional[str],
+                  local_rank: int = 0) -> torch.device:
+    """``'cpu'``, ``'cuda'`` (``cuda:<local_rank>``) or None (CUDA when
+    available); an error for ``'cuda'`` without CUDA."""
+    if name == 'cpu' or (name is None and not torch.cuda.is_available()):
+        return torch.device('cpu')
+    if not torch.cuda.is_available():
+        raise ValueError('--device cuda: CUDA is not available')
+    return torch.device('cuda', local_rank)
+
+
 def prepare_map_folder(out_dir: str, meta: dict, rank: int = 0) -> None:
     """Create ``out_dir``; rank 0 writes ``meta.json``. A folder already
     holding maps made with other settings is refused, so a resumed run
