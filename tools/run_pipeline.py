@@ -40,7 +40,14 @@ key=value``:
 - ``scales``, ``flip``: map inference (``tools/infer_cam.py``);
 - ``thresholds``: the sweep (None: ``tools/eval_cam.py``'s 0.05-0.60);
 - ``crf``, ``uncertain``, ``workers``: ``tools/make_pseudo_labels.py``;
-- ``seg_cfg_options``: overrides of the segmentation config.
+- ``seg_cfg_options``: overrides of the segmentation config;
+- ``random_walk``: None, or the AffinityNet config (a path, or a dict with
+  ``config`` and any of ``RANDOM_WALK_DEFAULTS``): then PSA's refinement
+  also runs (affinity labels of the training maps,
+  ``make_pseudo_labels.py --affinity``; AffinityNet training under
+  ``affinity/``; refined maps ``maps_rw_<split>/`` by
+  ``tools/infer_random_walk.py``) and steps 3-5 on the refined maps give a
+  second row, ``<config> + random walk``.
 
 Example::
 
@@ -56,6 +63,7 @@ import shlex
 import subprocess
 import sys
 import time
+from typing import Callable, Dict, Tuple
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -78,7 +86,17 @@ DEFAULTS = dict(
     crf=False,
     uncertain=None,
     workers=2,
-    seg_cfg_options={})
+    seg_cfg_options={},
+    random_walk=None)
+# random_walk=<AffinityNet config> or a dict of these (PSA's values)
+RANDOM_WALK_DEFAULTS = dict(
+    config=None,
+    affinity_alphas=[4, 32],
+    crf=True,
+    bg_alpha=16,
+    beta=8,
+    logt=8,
+    cfg_options={})
 # settings that must be lists (or None where marked)
 LIST_SETTINGS = dict(scales=False, thresholds=True, uncertain=True)
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -155,13 +173,20 @@ def pipeline_settings(cfg: Config, config: str, overrides: dict) -> dict:
     if settings['train_split'] == settings['eval_split']:
         raise SystemExit('error: train_split and eval_split are both '
                          f'{settings["train_split"]!r}')
-    seg_config = settings['seg_config']
-    if not osp.isfile(seg_config):
-        in_repo = osp.join(REPO, seg_config)
-        if not osp.isfile(in_repo):
-            raise SystemExit(f'error: seg_config {seg_config} not found '
-                             f'(tried the current directory and {REPO})')
-        settings['seg_config'] = in_repo
+    settings['seg_config'] = resolve_config(settings['seg_config'],
+                                            'seg_config')
+    walk = settings['random_walk']
+    if walk:
+        if isinstance(walk, str):  # random_walk=path/to/affinity_config.py
+            walk = dict(config=walk)
+        unknown = sorted(set(walk) - set(RANDOM_WALK_DEFAULTS))
+        if unknown or not walk.get('config'):
+            raise SystemExit(
+                f'error: random_walk needs a config and knows '
+                f'{sorted(RANDOM_WALK_DEFAULTS)}, got {dict(walk)}')
+        walk = dict(RANDOM_WALK_DEFAULTS, **walk)
+        walk['config'] = resolve_config(walk['config'], 'random_walk.config')
+        settings['random_walk'] = walk
     return settings
 
 
@@ -226,32 +251,25 @@ def unwrap_dataset(dataset: dict) -> dict:
     return dataset
 
 
-def run_config(config, args, step) -> dict:
-    """All steps for one stage-1 config; returns its metrics."""
-    cfg = load_config(config, args.cfg_options)
-    settings = pipeline_settings(cfg, config, args.pipeline_options)
-    dataset = unwrap_dataset(cfg.train_dataloader.dataset)
-    data_root = osp.abspath(args.data_root or dataset.data_root)
-    if not osp.isdir(data_root):
-        raise SystemExit(
-            f'error: data root {data_root} not found (train_dataloader.'
-            f'dataset.data_root of {config}, or --data-root)')
-    name = osp.splitext(osp.basename(config))[0]
-    root = osp.abspath(osp.join(args.work_dir, name))
-    train_split, eval_split = settings['train_split'], settings['eval_split']
-    train_gt = osp.join(data_root, settings['train_gt_dir'])
-    eval_gt = osp.join(data_root, settings['eval_gt_dir'])
-    img_dir = osp.join(data_root, dataset.data_prefix['img_path'])
-    img_suffix = dataset.get('img_suffix', '.jpg')
+def resolve_config(path: str, field: str) -> str:
+    """``path`` relative to the current directory, else to the repository;
+    a one-line exit naming ``field`` when neither exists."""
+    if osp.isfile(path):
+        return path
+    in_repo = osp.join(REPO, path)
+    if not osp.isfile(in_repo):
+        raise SystemExit(f'error: {field} {path} not found (tried the '
+                         f'current directory and {REPO})')
+    return in_repo
 
-    # 0. the merged configs and settings every step uses
-    stage1_options = {f'{loader}.dataset.data_root': data_root
-                      for loader in LOADERS}
-    if args.seed is not None:
-        stage1_options['randomness.seed'] = args.seed
-    cfg.merge_from_dict(stage1_options)
-    stage1_config = freeze_config(root, 'stage1.py', cfg, 'stage-1 config')
-    pseudo = osp.join(root, f'pseudo_labels_{train_split}')
+
+def seg_config_for(root: str, tag: str, data_root: str, settings: dict,
+                   args) -> Tuple[str, Config, str]:
+    """The pseudo-label folder ``pseudo_labels<tag>_<train split>`` and the
+    merged, frozen segmentation config ``configs/seg<tag>.py`` that trains
+    on it (and tests on the eval split's masks)."""
+    train_split, eval_split = settings['train_split'], settings['eval_split']
+    pseudo = osp.join(root, f'pseudo_labels{tag}_{train_split}')
     split_file = 'ImageSets/Segmentation/{}.txt'.format
     seg_options = {
         'train_dataloader.dataset.data_root': data_root,
@@ -262,19 +280,106 @@ def run_config(config, args, step) -> dict:
         seg_options.update({
             f'{loader}.dataset.data_root': data_root,
             f'{loader}.dataset.ann_file': split_file(eval_split),
-            f'{loader}.dataset.data_prefix.seg_map_path': eval_gt
+            f'{loader}.dataset.data_prefix.seg_map_path': osp.join(
+                data_root, settings['eval_gt_dir'])
         })
     seg_options.update(settings['seg_cfg_options'])
     seg_options.update(args.seg_cfg_options or {})
     if args.seed is not None:
         seg_options['randomness.seed'] = args.seed
     seg_cfg = load_config(settings['seg_config'], seg_options)
-    seg_config = freeze_config(root, 'seg.py', seg_cfg,
-                               'segmentation config')
+    return pseudo, seg_cfg, freeze_config(root, f'seg{tag}.py', seg_cfg,
+                                          'segmentation config')
+
+
+def maps_to_segmentation(step, label: str, root: str, tag: str,
+                         make_maps: Callable[[str, str], None],
+                         settings: dict, data: dict, seg: tuple) -> dict:
+    """Steps 2-5 for the maps ``maps<tag>_<split>`` (``make_maps(split,
+    folder)`` writes them unless complete): their evaluation (threshold
+    chosen on the train split), pseudo-labels, segmentation training and
+    test. Returns the metrics."""
+    train_split, eval_split = settings['train_split'], settings['eval_split']
+    pseudo, seg_cfg, seg_config = seg
+    metrics = {}
+    for split, gt_dir in ((train_split, data['train_gt']),
+                          (eval_split, data['eval_gt'])):
+        maps = osp.join(root, f'maps{tag}_{split}')
+        if not maps_done(maps):
+            make_maps(split, maps)
+        result = osp.join(root, f'eval_maps{tag}_{split}.json')
+        if not osp.isfile(result):
+            thresholds = settings['thresholds']
+            if split == eval_split:
+                thresholds = [metrics['bg_threshold']]
+            step(f'{label}: evaluate maps {split}', 'eval_cam.py', maps,
+                 '--gt-dir', gt_dir, '--split', split, '--json', result,
+                 *(['--thresholds', *thresholds] if thresholds else []))
+        evaluation = read_json(result)
+        metrics[f'map_miou_{split}'] = evaluation['best']['mIoU']
+        if split == train_split:
+            metrics['bg_threshold'] = evaluation['best']['threshold']
+
+    summary = osp.join(root, f'pseudo_labels{tag}_{train_split}.json')
+    if not osp.isfile(summary):
+        step(f'{label}: pseudo-labels', 'make_pseudo_labels.py',
+             osp.join(root, f'maps{tag}_{train_split}'), '--img-dir',
+             data['img_dir'], '--img-suffix', data['img_suffix'],
+             '--out-dir', pseudo, '--split', train_split, '--bg-threshold',
+             metrics['bg_threshold'], '--workers', settings['workers'],
+             '--gt-dir', data['train_gt'], '--json', summary,
+             *(['--crf'] if settings['crf'] else []),
+             *(['--uncertain', *settings['uncertain']]
+               if settings['uncertain'] else []))
+    metrics['pseudo_label_miou'] = read_json(summary).get('mIoU')
+
+    seg_checkpoint = train(step, f'{label}: segmentation', seg_config,
+                           osp.join(root, f'seg{tag}'),
+                           seg_cfg.train_cfg.max_iters)
+    seg_test = osp.join(root, f'seg{tag}_test')
+    if not osp.isfile(osp.join(seg_test, 'test_metrics.json')):
+        step(f'{label}: test segmentation', 'test.py', seg_config,
+             seg_checkpoint, '--work-dir', seg_test, distributed=True,
+             launcher=True)
+    # mmseg's IoUMetric reports percent; metrics.json holds fractions
+    metrics['seg_miou'] = read_json(osp.join(
+        seg_test, 'test_metrics.json'))['mIoU'] / 100
+    metrics.update(seg_checkpoint=seg_checkpoint, pseudo_labels=pseudo)
+    return metrics
+
+
+def run_config(config, args, step) -> Dict[str, dict]:
+    """All steps for one stage-1 config; its rows of metrics: ``<name>``
+    and, with ``random_walk``, ``<name> + random walk``."""
+    cfg = load_config(config, args.cfg_options)
+    settings = pipeline_settings(cfg, config, args.pipeline_options)
+    dataset = unwrap_dataset(cfg.train_dataloader.dataset)
+    data_root = osp.abspath(args.data_root or dataset.data_root)
+    if not osp.isdir(data_root):
+        raise SystemExit(
+            f'error: data root {data_root} not found (train_dataloader.'
+            f'dataset.data_root of {config}, or --data-root)')
+    name = osp.splitext(osp.basename(config))[0]
+    root = osp.abspath(osp.join(args.work_dir, name))
+    train_split = settings['train_split']
+    data = dict(
+        train_gt=osp.join(data_root, settings['train_gt_dir']),
+        eval_gt=osp.join(data_root, settings['eval_gt_dir']),
+        img_dir=osp.join(data_root, dataset.data_prefix['img_path']),
+        img_suffix=dataset.get('img_suffix', '.jpg'))
+
+    # the merged configs and settings every step uses
+    stage1_options = {f'{loader}.dataset.data_root': data_root
+                      for loader in LOADERS}
+    if args.seed is not None:
+        stage1_options['randomness.seed'] = args.seed
+    cfg.merge_from_dict(stage1_options)
+    stage1_config = freeze_config(root, 'stage1.py', cfg, 'stage-1 config')
+    seg = seg_config_for(root, '', data_root, settings, args)
     freeze(root, 'pipeline.json',
            json.dumps(dict(settings, seed=args.seed), indent=2,
                       sort_keys=True), 'pipeline settings')
-    metrics = dict(
+    common = dict(
         config=config,
         work_dir=root,
         data_root=data_root,
@@ -285,56 +390,70 @@ def run_config(config, args, step) -> dict:
     checkpoint = train(step, f'{name}: stage 1', stage1_config,
                        osp.join(root, 'stage1'), cfg.train_cfg.max_iters)
 
-    # 2.-3. maps and their evaluation, the threshold chosen on training
-    for split, gt_dir in ((train_split, train_gt), (eval_split, eval_gt)):
-        maps = osp.join(root, f'maps_{split}')
-        if not maps_done(maps):
-            step(f'{name}: maps {split}', 'infer_cam.py', stage1_config,
-                 checkpoint, '--split', split, '--out-dir', maps,
-                 '--scales', *settings['scales'],
-                 *([] if settings['flip'] else ['--no-flip']),
-                 distributed=True)
-        result = osp.join(root, f'eval_maps_{split}.json')
-        if not osp.isfile(result):
-            thresholds = settings['thresholds']
-            if split == eval_split:
-                thresholds = [metrics['bg_threshold']]
-            step(f'{name}: evaluate maps {split}', 'eval_cam.py', maps,
-                 '--gt-dir', gt_dir, '--split', split, '--json', result,
-                 *(['--thresholds', *thresholds] if thresholds else []))
-        evaluation = read_json(result)
-        metrics[f'map_miou_{split}'] = evaluation['best']['mIoU']
-        if split == train_split:
-            metrics['bg_threshold'] = evaluation['best']['threshold']
+    # 2.-5. maps, their evaluation, pseudo-labels, segmentation
+    def stage1_maps(split, folder):
+        step(f'{name}: maps {split}', 'infer_cam.py', stage1_config,
+             checkpoint, '--split', split, '--out-dir', folder, '--scales',
+             *settings['scales'],
+             *([] if settings['flip'] else ['--no-flip']),
+             distributed=True)
 
-    # 4. pseudo-labels
-    summary = osp.join(root, f'pseudo_labels_{train_split}.json')
+    rows = {
+        name:
+        dict(
+            common,
+            stage1_checkpoint=checkpoint,
+            **maps_to_segmentation(step, name, root, '', stage1_maps,
+                                   settings, data, seg))
+    }
+    walk = settings['random_walk']
+    if not walk:
+        return rows
+
+    # random walk: affinity labels of the training maps, AffinityNet,
+    # refined maps of both splits, then steps 2-5 on them
+    label = f'{name} + random walk'
+    affinity_labels = osp.join(root, f'affinity_labels_{train_split}')
+    summary = affinity_labels + '.json'
     if not osp.isfile(summary):
-        step(f'{name}: pseudo-labels', 'make_pseudo_labels.py',
-             osp.join(root, f'maps_{train_split}'), '--img-dir', img_dir,
-             '--img-suffix', img_suffix, '--out-dir', pseudo, '--split',
-             train_split, '--bg-threshold', metrics['bg_threshold'],
-             '--workers', settings['workers'], '--gt-dir', train_gt,
-             '--json', summary, *(['--crf'] if settings['crf'] else []),
-             *(['--uncertain', *settings['uncertain']]
-               if settings['uncertain'] else []))
-    metrics['pseudo_label_miou'] = read_json(summary).get('mIoU')
+        step(f'{label}: affinity labels', 'make_pseudo_labels.py',
+             osp.join(root, f'maps_{train_split}'), '--img-dir',
+             data['img_dir'], '--img-suffix', data['img_suffix'],
+             '--out-dir', affinity_labels, '--split', train_split,
+             '--affinity', *walk['affinity_alphas'], '--workers',
+             settings['workers'], '--json', summary,
+             *(['--crf'] if walk['crf'] else []))
+    affinity_options = {
+        'train_dataloader.dataset.data_root': data_root,
+        'train_dataloader.dataset.ann_file':
+        f'ImageSets/Segmentation/{train_split}.txt',
+        'train_dataloader.dataset.data_prefix.seg_map_path': affinity_labels,
+        **walk['cfg_options']
+    }
+    if args.seed is not None:
+        affinity_options['randomness.seed'] = args.seed
+    affinity_cfg = load_config(walk['config'], affinity_options)
+    affinity_config = freeze_config(root, 'affinity.py', affinity_cfg,
+                                    'AffinityNet config')
+    affinity_checkpoint = train(step, f'{label}: AffinityNet',
+                                affinity_config, osp.join(root, 'affinity'),
+                                affinity_cfg.train_cfg.max_iters)
 
-    # 5. segmentation network on the pseudo-labels, tested on the GT
-    seg_checkpoint = train(step, f'{name}: segmentation', seg_config,
-                           osp.join(root, 'seg'),
-                           seg_cfg.train_cfg.max_iters)
-    seg_test = osp.join(root, 'seg_test')
-    if not osp.isfile(osp.join(seg_test, 'test_metrics.json')):
-        step(f'{name}: test segmentation', 'test.py', seg_config,
-             seg_checkpoint, '--work-dir', seg_test, distributed=True,
-             launcher=True)
-    # mmseg's IoUMetric reports percent; metrics.json holds fractions
-    metrics['seg_miou'] = read_json(osp.join(
-        seg_test, 'test_metrics.json'))['mIoU'] / 100
-    metrics.update(stage1_checkpoint=checkpoint, seg_checkpoint=seg_checkpoint,
-                   pseudo_labels=pseudo)
-    return metrics
+    def walked_maps(split, folder):
+        step(f'{label}: maps {split}', 'infer_random_walk.py',
+             affinity_config, affinity_checkpoint,
+             osp.join(root, f'maps_{split}'), '--split', split, '--out-dir',
+             folder, '--bg-alpha', walk['bg_alpha'], '--beta', walk['beta'],
+             '--logt', walk['logt'], distributed=True)
+
+    seg_rw = seg_config_for(root, '_rw', data_root, settings, args)
+    rows[label] = dict(
+        common,
+        stage1_checkpoint=checkpoint,
+        affinity_checkpoint=affinity_checkpoint,
+        **maps_to_segmentation(step, label, root, '_rw', walked_maps,
+                               settings, data, seg_rw))
+    return rows
 
 
 def summary_table(results: dict) -> str:
@@ -387,8 +506,8 @@ def main(argv=None) -> dict:
                          'gets <work-dir>/<name>')
     step = Step(args.gpus)
     results = {}
-    for name, config in zip(names, args.configs):
-        results[name] = run_config(config, args, step)
+    for config in args.configs:
+        results.update(run_config(config, args, step))
     os.makedirs(args.work_dir, exist_ok=True)
     metrics_file = osp.join(args.work_dir, 'metrics.json')
     with atomic_path(metrics_file) as tmp:

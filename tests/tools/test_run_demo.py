@@ -127,3 +127,46 @@ def test_pipeline_summary_table():
     table = run_pipeline.summary_table(dict(a=metrics))
     row = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
     assert row == ['a', '50.00', '25.00', '0.30', '-', '12.50']
+
+
+def test_random_walk_adds_a_row(demo_run, tmp_path):
+    work_dir, argv, _ = demo_run
+    stage1_options = argv[argv.index('--cfg-options'):argv.index(
+        '--seg-cfg-options')]
+    args = run_pipeline.parse_args([
+        run_demo.METHOD, '--work-dir',
+        str(tmp_path), '--data-root',
+        osp.join(work_dir, 'data'), *stage1_options,
+        *argv[argv.index('--seg-cfg-options'):]
+    ])
+    args.pipeline_options = dict(
+        random_walk=dict(
+            config='configs/demo/affinity_demo.py',
+            logt=2,
+            cfg_options={
+                'train_cfg.max_iters': 2,
+                'train_dataloader.batch_size': 4
+            }))
+    rows = run_pipeline.run_config(run_demo.METHOD, args,
+                                   run_pipeline.Step(1))
+    assert sorted(rows) == ['adv_erase_demo', 'adv_erase_demo + random walk']
+    walked = rows['adv_erase_demo + random walk']
+    for key in ('map_miou_train_aug', 'map_miou_val', 'pseudo_label_miou',
+                'seg_miou'):
+        assert 0. <= walked[key] <= 1., (key, walked[key])
+    assert walked['random_walk']['logt'] == 2
+    assert osp.isfile(walked['affinity_checkpoint'])
+    root = rows['adv_erase_demo']['work_dir']
+    for name in (f'train_{i:06d}' for i in range(12)):
+        classes, maps = load_maps(map_path(osp.join(root, 'maps_train_aug'),
+                                           name))
+        rw_classes, rw_maps = load_maps(
+            map_path(osp.join(root, 'maps_rw_train_aug'), name))
+        np.testing.assert_array_equal(rw_classes, classes)
+        assert rw_maps.shape == maps.shape
+        label = read_label_png(
+            osp.join(root, 'affinity_labels_train_aug', f'{name}.png'))
+        assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
+    assert walked['pseudo_labels'].endswith('pseudo_labels_rw_train_aug')
+    table = run_pipeline.summary_table(rows)
+    assert 'adv_erase_demo + random walk' in table
