@@ -40,10 +40,9 @@ def colour_labels(label: np.ndarray) -> np.ndarray:
     return palette[label]
 
 
-def max_map(path: str, shape: Sequence[int]) -> np.ndarray:
-    """``max_k A_k`` of a map file, zeros for an image without classes."""
-    classes, maps = load_maps(path)
-    return maps.max(0) if len(classes) else np.zeros(shape, np.float32)
+def max_map(maps: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """``max_k A_k`` of ``(K, H, W)`` maps, zeros when K = 0."""
+    return maps.max(0) if len(maps) else np.zeros(shape, np.float32)
 
 
 def make_figure(work_dir: str,
@@ -88,9 +87,12 @@ def make_figure(work_dir: str,
         image = read_rgb_image(osp.join(data_root, 'JPEGImages',
                                         f'{name}.jpg'))
         shape = image.shape[:2]
-        method_maps = map_path(
-            osp.join(metrics[method]['work_dir'], f'maps_{split}'), name)
-        classes, maps = load_maps(method_maps)
+        classes, maps = load_maps(
+            map_path(osp.join(metrics[method]['work_dir'], f'maps_{split}'),
+                     name))
+        _, baseline_maps = load_maps(
+            map_path(osp.join(metrics[baseline]['work_dir'], f'maps_{split}'),
+                     name))
         label = make_pseudo_label(
             classes,
             maps,
@@ -101,11 +103,8 @@ def make_figure(work_dir: str,
         gt = read_label_png(
             osp.join(data_root, metrics[method]['eval_gt_dir'],
                      f'{name}.png'))
-        panels = (image,
-                  max_map(map_path(osp.join(metrics[baseline]['work_dir'],
-                                            f'maps_{split}'), name), shape),
-                  max_map(method_maps, shape), colour_labels(label),
-                  colour_labels(gt))
+        panels = (image, max_map(baseline_maps, shape), max_map(maps, shape),
+                  colour_labels(label), colour_labels(gt))
         for ax, panel in zip(row, panels):
             if panel.ndim == 2:
                 ax.imshow(panel, cmap='viridis', vmin=0, vmax=1,

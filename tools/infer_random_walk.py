@@ -33,6 +33,7 @@ from mmadv.pseudo_labels.map_inference import (build_map_dataset,
                                                build_trained_model,
                                                infer_map_folder,
                                                prepare_map_folder,
+                                               preprocess_image,
                                                select_device,
                                                shard_from_env)
 from mmadv.pseudo_labels.map_io import load_maps, map_path, read_meta
@@ -70,10 +71,7 @@ class RandomWalkMaps:
         if maps.shape[1:] != (height, width):
             raise ValueError(f'map size {maps.shape[1:]} of {path} != image '
                              f'size {(height, width)}')
-        data = self.model.data_preprocessor(
-            dict(inputs=[item['inputs']], data_samples=[item['data_samples']]),
-            False)
-        image = data['inputs'][0, :, :height, :width]
+        image, _ = preprocess_image(self.model.data_preprocessor, item)
         refined = refine_maps(self.model, image, torch.from_numpy(classes),
                               torch.from_numpy(maps), self.bg_alpha,
                               self.beta, self.logt)

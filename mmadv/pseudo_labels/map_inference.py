@@ -23,6 +23,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.utils import ProgressBar
 from mmseg.registry import DATASETS, MODELS
+from mmseg.structures import SegDataSample
 
 from .map_io import META_FILE, map_path, read_meta, save_maps, write_meta
 
@@ -99,9 +100,33 @@ def multi_scale_maps(localizer: Localizer,
     return total / (peak[:, None, None] + eps)
 
 
+def preprocess_image(data_preprocessor: nn.Module,
+                     item: dict) -> Tuple[torch.Tensor, SegDataSample]:
+    """The image of one packed dataset item as the model sees it at test
+    time.
+
+    Args:
+        data_preprocessor (nn.Module): the model's preprocessor (mean, std
+            and ``bgr_to_rgb`` from the config), run with
+            ``training=False``; test-time padding, if configured, is cropped
+            away.
+        item (dict): ``inputs`` (3, H, W) uint8 and ``data_samples``.
+
+    Returns:
+        tuple: the (3, H, W) normalised image on the preprocessor's device
+        and the preprocessed data sample.
+    """
+    height, width = item['inputs'].shape[-2:]
+    data = data_preprocessor(
+        dict(inputs=[item['inputs']], data_samples=[item['data_samples']]),
+        False)
+    return data['inputs'][0, :, :height, :width], data['data_samples'][0]
+
+
 def preprocess_item(data_preprocessor: nn.Module,
                     item: dict) -> Tuple[torch.Tensor, torch.Tensor]:
-    """One dataset item as the model sees it at test time.
+    """One dataset item as the model sees it at test time, with its
+    classes (:func:`preprocess_image`).
 
     Args:
         data_preprocessor (nn.Module): the model's preprocessor (mean, std
@@ -116,13 +141,9 @@ def preprocess_item(data_preprocessor: nn.Module,
         preprocessor's device and the (K,) long indices of the labelled
         classes.
     """
-    height, width = item['inputs'].shape[-2:]
-    data = data_preprocessor(
-        dict(inputs=[item['inputs']], data_samples=[item['data_samples']]),
-        False)
-    labels = data['data_samples'][0].gt_class_labels
-    classes = labels.nonzero(as_tuple=True)[0]
-    return data['inputs'][0, :, :height, :width], classes
+    image, data_sample = preprocess_image(data_preprocessor, item)
+    classes = data_sample.gt_class_labels.nonzero(as_tuple=True)[0]
+    return image, classes
 
 
 def image_name(img_path: str) -> str:
