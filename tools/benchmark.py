@@ -46,7 +46,7 @@ from mmseg.structures import SegDataSample
 import mmadv  # noqa: F401
 from mmadv.pseudo_labels import multi_scale_maps
 from mmadv.pseudo_labels.pseudo_labels import make_pseudo_label
-from mmadv.pseudo_labels.random_walk import refine_maps
+from mmadv.pseudo_labels.random_walk import embedding_stride, refine_maps
 
 
 def random_batch(batch_size, size, num_classes, seed=0):
@@ -197,6 +197,7 @@ def random_walk_benchmark(args):
     if cfg.model.backbone.get('init_cfg'):
         cfg.model.backbone.init_cfg = None  # timing needs no weights
     model = MODELS.build(cfg.model).to(device).eval()
+    stride = embedding_stride(model)
     gen = torch.Generator().manual_seed(0)
     size = args.size
     images = torch.randn(args.images + 1, 3, size, size, generator=gen)
@@ -207,11 +208,12 @@ def random_walk_benchmark(args):
             sync(device)
             start = time.perf_counter()
         refine_maps(model, image.to(device), classes, image_maps.to(device),
-                    beta=args.beta, logt=args.logt)
+                    beta=args.beta, logt=args.logt, stride=stride)
     sync(device)
     seconds = (time.perf_counter() - start) / args.images
     return dict(config=args.config, images_per_second=1 / seconds,
                 setup=dict(device=str(device), size=size, classes=2,
+                           stride=stride,
                            beta=args.beta, logt=args.logt,
                            images=args.images,
                            threads=torch.get_num_threads()))

@@ -1,6 +1,7 @@
 """A figure of the demo pipeline's results: for a few evaluation images,
-the image, the baseline CAM, the adversarial erasing map, its pseudo-label
-and the ground truth.
+the image, the baseline CAM, the adversarial erasing map and its
+pseudo-label, the map refined by the random walk and its pseudo-label
+(when the pipeline ran it) and the ground truth.
 
 Usage::
 
@@ -8,13 +9,12 @@ Usage::
         [--out work_dirs/demo/demo_figure.png]
 
 It reads what ``tools/run_pipeline.py`` wrote under the work dir:
-``metrics.json`` (the data root, the configs and their background
-thresholds) and each config's ``maps_<eval split>/``. A map column shows
-the highest map of the image's classes (``max_k A_k``, 0 black to 1
-yellow); the pseudo-label column is the adversarial erasing maps turned
-into labels as ``tools/make_pseudo_labels.py`` does in the pipeline (its
-threshold, chosen on the training split, its ``uncertain`` band and
-``crf``); labels are drawn in VOC's colours.
+``metrics.json`` (the data root, the configs, their map folders and
+background thresholds). A map column shows the highest map of the image's
+classes (``max_k A_k``, 0 black to 1 yellow); a pseudo-label column is the
+maps to its left turned into labels as ``tools/make_pseudo_labels.py``
+does in the pipeline (the threshold chosen on the training split, the
+``uncertain`` band and ``crf``); labels are drawn in VOC's colours.
 """
 import argparse
 import json
@@ -43,6 +43,19 @@ def colour_labels(label: np.ndarray) -> np.ndarray:
 def max_map(maps: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """``max_k A_k`` of ``(K, H, W)`` maps, zeros when K = 0."""
     return maps.max(0) if len(maps) else np.zeros(shape, np.float32)
+
+
+def pseudo_label(row: dict, classes: np.ndarray, maps: np.ndarray,
+                 image: np.ndarray) -> np.ndarray:
+    """The maps' pseudo-label as the pipeline made it for ``row`` of
+    ``metrics.json`` (its threshold, ``uncertain`` band and ``crf``)."""
+    return make_pseudo_label(
+        classes,
+        maps,
+        row['bg_threshold'],
+        uncertain=row['uncertain'],
+        crf=dict() if row['crf'] else None,
+        image=image)
 
 
 def make_figure(work_dir: str,
@@ -76,36 +89,37 @@ def make_figure(work_dir: str,
     with open(osp.join(data_root, 'ImageSets', 'Segmentation',
                        f'{split}.txt')) as f:
         names = [line.strip() for line in f if line.strip()][:num_images]
-    titles = ('image', f'baseline CAM\n({baseline})',
-              f'adversarial erasing\n({method})',
-              'pseudo-label\n(threshold '
-              f'{metrics[method]["bg_threshold"]:.2f})', 'ground truth')
+    # (title, row of metrics.json) of the map and pseudo-label columns
+    columns = [(f'adversarial erasing\n({method})', metrics[method])]
+    walked = metrics.get(f'{method} + random walk')
+    if walked:
+        columns.append(('+ random walk\n(AffinityNet)', walked))
+    titles = ['image', f'baseline CAM\n({baseline})']
+    for title, row in columns:
+        threshold = row['bg_threshold']
+        titles += [title, f'pseudo-label\n(threshold {threshold:.2f})']
+    titles.append('ground truth')
     fig, axes = plt.subplots(
         len(names), len(titles), figsize=(2 * len(titles), 2 * len(names)),
         squeeze=False)
-    for row, name in zip(axes, names):
+    for ax_row, name in zip(axes, names):
         image = read_rgb_image(osp.join(data_root, 'JPEGImages',
                                         f'{name}.jpg'))
         shape = image.shape[:2]
-        classes, maps = load_maps(
-            map_path(osp.join(metrics[method]['work_dir'], f'maps_{split}'),
-                     name))
         _, baseline_maps = load_maps(
-            map_path(osp.join(metrics[baseline]['work_dir'], f'maps_{split}'),
-                     name))
-        label = make_pseudo_label(
-            classes,
-            maps,
-            metrics[method]['bg_threshold'],
-            uncertain=metrics[method]['uncertain'],
-            crf=dict() if metrics[method]['crf'] else None,
-            image=image)
+            map_path(metrics[baseline]['map_dirs'][split], name))
+        panels = [image, max_map(baseline_maps, shape)]
+        for _, row in columns:
+            classes, maps = load_maps(map_path(row['map_dirs'][split], name))
+            panels += [
+                max_map(maps, shape),
+                colour_labels(pseudo_label(row, classes, maps, image))
+            ]
         gt = read_label_png(
             osp.join(data_root, metrics[method]['eval_gt_dir'],
                      f'{name}.png'))
-        panels = (image, max_map(baseline_maps, shape), max_map(maps, shape),
-                  colour_labels(label), colour_labels(gt))
-        for ax, panel in zip(row, panels):
+        panels.append(colour_labels(gt))
+        for ax, panel in zip(ax_row, panels):
             if panel.ndim == 2:
                 ax.imshow(panel, cmap='viridis', vmin=0, vmax=1,
                           interpolation='nearest')
@@ -113,7 +127,7 @@ def make_figure(work_dir: str,
                 ax.imshow(panel, interpolation='nearest')
             ax.set_xticks([])
             ax.set_yticks([])
-        row[0].set_ylabel(name, fontsize=8)
+        ax_row[0].set_ylabel(name, fontsize=8)
     for ax, title in zip(axes[0], titles):
         ax.set_title(title, fontsize=9)
     fig.tight_layout()

@@ -37,7 +37,7 @@ from mmadv.pseudo_labels.map_inference import (build_map_dataset,
                                                select_device,
                                                shard_from_env)
 from mmadv.pseudo_labels.map_io import load_maps, map_path, read_meta
-from mmadv.pseudo_labels.random_walk import refine_maps
+from mmadv.pseudo_labels.random_walk import embedding_stride, refine_maps
 from mmadv.utils import load_runner_config
 from mmengine.config import DictAction
 from mmengine.logging import print_log
@@ -53,16 +53,17 @@ class RandomWalkMaps:
     Args:
         model (nn.Module): trained ``AffinityNet``, eval mode, on its device.
         map_dir (str): the maps to refine.
-        bg_alpha, beta, logt: see :func:`refine_maps`.
+        bg_alpha, beta, logt, stride: see :func:`refine_maps`.
     """
 
     def __init__(self, model: nn.Module, map_dir: str, bg_alpha: float,
-                 beta: float, logt: int) -> None:
+                 beta: float, logt: int, stride: int) -> None:
         self.model = model
         self.map_dir = map_dir
         self.bg_alpha = bg_alpha
         self.beta = beta
         self.logt = logt
+        self.stride = stride
 
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
         path = map_path(self.map_dir, name)
@@ -74,7 +75,7 @@ class RandomWalkMaps:
         image, _ = preprocess_image(self.model.data_preprocessor, item)
         refined = refine_maps(self.model, image, torch.from_numpy(classes),
                               torch.from_numpy(maps), self.bg_alpha,
-                              self.beta, self.logt)
+                              self.beta, self.logt, self.stride)
         return classes, refined.cpu().numpy()
 
 
@@ -132,6 +133,8 @@ def run(args):
     out_dir = args.out_dir or args.map_dir.rstrip('/') + '_rw'
     device = select_device(args.device, local_rank)
     dataset = build_map_dataset(cfg, args.split, IMAGE_PIPELINE)
+    model = build_trained_model(cfg, args.checkpoint, device, args.config)
+    stride = embedding_stride(model)
     meta = dict(
         split=args.split,
         ann_file=dataset.ann_file,
@@ -141,16 +144,17 @@ def run(args):
         maps=osp.abspath(args.map_dir),
         bg_alpha=args.bg_alpha,
         beta=args.beta,
-        logt=args.logt)
-    model = build_trained_model(cfg, args.checkpoint, device, args.config)
+        logt=args.logt,
+        stride=stride)
     prepare_map_folder(out_dir, meta, rank)
     print_log(
         f'random walk of {args.map_dir} ({args.split}, {len(dataset)} '
         f'images) -> {out_dir}: bg_alpha {args.bg_alpha}, beta {args.beta}'
-        f', 2^{args.logt} steps, {device}, shard {rank} of {world_size}',
+        f', 2^{args.logt} steps, embedding stride {stride}, {device}, '
+        f'shard {rank} of {world_size}',
         logger='current')
     compute = RandomWalkMaps(model, args.map_dir, args.bg_alpha, args.beta,
-                             args.logt)
+                             args.logt, stride)
     return infer_map_folder(compute, dataset, out_dir, rank, world_size)
 
 

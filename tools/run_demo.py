@@ -12,11 +12,15 @@ Usage::
    (``configs/demo/cam_demo.py``) and adversarial erasing
    (``configs/demo/adv_erase_demo.py``): stage 1, maps, map evaluation,
    pseudo-labels, the DeepLabV3+ stage and its test, each skipped when
-   done, with ``--seed`` as the training seed;
+   done, with ``--seed`` as the training seed; for adversarial erasing
+   also PSA's refinement (``configs/demo/affinity_demo.py``: affinity
+   labels, AffinityNet, random walk) and the same steps on the refined
+   maps, unless ``--no-random-walk``;
 3. draws ``<work-dir>/demo_figure.png`` (``tools/demo_figure.py``).
 
-It ends with the pipeline's table (baseline vs adversarial erasing mIoU of
-the maps, the pseudo-labels and the segmentation) and where the
+It ends with the pipeline's table (baseline, adversarial erasing and
+adversarial erasing + random walk: mIoU of the maps, the pseudo-labels and
+the segmentation) and where the
 checkpoints, pseudo-labels, figure and ``metrics.json`` are.
 """
 import argparse
@@ -61,6 +65,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         nargs='+',
         default=[],
         help='segmentation config overrides (key=value)')
+    parser.add_argument(
+        '--affinity-cfg-options',
+        nargs='+',
+        default=[],
+        help='AffinityNet config overrides (key=value)')
+    parser.add_argument(
+        '--no-random-walk',
+        action='store_true',
+        help='skip the random-walk refinement')
     return parser.parse_args(argv)
 
 
@@ -87,7 +100,11 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         str(args.seed), *(['--cfg-options', *args.cfg_options]
                           if args.cfg_options else []),
         *(['--seg-cfg-options', *args.seg_cfg_options]
-          if args.seg_cfg_options else [])
+          if args.seg_cfg_options else []),
+        *(['--affinity-cfg-options', *args.affinity_cfg_options]
+          if args.affinity_cfg_options else []),
+        *(['--pipeline-options', 'random_walk=None']
+          if args.no_random_walk else [])
     ])
     try:
         figure = demo_figure.make_figure(

@@ -47,7 +47,8 @@ key=value``:
   ``make_pseudo_labels.py --affinity``; AffinityNet training under
   ``affinity/``; refined maps ``maps_rw_<split>/`` by
   ``tools/infer_random_walk.py``) and steps 3-5 on the refined maps give a
-  second row, ``<config> + random walk``.
+  second row, ``<config> + random walk``; ``--affinity-cfg-options``
+  overrides the AffinityNet config.
 
 Example::
 
@@ -93,6 +94,7 @@ RANDOM_WALK_DEFAULTS = dict(
     config=None,
     affinity_alphas=[4, 32],
     crf=True,
+    crf_scale=1.0,
     bg_alpha=16,
     beta=8,
     logt=8,
@@ -301,12 +303,13 @@ def maps_to_segmentation(step, label: str, root: str, tag: str,
     test. Returns the metrics."""
     train_split, eval_split = settings['train_split'], settings['eval_split']
     pseudo, seg_cfg, seg_config = seg
-    metrics = {}
+    metrics = dict(map_dirs={})
     for split, gt_dir in ((train_split, data['train_gt']),
                           (eval_split, data['eval_gt'])):
         maps = osp.join(root, f'maps{tag}_{split}')
         if not maps_done(maps):
             make_maps(split, maps)
+        metrics['map_dirs'][split] = maps
         result = osp.join(root, f'eval_maps{tag}_{split}.json')
         if not osp.isfile(result):
             thresholds = settings['thresholds']
@@ -422,13 +425,15 @@ def run_config(config, args, step) -> Dict[str, dict]:
              '--out-dir', affinity_labels, '--split', train_split,
              '--affinity', *walk['affinity_alphas'], '--workers',
              settings['workers'], '--json', summary,
-             *(['--crf'] if walk['crf'] else []))
+             *(['--crf', '--crf-scale', walk['crf_scale']]
+               if walk['crf'] else []))
     affinity_options = {
         'train_dataloader.dataset.data_root': data_root,
         'train_dataloader.dataset.ann_file':
         f'ImageSets/Segmentation/{train_split}.txt',
         'train_dataloader.dataset.data_prefix.seg_map_path': affinity_labels,
-        **walk['cfg_options']
+        **walk['cfg_options'],
+        **(args.affinity_cfg_options or {})
     }
     if args.seed is not None:
         affinity_options['randomness.seed'] = args.seed
@@ -493,6 +498,10 @@ def parse_args(argv=None):
                         help='stage-1 config overrides')
     parser.add_argument('--seg-cfg-options', nargs='+', action=DictAction,
                         help='segmentation config overrides')
+    parser.add_argument('--affinity-cfg-options', nargs='+',
+                        action=DictAction,
+                        help='AffinityNet config overrides (with '
+                        'random_walk)')
     parser.add_argument('--pipeline-options', nargs='+', action=DictAction,
                         help='wsss_pipeline overrides, e.g. crf=True')
     return parser.parse_args(argv)

@@ -56,9 +56,14 @@ def random_walk(scores: torch.Tensor,
         vec(s*) = vec(s) T^t                (PSA's cam_vec @ trans_mat)
 
     so each ``s*_j`` is a weighted average of the scores of the pixels
-    that reach j. ``T^t`` is computed by squaring ``logt`` times. The
-    paper's ``vec(M*) = T^t vec(M)`` with row-normalised ``T`` is the same
-    product transposed (A is symmetric).
+    that reach j. The paper's ``vec(M*) = T^t vec(M)`` with row-normalised
+    ``T`` is the same product transposed (A is symmetric).
+
+    Of two equal routes the cheaper runs: ``T^t`` by squaring ``logt``
+    times (PSA's, ``logt n^3`` multiply-adds for n = h w) or ``t``
+    products of the (C, n) scores with ``T`` (``t C n^2``), which wins
+    unless t is large and C small (at VOC's 56 x 56 grid with t = 256 and
+    4 channels: 10 G against 246 G).
 
     Args:
         scores (Tensor): (C, h, w) non-negative scores.
@@ -80,10 +85,39 @@ def random_walk(scores: torch.Tensor,
                          f'{height}x{width}, got {tuple(affinity.shape)}')
     trans = affinity.pow(beta)
     trans = trans / trans.sum(dim=0, keepdim=True)
-    for _ in range(logt):
-        trans = trans @ trans
-    walked = scores.reshape(channels, area).to(trans.dtype) @ trans
+    walked = scores.reshape(channels, area).to(trans.dtype)
+    steps = 2**logt
+    if steps * channels <= logt * area:
+        for _ in range(steps):
+            walked = walked @ trans
+    else:
+        for _ in range(logt):
+            trans = trans @ trans
+        walked = walked @ trans
     return walked.reshape(channels, height, width)
+
+
+@torch.no_grad()
+def embedding_stride(model: nn.Module, size: int = 128) -> int:
+    """The output stride of an AffinityNet's embedding, measured: ``size``
+    divided by the embedding width for a (1, 3, size, size) zero image.
+
+    Args:
+        model (nn.Module): ``AffinityNet`` (``mode='tensor'`` gives the
+            embedding) in eval mode, on its device.
+        size (int): Side of the probe image, a multiple of the stride.
+            Defaults to 128.
+
+    Returns:
+        int: The stride, e.g. 8 for PSA's ResNet-38 levels.
+    """
+    param = next(model.parameters())
+    probe = param.new_zeros(1, 3, size, size)
+    width = model(probe, mode='tensor').shape[-1]
+    if size % width:
+        raise ValueError(f'embedding width {width} for a {size}x{size} '
+                         'image: not an integer stride')
+    return size // width
 
 
 @torch.no_grad()
@@ -124,7 +158,8 @@ def refine_maps(model: nn.Module,
             ``infer_aff.py --alpha``).
         beta (float): See :func:`random_walk`. Defaults to 8 (PSA).
         logt (int): See :func:`random_walk`. Defaults to 8 (PSA).
-        stride (int): Output stride of the model. Defaults to 8.
+        stride (int): Output stride of the model's embedding
+            (:func:`embedding_stride`). Defaults to 8 (PSA).
 
     Returns:
         Tensor: (K, H, W) float refined maps in [0, 1], on the image's

@@ -82,3 +82,22 @@ def test_pair_affinity_by_hand():
 def test_unknown_distance():
     with pytest.raises(ValueError, match='distance'):
         check_distance('l2')
+
+
+@pytest.mark.parametrize('shape', [(2, 5, 3, 7), (1, 4, 6, 4), (1, 3, 1, 1),
+                                   (2, 6, 9, 8)])
+def test_pair_affinity_matches_pair_indices(shape):
+    # one affinity per pair of pair_indices, in its order, and the same
+    # gradient as gathering the pair ends by their flat indices
+    torch.manual_seed(0)
+    embedding = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    src, dst = pair_indices(shape[2], shape[3], 5)
+    flat = embedding.flatten(2)
+    gathered = torch.exp(-(flat[:, :, src] - flat[:, :, dst]).abs().sum(1))
+    affinity = pair_affinity(embedding, 5, 'sum')
+    torch.testing.assert_close(affinity, gathered)
+    weights = torch.rand_like(gathered)
+    grad, = torch.autograd.grad((affinity * weights).sum(), embedding)
+    grad_gathered, = torch.autograd.grad((gathered * weights).sum(),
+                                         embedding)
+    torch.testing.assert_close(grad, grad_gathered)

@@ -8,7 +8,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels.random_walk import (dense_affinity, random_walk,
+from mmadv.pseudo_labels.random_walk import (dense_affinity,
+                                             embedding_stride, random_walk,
                                              refine_maps)
 
 init_default_scope('mmseg')
@@ -83,27 +84,56 @@ def test_random_walk_on_a_6x6_grid_stops_at_a_boundary():
     assert walked[:, 3:].abs().max() < 1e-6
 
 
+@pytest.mark.parametrize('logt', [0, 1, 3, 6])
+def test_random_walk_is_a_matrix_power(logt):
+    # 4 x 4 grid, 2 channels: t C <= logt n (step by step) for logt 1 and
+    # 3, squaring for logt 0 and 6; both equal numpy's T^(2^logt)
+    gen = torch.Generator().manual_seed(0)
+    affinity = torch.rand(16, 16, generator=gen, dtype=torch.float64)
+    affinity = (affinity + affinity.T) / 2
+    scores = torch.rand(2, 4, 4, generator=gen, dtype=torch.float64)
+    walked = random_walk(scores, affinity, beta=2, logt=logt)
+    trans = affinity.numpy()**2
+    trans = np.linalg.matrix_power(trans / trans.sum(0), 2**logt)
+    expected = scores.reshape(2, 16).numpy() @ trans
+    np.testing.assert_allclose(walked.reshape(2, 16).numpy(), expected,
+                               rtol=1e-10)
+
+
 def test_random_walk_checks_shapes():
     with pytest.raises(ValueError, match='affinity'):
         random_walk(torch.zeros(2, 3, 3), torch.eye(8))
 
 
-@pytest.fixture(scope='module')
-def model():
+def affinity_net(out_indices):
+    torch.manual_seed(0)
     return MODELS.build(
         dict(type='AffinityNet',
              backbone=dict(type='TimmFeatureBackbone',
-                           model_name='test_resnet', out_indices=(2, 3, 4),
+                           model_name='test_resnet', out_indices=out_indices,
                            output_stride=8),
              embed_channels=16,
              distance='mean')).eval()
 
 
-def psa_argmax(model, image, maps, bg_alpha=16, beta=8, logt=8):
+@pytest.fixture(scope='module')
+def model():
+    return affinity_net((2, 3, 4))  # PSA's stride 8
+
+
+def test_embedding_stride(model):
+    assert embedding_stride(model) == 8
+    # test_resnet's levels have strides 2, 4, 8, 8, 8 (dilated): the
+    # embedding has the first level's
+    assert embedding_stride(affinity_net((0, 2, 4))) == 2
+    assert embedding_stride(affinity_net((1, 2, 4)), size=64) == 4
+
+
+def psa_argmax(model, image, maps, bg_alpha=16, beta=8, logt=8, stride=8):
     """PSA's infer_aff.py label, by another route: a loop-built affinity,
     a numpy matrix power, a reshape-mean pooling."""
     height, width = image.shape[-2:]
-    pad = (0, -width % 8, 0, -height % 8)
+    pad = (0, -width % stride, 0, -height % stride)
     with torch.no_grad():
         embedding = model(F.pad(image, pad)[None], mode='tensor')[0]
     affinity = brute_force_affinity(embedding, model.radius, 'mean').numpy()
@@ -113,8 +143,8 @@ def psa_argmax(model, image, maps, bg_alpha=16, beta=8, logt=8):
     cams = np.concatenate([(1 - maps.max(0, keepdims=True))**bg_alpha, maps])
     cams = np.pad(cams, ((0, 0), (0, pad[3]), (0, pad[1])))
     num, padded_height, padded_width = cams.shape
-    h, w = padded_height // 8, padded_width // 8
-    pooled = cams.reshape(num, h, 8, w, 8).mean(axis=(2, 4))
+    h, w = padded_height // stride, padded_width // stride
+    pooled = cams.reshape(num, h, stride, w, stride).mean(axis=(2, 4))
     walked = torch.from_numpy(pooled.reshape(num, -1) @ trans)
     walked = F.interpolate(
         walked.reshape(1, num, h, w), size=(padded_height, padded_width),
@@ -145,6 +175,24 @@ def test_refine_maps_threshold_is_psa_argmax(model, bg_alpha, beta, logt):
     assert torch.equal(label[clear], expected[clear])
     if logt == 1:  # a short walk keeps background and both classes
         assert label.unique().tolist() == [0, 1, 2]
+
+
+def test_refine_maps_at_stride_2():
+    model = affinity_net((0, 2, 4))
+    gen = torch.Generator().manual_seed(1)
+    height, width = 21, 17  # padded to 22 x 18: an 11x9 embedding
+    image = torch.randn(3, height, width, generator=gen)
+    maps = 0.5 + 0.5 * torch.rand(1, height, width, generator=gen)
+    maps[:, :8] *= 0.1
+    refined = refine_maps(model, image, torch.tensor([3]), maps, 2, 8, 2,
+                          stride=2)
+    score, best = refined.max(dim=0)
+    label = torch.where(score > 0.5, best + 1, 0)
+    expected, margin = psa_argmax(model, image, maps.numpy(), 2, 8, 2,
+                                  stride=2)
+    clear = margin > 1e-3
+    assert clear.float().mean() > 0.9
+    assert torch.equal(label[clear], expected[clear])
 
 
 def test_refine_maps_edge_cases(model):

@@ -1,7 +1,7 @@
 """The demo pipeline end to end at tiny sizes: demo data, stage 1 (baseline
 and adversarial erasing), maps, map evaluation, pseudo-labels, the
-DeepLabV3+ stage, its test and the figure; then a rerun that skips every
-step."""
+DeepLabV3+ stage, its test, the random-walk refinement of the adversarial
+erasing maps and the figure; then a rerun that skips every step."""
 import json
 import os.path as osp
 import subprocess
@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
 from mmadv.datasets.demo_shapes import VOC_LABELS
 from mmadv.pseudo_labels.map_io import load_maps, map_path, read_meta
@@ -22,6 +23,7 @@ import run_demo  # noqa: E402
 import run_pipeline  # noqa: E402
 
 CONFIGS = ('cam_demo', 'adv_erase_demo')
+WALKED = 'adv_erase_demo + random walk'
 
 
 @pytest.fixture(scope='module')
@@ -32,7 +34,9 @@ def demo_run(tmp_path_factory):
         '--num-val', '6', '--cfg-options', 'train_cfg.max_iters=4',
         'model.localizer_iters=2', 'model.adversary_iters=2',
         'train_dataloader.batch_size=4', '--seg-cfg-options',
-        'train_cfg.max_iters=3', 'train_dataloader.batch_size=4'
+        'train_cfg.max_iters=3', 'train_dataloader.batch_size=4',
+        '--affinity-cfg-options', 'train_cfg.max_iters=2',
+        'train_dataloader.batch_size=4'
     ]
     results = run_demo.main(argv)
     return work_dir, argv, results
@@ -43,7 +47,7 @@ def test_every_stage_writes_and_reads_back(demo_run):
     data_root = osp.join(work_dir, 'data')
     with open(osp.join(work_dir, 'metrics.json')) as f:
         metrics = json.load(f)
-    assert sorted(metrics) == sorted(CONFIGS)
+    assert sorted(metrics) == sorted([*CONFIGS, WALKED])
     assert metrics == json.loads(json.dumps(results))
     with open(osp.join(data_root, 'ImageSets/Segmentation/val.txt')) as f:
         val_names = f.read().split()
@@ -66,6 +70,7 @@ def test_every_stage_writes_and_reads_back(demo_run):
             train_names = f.read().split()
         for split, names in (('train_aug', train_names), ('val', val_names)):
             folder = osp.join(m['work_dir'], f'maps_{split}')
+            assert m['map_dirs'][split] == folder
             assert read_meta(folder, split)['num_images'] == len(names)
             for image in names:
                 classes, maps = load_maps(map_path(folder, image))
@@ -87,7 +92,9 @@ def test_every_stage_writes_and_reads_back(demo_run):
                            'test_metrics.json')) as f:
             assert json.load(f)['mIoU'] / 100 == pytest.approx(m['seg_miou'])
     figure = cv2.imread(osp.join(work_dir, 'demo_figure.png'))
-    assert figure is not None and figure.shape[0] > 100
+    # 6 images x 7 panels of 2 x 2 inches at 100 dpi: image, CAM, adversarial
+    # erasing map and label, random-walk map and label, ground truth
+    assert figure.shape == (1200, 1400, 3)
 
 
 def test_rerun_skips_every_step(demo_run, monkeypatch):
@@ -129,34 +136,34 @@ def test_pipeline_summary_table():
     assert row == ['a', '50.00', '25.00', '0.30', '-', '12.50']
 
 
-def test_random_walk_adds_a_row(demo_run, tmp_path):
-    work_dir, argv, _ = demo_run
-    stage1_options = argv[argv.index('--cfg-options'):argv.index(
-        '--seg-cfg-options')]
-    args = run_pipeline.parse_args([
-        run_demo.METHOD, '--work-dir',
-        str(tmp_path), '--data-root',
-        osp.join(work_dir, 'data'), *stage1_options,
-        *argv[argv.index('--seg-cfg-options'):]
-    ])
-    args.pipeline_options = dict(
-        random_walk=dict(
-            config='configs/demo/affinity_demo.py',
-            logt=2,
-            cfg_options={
-                'train_cfg.max_iters': 2,
-                'train_dataloader.batch_size': 4
-            }))
-    rows = run_pipeline.run_config(run_demo.METHOD, args,
-                                   run_pipeline.Step(1))
-    assert sorted(rows) == ['adv_erase_demo', 'adv_erase_demo + random walk']
-    walked = rows['adv_erase_demo + random walk']
+def test_random_walk_adds_a_row(demo_run):
+    work_dir, _, results = demo_run
+    walked = results[WALKED]
     for key in ('map_miou_train_aug', 'map_miou_val', 'pseudo_label_miou',
                 'seg_miou'):
         assert 0. <= walked[key] <= 1., (key, walked[key])
-    assert walked['random_walk']['logt'] == 2
+    # the demo's settings (adv_erase_demo.py), frozen with the run
+    root = results['adv_erase_demo']['work_dir']
+    assert walked['work_dir'] == root
+    with open(osp.join(root, 'configs', 'pipeline.json')) as f:
+        walk = json.load(f)['random_walk']
+    assert walk['config'].endswith('configs/demo/affinity_demo.py')
+    assert walk['affinity_alphas'] == [0.2, 1.0]
+    assert (walk['crf'], walk['crf_scale']) == (True, 16)
+    assert (walk['bg_alpha'], walk['beta'], walk['logt']) == (0.5, 8, 4)
+    assert walked['random_walk'] == walk
+    with open(osp.join(root, 'affinity_labels_train_aug.json')) as f:
+        summary = json.load(f)
+    assert summary['affinity'] == [0.2, 1.0]
+    assert summary['crf'] == dict(t=10, scale_factor=16.0)
+    # --affinity-cfg-options reached the frozen AffinityNet config
+    affinity_cfg = Config.fromfile(osp.join(root, 'configs', 'affinity.py'))
+    assert affinity_cfg.train_cfg.max_iters == 2
     assert osp.isfile(walked['affinity_checkpoint'])
-    root = rows['adv_erase_demo']['work_dir']
+    for split in ('train_aug', 'val'):
+        meta = read_meta(osp.join(root, f'maps_rw_{split}'), split)
+        assert meta['stride'] == 2  # the demo's stride-2 embedding
+        assert meta['logt'] == 4
     for name in (f'train_{i:06d}' for i in range(12)):
         classes, maps = load_maps(map_path(osp.join(root, 'maps_train_aug'),
                                            name))
@@ -168,5 +175,24 @@ def test_random_walk_adds_a_row(demo_run, tmp_path):
             osp.join(root, 'affinity_labels_train_aug', f'{name}.png'))
         assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
     assert walked['pseudo_labels'].endswith('pseudo_labels_rw_train_aug')
-    table = run_pipeline.summary_table(rows)
-    assert 'adv_erase_demo + random walk' in table
+    table = run_pipeline.summary_table(results)
+    assert WALKED in table
+
+
+def test_no_random_walk_turns_it_off(demo_run, monkeypatch):
+    work_dir, argv, _ = demo_run
+    calls = []
+
+    def pipeline(pipeline_argv):
+        calls.append(pipeline_argv)
+        raise SystemExit('stop')
+
+    monkeypatch.setattr(run_pipeline, 'main', pipeline)
+    with pytest.raises(SystemExit, match='stop'):
+        run_demo.main([*argv, '--no-random-walk'])
+    args = run_pipeline.parse_args(calls[0])
+    assert args.pipeline_options == dict(random_walk=None)
+    assert args.affinity_cfg_options == {
+        'train_cfg.max_iters': 2,
+        'train_dataloader.batch_size': 4
+    }

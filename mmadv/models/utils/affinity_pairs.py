@@ -15,7 +15,7 @@ import torch
 
 Distance = Callable[[torch.Tensor], torch.Tensor]
 
-# The feature distance of a pair from ``|f_i - f_j|`` of shape (N, D, P).
+# The feature distance of pairs from ``|f_i - f_j|`` of shape (N, D, ...).
 DISTANCES: Dict[str, Distance] = dict(
     sum=lambda diff: diff.sum(dim=1),  # ||f_i - f_j||_1, paper's Eq. 1
     mean=lambda diff: diff.mean(dim=1),  # PSA's resnet38_aff.py
@@ -119,10 +119,20 @@ def pair_affinity(embedding: torch.Tensor,
     """
     reduce = check_distance(distance)
     height, width = embedding.shape[-2:]
-    src, dst = pair_indices(height, width, radius, embedding.device)
-    flat = embedding.flatten(2)
-    diff = (flat.index_select(2, src) - flat.index_select(2, dst)).abs()
-    return torch.exp(-reduce(diff))
+    distances = []
+    # one offset at a time, by slicing: the sources of an offset in raster
+    # order are a rectangle of the grid (4-5x faster than gathering the
+    # pairs of pair_indices, forward and backward, on a CPU)
+    for dy, dx in pair_offsets(radius):
+        left, right = max(0, -dx), width - max(0, dx)
+        if dy >= height or right <= left:
+            continue
+        src = embedding[:, :, :height - dy, left:right]
+        dst = embedding[:, :, dy:, left + dx:right + dx]
+        distances.append(reduce((src - dst).abs()).flatten(1))
+    if not distances:  # no pairs: (N, 0), still in the autograd graph
+        distances.append(embedding.flatten(1)[:, :0])
+    return torch.exp(-torch.cat(distances, dim=1))
 
 
 def pair_labels(label: torch.Tensor,
