@@ -20,8 +20,8 @@ Usage::
 
 It ends with the pipeline's table (baseline, adversarial erasing and
 adversarial erasing + random walk: mIoU of the maps, the pseudo-labels and
-the segmentation) and where the
-checkpoints, pseudo-labels, figure and ``metrics.json`` are.
+the segmentation) and where the checkpoints, pseudo-labels, figure and
+``metrics.json`` are.
 """
 import argparse
 import os.path as osp

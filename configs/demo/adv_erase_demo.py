@@ -95,7 +95,7 @@ wsss_pipeline = dict(
     # threshold is ~0.15; alpha = ln(t) / ln(1 - t) puts the foreground /
     # background boundary at map value t, and these maps' best threshold
     # is 0.75 (seed 0), so the alphas are PSA's scaled to these maps
-    # (chosen on seed 0; PSA's 4, 32 and 16 are t = 0.28, 0.08, 0.13):
+    # (chosen on seed 0; PSA's 4, 32 and 16 are t = 0.28, 0.08, 0.12):
     random_walk=dict(
         config='configs/demo/affinity_demo.py',
         affinity_alphas=[0.2, 1.0],  # t = 0.76, 0.5 (PSA: 4, 32)
