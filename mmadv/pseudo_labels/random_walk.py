@@ -62,8 +62,8 @@ def random_walk(scores: torch.Tensor,
     Of two equal routes the cheaper runs: ``T^t`` by squaring ``logt``
     times (PSA's, ``logt n^3`` multiply-adds for n = h w) or ``t``
     products of the (C, n) scores with ``T`` (``t C n^2``), which wins
-    unless t is large and C small (at VOC's 56 x 56 grid with t = 256 and
-    4 channels: 10 G against 246 G).
+    unless ``t C > logt n`` (at VOC's 56 x 56 grid with t = 256 and 4
+    channels: 10 G against 246 G).
 
     Args:
         scores (Tensor): (C, h, w) non-negative scores.
