@@ -84,6 +84,9 @@ def make_figure(work_dir: str,
         if name not in metrics:
             raise ValueError(f'{metrics_file} has no results of {name} '
                              f'(it has {sorted(metrics)})')
+        if 'map_dirs' not in metrics[name]:
+            raise ValueError(f'{metrics_file} is from an older '
+                             'tools/run_pipeline.py (no map_dirs): rerun it')
     data_root = metrics[method]['data_root']
     split = metrics[method]['eval_split']
     with open(osp.join(data_root, 'ImageSets', 'Segmentation',
@@ -140,8 +143,9 @@ def make_figure(work_dir: str,
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Figure of the demo pipeline: image, baseline and '
-        'adversarial erasing maps, pseudo-label, ground truth')
+        description='Figure of the demo pipeline: image, baseline map, '
+        'adversarial erasing map and pseudo-label, the same after the random '
+        'walk (when run), ground truth')
     parser.add_argument('work_dir', help='work dir of tools/run_pipeline.py')
     parser.add_argument('--baseline', default='cam_demo',
                         help='config name of the baseline')

@@ -122,6 +122,8 @@ def run(args):
                                                  'map folder')):
         if not osp.exists(path):
             raise FileNotFoundError(f'{what} {path} not found')
+    if args.logt < 0:
+        raise ValueError(f'--logt must be >= 0, got {args.logt}')
     read_meta(args.map_dir, args.split)  # maps of this split
     cfg = load_runner_config(
         Namespace(

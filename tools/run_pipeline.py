@@ -58,6 +58,7 @@ Example::
 import argparse
 import glob
 import json
+import logging
 import os
 import os.path as osp
 import shlex
@@ -187,6 +188,13 @@ def pipeline_settings(cfg: Config, config: str, overrides: dict) -> dict:
                 f'error: random_walk needs a config and knows '
                 f'{sorted(RANDOM_WALK_DEFAULTS)}, got {dict(walk)}')
         walk = dict(RANDOM_WALK_DEFAULTS, **walk)
+        logt, crf_scale = walk['logt'], walk['crf_scale']
+        if not (isinstance(logt, int) and logt >= 0):
+            raise SystemExit('error: random_walk.logt must be an integer '
+                             f'>= 0, got {logt!r}')
+        if not (isinstance(crf_scale, (int, float)) and crf_scale > 0):
+            raise SystemExit('error: random_walk.crf_scale must be > 0, got '
+                             f'{crf_scale!r}')
         walk['config'] = resolve_config(walk['config'], 'random_walk.config')
         settings['random_walk'] = walk
     return settings
@@ -411,6 +419,10 @@ def run_config(config, args, step) -> Dict[str, dict]:
     }
     walk = settings['random_walk']
     if not walk:
+        if args.affinity_cfg_options:
+            print_log(f'{name}: no random_walk setting, '
+                      '--affinity-cfg-options unused', logger='current',
+                      level=logging.WARNING)
         return rows
 
     # random walk: affinity labels of the training maps, AffinityNet,

@@ -78,6 +78,8 @@ def random_walk(scores: torch.Tensor,
     if scores.dim() != 3:
         raise ValueError(f'scores must be (C, h, w), got '
                          f'{tuple(scores.shape)}')
+    if int(logt) != logt or logt < 0:
+        raise ValueError(f'logt must be an integer >= 0, got {logt}')
     channels, height, width = scores.shape
     area = height * width
     if affinity.shape != (area, area):
@@ -86,6 +88,7 @@ def random_walk(scores: torch.Tensor,
     trans = affinity.pow(beta)
     trans = trans / trans.sum(dim=0, keepdim=True)
     walked = scores.reshape(channels, area).to(trans.dtype)
+    logt = int(logt)
     steps = 2**logt
     if steps * channels <= logt * area:
         for _ in range(steps):
@@ -102,9 +105,12 @@ def embedding_stride(model: nn.Module, size: int = 128) -> int:
     """The output stride of an AffinityNet's embedding, measured: ``size``
     divided by the embedding width for a (1, 3, size, size) zero image.
 
+    The probe runs in eval mode (no BatchNorm statistics change); the
+    model's mode is restored.
+
     Args:
         model (nn.Module): ``AffinityNet`` (``mode='tensor'`` gives the
-            embedding) in eval mode, on its device.
+            embedding), on its device.
         size (int): Side of the probe image, a multiple of the stride.
             Defaults to 128.
 
@@ -113,7 +119,12 @@ def embedding_stride(model: nn.Module, size: int = 128) -> int:
     """
     param = next(model.parameters())
     probe = param.new_zeros(1, 3, size, size)
-    width = model(probe, mode='tensor').shape[-1]
+    training = model.training
+    model.eval()
+    try:
+        width = model(probe, mode='tensor').shape[-1]
+    finally:
+        model.train(training)
     if size % width:
         raise ValueError(f'embedding width {width} for a {size}x{size} '
                          'image: not an integer stride')

@@ -8,9 +8,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels.random_walk import (dense_affinity,
-                                             embedding_stride, random_walk,
-                                             refine_maps)
+from mmadv.pseudo_labels.random_walk import (dense_affinity, embedding_stride,
+                                             random_walk, refine_maps)
 
 init_default_scope('mmseg')
 
@@ -84,15 +83,26 @@ def test_random_walk_on_a_6x6_grid_stops_at_a_boundary():
     assert walked[:, 3:].abs().max() < 1e-6
 
 
-@pytest.mark.parametrize('logt', [0, 1, 3, 6])
-def test_random_walk_is_a_matrix_power(logt):
-    # 4 x 4 grid, 2 channels: t C <= logt n (step by step) for logt 1 and
-    # 3, squaring for logt 0 and 6; both equal numpy's T^(2^logt)
+@pytest.mark.parametrize('logt,products', [(0, 1), (1, 2), (3, 8), (6, 7)])
+def test_random_walk_is_a_matrix_power(logt, products, monkeypatch):
+    # 4 x 4 grid, 2 channels: t C <= logt n for logt 1 and 3, so t products
+    # of the scores with T; squaring for logt 0 and 6 (logt squarings and
+    # one product); both equal numpy's T^(2^logt)
     gen = torch.Generator().manual_seed(0)
     affinity = torch.rand(16, 16, generator=gen, dtype=torch.float64)
     affinity = (affinity + affinity.T) / 2
     scores = torch.rand(2, 4, 4, generator=gen, dtype=torch.float64)
+    matmul = torch.Tensor.__matmul__
+    calls = []
+
+    def counted(a, b):
+        calls.append(tuple(a.shape))
+        return matmul(a, b)
+
+    monkeypatch.setattr(torch.Tensor, '__matmul__', counted)
     walked = random_walk(scores, affinity, beta=2, logt=logt)
+    monkeypatch.undo()
+    assert len(calls) == products
     trans = affinity.numpy()**2
     trans = np.linalg.matrix_power(trans / trans.sum(0), 2**logt)
     expected = scores.reshape(2, 16).numpy() @ trans
@@ -103,6 +113,8 @@ def test_random_walk_is_a_matrix_power(logt):
 def test_random_walk_checks_shapes():
     with pytest.raises(ValueError, match='affinity'):
         random_walk(torch.zeros(2, 3, 3), torch.eye(8))
+    with pytest.raises(ValueError, match='logt'):
+        random_walk(torch.zeros(2, 3, 3), torch.eye(9), logt=-1)
 
 
 def affinity_net(out_indices):
@@ -123,6 +135,14 @@ def model():
 
 def test_embedding_stride(model):
     assert embedding_stride(model) == 8
+    # a model in training mode: probed in eval mode, its mode and its
+    # BatchNorm statistics kept
+    training = affinity_net((2, 3, 4)).train()
+    stats = {k: v.clone() for k, v in training.state_dict().items()}
+    assert embedding_stride(training) == 8
+    assert training.training
+    for key, value in training.state_dict().items():
+        assert torch.equal(value, stats[key]), key
     # test_resnet's levels have strides 2, 4, 8, 8, 8 (dilated): the
     # embedding has the first level's
     assert embedding_stride(affinity_net((0, 2, 4))) == 2

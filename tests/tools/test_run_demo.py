@@ -19,6 +19,7 @@ from mmadv.pseudo_labels.pseudo_labels import read_label_png
 
 TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools')
 sys.path.insert(0, TOOLS)
+import demo_figure  # noqa: E402
 import run_demo  # noqa: E402
 import run_pipeline  # noqa: E402
 
@@ -120,6 +121,27 @@ def test_other_settings_are_refused(demo_run):
     with pytest.raises(SystemExit, match='unknown settings'):
         run_pipeline.main(
             [*pipeline, '--pipeline-options', 'threshold=0.3'])
+    # another AffinityNet training for the same maps
+    other = list(argv)
+    other[other.index('--affinity-cfg-options') + 1] = 'train_cfg.max_iters=3'
+    with pytest.raises(SystemExit, match='another AffinityNet config'):
+        run_demo.main(other)
+
+
+@pytest.mark.parametrize('bad,match', [
+    (dict(crf_scale=0), 'crf_scale must be > 0, got 0'),
+    (dict(logt=-1), 'logt must be an integer >= 0, got -1'),
+    (dict(logt=2.5), 'logt must be an integer >= 0, got 2.5'),
+    (dict(alpha=4), "knows .*got .*'alpha'"),
+])
+def test_random_walk_settings_are_checked(bad, match):
+    cfg = Config.fromfile(run_demo.METHOD)
+    walk = dict(cfg.wsss_pipeline.random_walk, **bad)
+    with pytest.raises(SystemExit, match=match):
+        run_pipeline.pipeline_settings(cfg, run_demo.METHOD,
+                                       dict(random_walk=walk))
+    settings = run_pipeline.pipeline_settings(cfg, run_demo.METHOD, {})
+    assert settings['random_walk']['crf_scale'] == 16
 
 
 def test_pipeline_summary_table():
@@ -177,6 +199,21 @@ def test_random_walk_adds_a_row(demo_run):
     assert walked['pseudo_labels'].endswith('pseudo_labels_rw_train_aug')
     table = run_pipeline.summary_table(results)
     assert WALKED in table
+
+
+def test_figure_without_random_walk(demo_run, tmp_path):
+    work_dir, _, results = demo_run
+    rows = {name: results[name] for name in CONFIGS}
+    with open(tmp_path / 'metrics.json', 'w') as f:
+        json.dump(rows, f)
+    out = demo_figure.make_figure(str(tmp_path), *CONFIGS)
+    # 5 panels: image, CAM, adversarial erasing map and label, ground truth
+    assert cv2.imread(out).shape == (1200, 1000, 3)
+    del rows['cam_demo']['map_dirs']  # a metrics.json of an older pipeline
+    with open(tmp_path / 'metrics.json', 'w') as f:
+        json.dump(rows, f)
+    with pytest.raises(ValueError, match='older tools/run_pipeline.py'):
+        demo_figure.make_figure(str(tmp_path), *CONFIGS)
 
 
 def test_no_random_walk_turns_it_off(demo_run, monkeypatch):
