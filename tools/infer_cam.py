@@ -22,6 +22,7 @@ from mmadv.pseudo_labels.map_inference import (DEFAULT_SCALES,
                                                select_device,
                                                build_trained_model,
                                                infer_map_folder,
+                                               map_folder_meta,
                                                prepare_map_folder,
                                                shard_from_env)
 from mmadv.utils import load_runner_config
@@ -81,12 +82,11 @@ def run(args):
     out_dir = args.out_dir or osp.join(cfg.work_dir, f'maps_{args.split}')
     device = select_device(args.device, local_rank)
     dataset = build_map_dataset(cfg, args.split)
-    meta = dict(
-        split=args.split,
-        ann_file=dataset.ann_file,
-        num_images=len(dataset),
-        config=osp.abspath(args.config),
-        checkpoint=osp.abspath(args.checkpoint),
+    meta = map_folder_meta(
+        dataset,
+        args.split,
+        args.config,
+        args.checkpoint,
         scales=list(args.scales),
         flip=not args.no_flip)
     model = build_trained_model(cfg, args.checkpoint, device, args.config)

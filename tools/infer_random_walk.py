@@ -32,6 +32,7 @@ import torch.nn as nn
 from mmadv.pseudo_labels.map_inference import (build_map_dataset,
                                                build_trained_model,
                                                infer_map_folder,
+                                               map_folder_meta,
                                                prepare_map_folder,
                                                preprocess_image,
                                                select_device,
@@ -137,12 +138,11 @@ def run(args):
     dataset = build_map_dataset(cfg, args.split, IMAGE_PIPELINE)
     model = build_trained_model(cfg, args.checkpoint, device, args.config)
     stride = embedding_stride(model)
-    meta = dict(
-        split=args.split,
-        ann_file=dataset.ann_file,
-        num_images=len(dataset),
-        config=osp.abspath(args.config),
-        checkpoint=osp.abspath(args.checkpoint),
+    meta = map_folder_meta(
+        dataset,
+        args.split,
+        args.config,
+        args.checkpoint,
         maps=osp.abspath(args.map_dir),
         bg_alpha=args.bg_alpha,
         beta=args.beta,

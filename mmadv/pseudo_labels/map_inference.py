@@ -279,6 +279,20 @@ def select_device(name: Optional[str],
     return torch.device('cuda', local_rank)
 
 
+def map_folder_meta(dataset: BaseDataset, split: str, config: str,
+                    checkpoint: str, **settings) -> dict:
+    """The ``meta.json`` of a map folder: which images (``split``,
+    ``ann_file``, ``num_images``), which model (absolute ``config`` and
+    ``checkpoint`` paths) and the tool's ``settings``."""
+    return dict(
+        split=split,
+        ann_file=dataset.ann_file,
+        num_images=len(dataset),
+        config=osp.abspath(config),
+        checkpoint=osp.abspath(checkpoint),
+        **settings)
+
+
 def prepare_map_folder(out_dir: str, meta: dict, rank: int = 0) -> None:
     """Create ``out_dir``; rank 0 writes ``meta.json``. A folder already
     holding maps made with other settings is refused, so a resumed run
