@@ -39,6 +39,6 @@ setup(
         'ftfy',
         'regex',
     ],
-    extras_require={'dev': ['pytest']},
+    extras_require={'dev': ['pytest>=7.3']},
     zip_safe=False,
 )
