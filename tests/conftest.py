@@ -9,6 +9,7 @@ from typing import Tuple, Union
 import cv2
 import numpy as np
 import pytest
+from mmengine.visualization import Visualizer
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
                'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
@@ -132,3 +133,21 @@ def tiny_voc(tmp_path_factory) -> pathlib.Path:
     """A read-only tiny VOC tree (``make_tiny_voc`` defaults), shared by the
     session; tests that write into a tree make their own."""
     return make_tiny_voc(tmp_path_factory.mktemp('tiny_voc'))
+
+
+def _subclasses(cls: type) -> list:
+    """``cls`` and all its subclasses, recursively."""
+    return [cls] + [
+        c for sub in cls.__subclasses__() for c in _subclasses(sub)
+    ]
+
+
+@pytest.fixture(autouse=True)
+def forget_visualizers():
+    """mmseg's runtime names every visualizer ``'visualizer'``, so each Runner
+    in one process gets the first one back, still saving into the first
+    test's work dir (deleted once that test passes). Forget them after each
+    test, as a new process would."""
+    yield
+    for cls in _subclasses(Visualizer):
+        cls._instance_dict.clear()
