@@ -11,7 +11,7 @@ from .compat import apply_compat
 
 apply_compat()
 
-from . import datasets, engine, models  # noqa: E402,F401
+from . import datasets, engine, models, pseudo_labels  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

@@ -1,15 +1,37 @@
-"""Shared fixtures: a tiny, deterministic PASCAL VOC tree.
+"""Shared fixtures: a tiny, deterministic PASCAL VOC tree, and the demo
+pipeline run once at tiny sizes.
 
 Other test files get the tree from the ``tiny_voc`` fixture, or make a
-variant with ``from conftest import make_tiny_voc``.
+variant with ``from conftest import make_tiny_voc``; ``demo_run`` is the
+README's Python example at tiny sizes, shared by the session.
 """
+import contextlib
+import io
 import pathlib
 from typing import Tuple, Union
 
 import cv2
 import numpy as np
 import pytest
-from mmengine.visualization import Visualizer
+
+REPO = pathlib.Path(__file__).parents[1]
+# what shrinks the demo pipeline to seconds (run_pipeline's arguments)
+TINY = dict(
+    cfg_options={
+        'train_cfg.max_iters': 4,
+        'model.localizer_iters': 2,
+        'model.adversary_iters': 2,
+        'train_dataloader.batch_size': 4
+    },
+    seg_cfg_options={
+        'train_cfg.max_iters': 3,
+        'train_dataloader.batch_size': 4
+    },
+    affinity_cfg_options={
+        'train_cfg.max_iters': 2,
+        'train_dataloader.batch_size': 4
+    })
+TINY_DATA = dict(num_train=12, num_val=6)
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
                'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
@@ -135,19 +157,48 @@ def tiny_voc(tmp_path_factory) -> pathlib.Path:
     return make_tiny_voc(tmp_path_factory.mktemp('tiny_voc'))
 
 
-def _subclasses(cls: type) -> list:
-    """``cls`` and all its subclasses, recursively."""
-    return [cls] + [
-        c for sub in cls.__subclasses__() for c in _subclasses(sub)
-    ]
+def readme_example() -> str:
+    """The Python block of the README's "Python API" section."""
+    section = (REPO / 'README.md').read_text().split('## Python API', 1)[1]
+    return section.split('```python\n', 1)[1].split('```', 1)[0]
 
 
-@pytest.fixture(autouse=True)
-def forget_visualizers():
-    """mmseg's runtime names every visualizer ``'visualizer'``, so each Runner
-    in one process gets the first one back, still saving into the first
-    test's work dir (deleted once that test passes). Forget them after each
-    test, as a new process would."""
-    yield
-    for cls in _subclasses(Visualizer):
-        cls._instance_dict.clear()
+@pytest.fixture(scope='session')
+def demo_run(tmp_path_factory):
+    """The README example, run in a fresh folder at tiny sizes (the
+    pipeline given ``TINY``, the data generator ``TINY_DATA``), with no
+    subprocess; its rows, console output and arguments."""
+    import mmadv.apis
+    from mmadv.apis import pipeline, run_pipeline
+    from mmadv.datasets import demo_shapes
+
+    folder = tmp_path_factory.mktemp('readme')
+    calls = []
+
+    def tiny_pipeline(configs, **kwargs):
+        calls.append((configs, kwargs))
+        return run_pipeline(configs, **kwargs, **TINY)
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f'a subprocess was started: {args}')
+
+    generate = demo_shapes.generate_demo_voc
+    console = io.StringIO()
+    namespace = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setattr(mmadv.apis, 'run_pipeline', tiny_pipeline)
+        patch.setattr(demo_shapes, 'generate_demo_voc',
+                      lambda root, **kwargs: generate(root, **kwargs,
+                                                      **TINY_DATA))
+        patch.setattr(pipeline._Runner, '_launch', no_subprocess)
+        with contextlib.redirect_stdout(console):
+            exec(readme_example(), namespace)
+    configs, kwargs = calls[0]
+    return dict(
+        work_dir=str(folder / 'work_dirs' / 'demo'),
+        folder=folder,
+        rows=namespace['rows'],
+        console=console.getvalue(),
+        configs=configs,
+        kwargs=kwargs)

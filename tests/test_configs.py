@@ -7,9 +7,9 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 import mmadv  # noqa: F401
+from mmadv.apis import build_runner
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = [
@@ -26,9 +26,12 @@ def tiny_options(data_root, max_iters=2):
         'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False,
         'train_dataloader.dataset.data_root': str(data_root),
-        'train_dataloader.dataset.pipeline.1.scale': (64, 64),
-        'train_dataloader.dataset.pipeline.1.ratio_range': (0.5, 1.0),
-        'train_dataloader.dataset.pipeline.4.crop_size': (CROP, CROP),
+        # the PSA augmentation (one Compose): resize and crop
+        'train_dataloader.dataset.pipeline.1.transforms.0.scale': (64, 64),
+        'train_dataloader.dataset.pipeline.1.transforms.0.ratio_range':
+        (0.5, 1.0),
+        'train_dataloader.dataset.pipeline.1.transforms.3.crop_size':
+        (CROP, CROP),
         'val_dataloader.num_workers': 0,
         'val_dataloader.persistent_workers': False,
         'val_dataloader.dataset.data_root': str(data_root),
@@ -68,7 +71,7 @@ def tiny_config(name, data_root, work_dir, max_iters=2):
 @pytest.mark.parametrize('name', CONFIGS)
 def test_config_trains_and_tests_on_cpu(name, tiny_voc, tmp_path):
     cfg = tiny_config(name, tiny_voc, tmp_path)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     model = runner.model
     assert int(model.iteration) == 2
@@ -106,12 +109,12 @@ def test_resume_restores_phase_and_both_optimizers(tiny_voc, tmp_path):
         cfg.resume = resume
         return cfg
 
-    runner = Runner.from_cfg(config(3, False))
+    runner = build_runner(config(3, False))
     runner.train()
     saved = {k: w.state_dict() for k, w in runner.optim_wrapper.items()}
     saved_model = runner.model.state_dict()
 
-    resumed = Runner.from_cfg(config(5, True))
+    resumed = build_runner(config(5, True))
     resumed.load_or_resume()
     assert resumed.iter == 3
     assert int(resumed.model.iteration) == 3

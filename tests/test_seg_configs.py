@@ -5,10 +5,10 @@ import shutil
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
+from test_configs import ROOT
 
 import mmadv  # noqa: F401
-from test_configs import ROOT
+from mmadv.apis import build_runner
 
 STOCK = 'deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py'
 
@@ -67,7 +67,7 @@ def test_r50_config_trains_one_iteration_on_pseudo_labels(tiny_voc, tmp_path):
         'default_hooks.checkpoint.interval': 1,
     })
     cfg.work_dir = str(tmp_path / 'work')
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     dataset = runner.train_dataloader.dataset
     item = dataset[0]
     assert item['data_samples'].gt_sem_seg.data.shape[-2:] == (32, 32)

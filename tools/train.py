@@ -8,12 +8,12 @@ Example::
 import argparse
 
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
-from mmadv.utils import add_runner_args, enable_amp, load_runner_config
-from mmengine.runner import Runner
-from mmseg.registry import RUNNERS
+from mmadv.apis import train
+from mmadv.utils import add_runner_args, load_runner_config
+from mmadv.utils.cli import run_tool
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
@@ -26,20 +26,14 @@ def parse_args():
         help='automatic mixed precision: every optimizer wrapper becomes an '
         'AmpOptimWrapper (CUDA only)')
     add_runner_args(parser)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
-    cfg = load_runner_config(args)
-    if args.amp:
-        enable_amp(cfg)
-    cfg.resume = args.resume
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+def main(argv=None):
+    args = parse_args(argv)
+    run_tool(
+        lambda: train(load_runner_config(args), args.resume, args.amp),
+        'train')
 
 
 if __name__ == '__main__':

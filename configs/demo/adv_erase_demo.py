@@ -4,81 +4,47 @@
 # CPU cores. The formulas are the paper's; the values below are tuned for
 # this demo and differ from the VOC ones (configs/_base_/models/
 # adv_erase_r38.py) where marked.
-_base_ = ['../_base_/default_runtime.py', './_base_/demo_shapes.py']
-
-num_classes = 20  # VOC's; the demo uses 5 of them
+_base_ = [
+    '../_base_/models/adv_erase_r38.py', './_base_/demo_shapes.py',
+    './_base_/demo_schedule.py', '../_base_/default_runtime.py'
+]
 max_iters = 1200
 
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],  # ImageNet, RGB
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    size=(64, 64),
-    pad_val=0,  # after normalisation: the mean colour
-    seg_pad_val=255)
-
 model = dict(
-    type='AdversarialErasingClassifier',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor=dict(size=(64, 64)),
     # timm's 'test_resnet' (0.4 M parameters, BN trainable), random init,
     # dilated to output stride 8: 8 x 8 maps on 64 x 64 images
     localizer=dict(
-        type='MultiLabelClassifier',
         backbone=dict(
+            _delete_=True,
             type='TimmFeatureBackbone',
             model_name='test_resnet',
-            output_stride=8),
-        head=dict(type='CAMHead', num_classes=num_classes)),
-    adversary=dict(
-        type='MultiLabelClassifier',
-        backbone=dict(type='TimmFeatureBackbone', model_name='test_resnet'),
-        head=dict(type='CAMHead', num_classes=num_classes)),
-    # soft mask M = sigmoid(omega (A - sigma))
-    eraser_head=dict(type='EraserHead', omega=100.0, sigma=0.5),
+            output_stride=8)),
+    adversary=dict(backbone=dict(model_name='test_resnet')),
     # alpha (VOC: 0.05)
-    attention_mining_loss=dict(type='AttentionMiningLoss', loss_weight=0.5),
+    attention_mining_loss=dict(loss_weight=0.5),
     # beta (VOC: 1e-5)
-    regularization_loss=dict(
-        type='AttentionRegularizationLoss', loss_weight=0.05),
+    regularization_loss=dict(loss_weight=0.05),
     localizer_iters=50,  # (VOC: 200) blocks sized for a short schedule
-    adversary_iters=50,
-    simultaneous=False,
-    bg_threshold=0.25)
+    adversary_iters=50)
 
-# AdamW instead of VOC's SGD: from random weights it converges in the
-# short schedule without a learning-rate search
+# the demo's AdamW for each network, over 1,200 iterations
 optim_wrapper = dict(
+    _delete_=True,
     constructor='MultiOptimWrapperConstructor',
-    localizer=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4)),
-    adversary=dict(
-        type='OptimWrapper',
-        optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4)))
+    localizer={{_base_.optim_wrapper}},
+    adversary={{_base_.optim_wrapper}})
 param_scheduler = [
     dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=max_iters,
          by_epoch=False)
 ]
-
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                    interval=max_iters, max_keep_ckpts=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
-
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
 custom_hooks = [dict(type='ErasingVisualizationHook', interval=400,
                      max_pairs=4)]
-randomness = dict(seed=0)
 
-# tools/run_pipeline.py settings (its DEFAULTS are VOC's)
+# the pipeline's settings (mmadv.apis.PipelineSettings; the defaults are
+# VOC's)
 wsss_pipeline = dict(
     seg_config='configs/demo/deeplabv3plus_test-resnet_demo-pseudo.py',
     train_gt_dir='SegmentationClass',  # the demo has masks for all images

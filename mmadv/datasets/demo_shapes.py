@@ -31,8 +31,10 @@ from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
-from mmengine.utils import ProgressBar
 from mmseg.datasets import PascalVOCDataset
+
+from ..utils.console import progress_bar
+from ..utils.errors import ConfigError, MMAdvError, OutputExistsError
 
 # the demo's foreground classes, with their VOC names and labels, so that
 # VOC's datasets, metrics and tools read the demo unchanged
@@ -45,6 +47,8 @@ PART_COLOURS = ((225, 40, 40), (40, 200, 50), (45, 80, 235), (235, 215, 35),
 # orientation (degrees) of each foreground class's body stripes
 STRIPE_ANGLES = (0., 36., 72., 108., 144.)
 SPLITS = ('train_aug', 'val')
+# the demo's size: images per split and image side
+NUM_TRAIN, NUM_VAL, IMAGE_SIZE = 1600, 200, 64
 DONE_FILE = 'DONE'
 FORMAT_VERSION = 1
 
@@ -226,9 +230,9 @@ def _done_record(root: str) -> Optional[dict]:
 
 def generate_demo_voc(root: str,
                       seed: int = 0,
-                      num_train: int = 1600,
-                      num_val: int = 200,
-                      size: int = 64,
+                      num_train: int = NUM_TRAIN,
+                      num_val: int = NUM_VAL,
+                      size: int = IMAGE_SIZE,
                       show_progress: bool = True,
                       **render_kwargs) -> str:
     """Write the demo data set as a PASCAL VOC tree under ``root``.
@@ -267,9 +271,12 @@ def generate_demo_voc(root: str,
         str: ``root``.
 
     Raises:
-        FileExistsError: ``root`` exists but is not a finished tree with
+        OutputExistsError: ``root`` exists but is not a finished tree with
             these arguments.
     """
+    if min(num_train, num_val) < 1:
+        raise ConfigError('the demo needs at least one training and one '
+                          f'validation image, got {num_train} and {num_val}')
     record = dict(
         version=FORMAT_VERSION,
         seed=seed,
@@ -284,7 +291,7 @@ def generate_demo_voc(root: str,
         done = _done_record(root)
         if done == json.loads(json.dumps(record)):
             return root
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{root} exists and is not a demo tree made with {record} '
             f'(found {done}); remove it or choose another folder')
     parent = osp.dirname(root)
@@ -315,26 +322,28 @@ def _write_tree(out: str, record: dict, render_kwargs: Dict,
         os.makedirs(osp.join(out, folder))
     counts = dict(train_aug=record['num_train'], val=record['num_val'])
     size = record['size']
-    progress = ProgressBar(sum(counts.values())) if show_progress else None
-    for split_id, split in enumerate(SPLITS):
-        names = []
-        for i in range(counts[split]):
-            name = f'{split.split("_")[0]}_{i:06d}'
-            rng = np.random.default_rng([record['seed'], split_id, i])
-            img, mask, objects = render_demo_image(rng, size,
-                                                   **render_kwargs)
-            cv2.imwrite(
-                osp.join(out, folders['img'], name + '.jpg'),
-                cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
-                [cv2.IMWRITE_JPEG_QUALITY, 95])
-            cv2.imwrite(osp.join(out, folders['seg'], name + '.png'), mask)
-            with open(osp.join(out, folders['xml'], name + '.xml'), 'w') as f:
-                f.write(voc_annotation(name, size, objects))
-            names.append(name)
-            if progress is not None:
-                progress.update()
-        with open(osp.join(out, folders['lists'], split + '.txt'), 'w') as f:
-            f.write(''.join(n + '\n' for n in names))
+    with progress_bar(sum(counts.values()) if show_progress else 0) as bar:
+        for split_id, split in enumerate(SPLITS):
+            names = []
+            for i in range(counts[split]):
+                name = f'{split.split("_")[0]}_{i:06d}'
+                rng = np.random.default_rng([record['seed'], split_id, i])
+                img, mask, objects = render_demo_image(
+                    rng, size, **render_kwargs)
+                cv2.imwrite(
+                    osp.join(out, folders['img'], name + '.jpg'),
+                    cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
+                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+                cv2.imwrite(
+                    osp.join(out, folders['seg'], name + '.png'), mask)
+                with open(osp.join(out, folders['xml'], name + '.xml'),
+                          'w') as f:
+                    f.write(voc_annotation(name, size, objects))
+                names.append(name)
+                bar.update()
+            with open(osp.join(out, folders['lists'], split + '.txt'),
+                      'w') as f:
+                f.write(''.join(n + '\n' for n in names))
     with open(osp.join(out, DONE_FILE), 'w') as f:
         json.dump(record, f, indent=2)
 
@@ -345,9 +354,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('out_dir', help='output folder, e.g. '
                         'data/demo_shapes')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--num-train', type=int, default=1600)
-    parser.add_argument('--num-val', type=int, default=200)
-    parser.add_argument('--size', type=int, default=64)
+    parser.add_argument('--num-train', type=int, default=NUM_TRAIN)
+    parser.add_argument('--num-val', type=int, default=NUM_VAL)
+    parser.add_argument('--size', type=int, default=IMAGE_SIZE)
     return parser.parse_args(argv)
 
 
@@ -360,7 +369,7 @@ def main(argv=None) -> str:
             num_train=args.num_train,
             num_val=args.num_val,
             size=args.size)
-    except FileExistsError as e:
+    except MMAdvError as e:
         raise SystemExit(f'error: {e}')
 
 

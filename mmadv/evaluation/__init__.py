@@ -1,7 +1,3 @@
-from .map_metrics import (ThresholdSweep, confusion_matrix, iou_summary,
-                          labels_from_maps, max_and_label)
+from .map_metrics import ThresholdSweep, confusion_matrix, iou_summary
 
-__all__ = [
-    'ThresholdSweep', 'confusion_matrix', 'iou_summary', 'labels_from_maps',
-    'max_and_label'
-]
+__all__ = ['ThresholdSweep', 'confusion_matrix', 'iou_summary']

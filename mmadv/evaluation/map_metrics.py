@@ -2,11 +2,12 @@
 thresholds.
 
 An image's maps (see :mod:`mmadv.pseudo_labels.map_io`) become a label map
-by the rule of CAM-based weakly-supervised segmentation (PSA, SEAM, the
-adversarial erasing paper): a pixel is background when its highest map is
-below the background threshold, otherwise it takes the class of that map.
-:class:`ThresholdSweep` scores every threshold of a sweep in one pass over
-the data, so that the threshold can be chosen on ground truth.
+by the rule of CAM-based weakly-supervised segmentation
+(:func:`mmadv.pseudo_labels.labeling.threshold_labels`): a pixel is
+background when its highest map is below the background threshold,
+otherwise it takes the class of that map. :class:`ThresholdSweep` scores
+every threshold of a sweep in one pass over the data, so that the
+threshold can be chosen on ground truth.
 
 The scores are mmseg's ``IoUMetric`` ones, from the confusion matrix
 ``M`` (rows ground truth, columns prediction) summed over the data set:
@@ -22,61 +23,13 @@ The scores are mmseg's ``IoUMetric`` ones, from the confusion matrix
 
 All scores are fractions in [0, 1].
 """
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Sequence
 
 import numpy as np
+import torch
 
-MAX_CLASS_INDEX = 253  # label = index + 1 must stay below the ignore value
-
-
-def max_and_label(classes: np.ndarray,
-                  maps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """The highest map and the label of its class, before thresholding.
-
-    Args:
-        classes (np.ndarray): ``(K,)`` 0-based foreground class indices.
-        maps (np.ndarray): ``(K, H, W)`` attention maps.
-
-    Returns:
-        tuple[np.ndarray, np.ndarray]: ``max_k A_k`` ``(H, W)`` float64
-        and ``classes[argmax_k A_k] + 1`` ``(H, W)`` int64 (ties go to
-        the first map); both all 0 when K = 0.
-    """
-    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
-    maps = np.asarray(maps)
-    if maps.ndim != 3 or maps.shape[0] != classes.shape[0]:
-        raise ValueError(f'maps must be (K, H, W) with K = {len(classes)} '
-                         f'classes, got shape {maps.shape}')
-    if classes.size == 0:
-        shape = maps.shape[1:]
-        return np.zeros(shape, np.float64), np.zeros(shape, np.int64)
-    if classes.min() < 0 or classes.max() > MAX_CLASS_INDEX:
-        raise ValueError(f'class indices must be in 0..{MAX_CLASS_INDEX}, '
-                         f'got {classes.tolist()}')
-    index = np.argmax(maps, axis=0)[None]
-    score = np.take_along_axis(maps, index, axis=0)[0]
-    return score.astype(np.float64), classes[index[0]] + 1
-
-
-def labels_from_maps(classes: np.ndarray, maps: np.ndarray,
-                     bg_threshold: float) -> np.ndarray:
-    """The segmentation of one image's attention maps.
-
-    ``label = 0`` where ``max_k A_k < bg_threshold``, else
-    ``classes[argmax_k A_k] + 1`` (ties go to the first map). The
-    comparison is made in float64.
-
-    Args:
-        classes (np.ndarray): ``(K,)`` 0-based foreground class indices.
-        maps (np.ndarray): ``(K, H, W)`` attention maps.
-        bg_threshold (float): Background threshold.
-
-    Returns:
-        np.ndarray: ``(H, W)`` uint8 labels, all 0 when K = 0.
-    """
-    score, label = max_and_label(classes, maps)
-    label[score < float(bg_threshold)] = 0
-    return label.astype(np.uint8)
+from ..pseudo_labels.labeling import best_class
+from ..utils.errors import InputError
 
 
 def _valid_pixels(gt: np.ndarray, num_classes: int,
@@ -174,15 +127,17 @@ def iou_summary(confusion: np.ndarray) -> Dict[str, np.ndarray]:
 
 
 class ThresholdSweep:
-    """Confusion matrices of :func:`labels_from_maps` for many background
-    thresholds at once.
+    """Confusion matrices of the labelling rule
+    (:func:`~mmadv.pseudo_labels.labeling.threshold_labels`) for many
+    background thresholds at once.
 
     Per image, the highest map and its class are found once. A pixel whose
     highest map is ``s`` is foreground for the ``n = #{t_i <= s}`` lowest
     thresholds and background for the others, so one ``np.bincount`` over
     ``(n, gt, label)`` followed by cumulative sums over ``n`` gives the
     confusion matrix of every threshold: the same as running
-    :func:`labels_from_maps` and :func:`confusion_matrix` per threshold.
+    :func:`~mmadv.pseudo_labels.labeling.threshold_labels` and
+    :func:`confusion_matrix` per threshold.
 
     Args:
         thresholds (Sequence[float]): Background thresholds; scored in
@@ -224,7 +179,9 @@ class ThresholdSweep:
             gt (np.ndarray): ``(H, W)`` ground-truth labels.
         """
         gt = np.asarray(gt)
-        score, label = max_and_label(classes, maps)
+        score, label = (t.numpy() for t in best_class(
+            torch.as_tensor(np.asarray(maps)),
+            torch.as_tensor(np.asarray(classes, np.int64))))
         if score.shape != gt.shape:
             raise ValueError(f'map size {score.shape} != ground truth size '
                              f'{gt.shape}')
@@ -260,7 +217,7 @@ class ThresholdSweep:
         """
         scores = iou_summary(self.confusion)
         if np.isnan(scores['mIoU']).all():
-            raise ValueError(f'no pixel scored in {self.num_images} images')
+            raise InputError(f'no pixel scored in {self.num_images} images')
         best = int(np.nanargmax(scores['mIoU']))
         return dict(
             thresholds=self.thresholds.copy(),

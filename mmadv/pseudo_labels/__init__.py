@@ -1,16 +1,28 @@
-from .map_inference import (MultiScaleMaps, build_map_dataset,
-                            build_trained_model, infer_map_folder,
-                            load_checkpoint_strict, map_folder_meta,
+from .affinity_labels import AffinityLabeler
+from .crf import DenseCRF
+from .label_folder import LabelJob, check_label_folder, run_jobs
+from .label_io import (colour_labels, read_label_png, read_rgb_image,
+                       save_label_png, voc_palette)
+from .labeling import (DEFAULT_BG_THRESHOLD, IGNORE_INDEX, ThresholdLabeler,
+                       best_class, build_labeler, threshold_labels)
+from .map_inference import (MultiScaleMaps, RandomWalkMaps, build_map_dataset,
+                            infer_map_folder, map_folder_meta,
                             multi_scale_maps, prepare_map_folder,
-                            preprocess_image, preprocess_item,
-                            shard_from_env)
-from .map_io import load_maps, map_path, read_meta, save_maps, write_meta
+                            preprocess_image, preprocess_item)
+from .map_io import (list_map_names, load_maps, map_path, read_meta, save_maps,
+                     write_meta)
+from .random_walk import (dense_affinity, embedding_stride, random_walk,
+                          refine_maps)
 
 __all__ = [
-    'load_maps', 'map_path', 'read_meta', 'save_maps', 'write_meta',
-    'MultiScaleMaps', 'build_map_dataset', 'build_trained_model',
-    'infer_map_folder', 'load_checkpoint_strict', 'map_folder_meta',
-    'multi_scale_maps',
+    'AffinityLabeler', 'DenseCRF', 'LabelJob', 'check_label_folder',
+    'run_jobs', 'colour_labels', 'read_label_png', 'read_rgb_image',
+    'save_label_png', 'voc_palette', 'DEFAULT_BG_THRESHOLD', 'IGNORE_INDEX',
+    'ThresholdLabeler', 'best_class', 'build_labeler', 'threshold_labels',
+    'MultiScaleMaps', 'RandomWalkMaps', 'build_map_dataset',
+    'infer_map_folder', 'map_folder_meta', 'multi_scale_maps',
     'prepare_map_folder', 'preprocess_image', 'preprocess_item',
-    'shard_from_env'
+    'list_map_names', 'load_maps', 'map_path', 'read_meta', 'save_maps',
+    'write_meta', 'dense_affinity', 'embedding_stride', 'random_walk',
+    'refine_maps'
 ]

@@ -7,41 +7,25 @@ what the two disagree on is left unknown. Follows PSA's ``infer_cls.py``
 (``_crf_with_alpha``) and ``voc12/data.py`` (``VOC12AffDataset``) of
 https://github.com/jiwoon-ahn/psa.
 """
+from dataclasses import asdict
 from typing import Optional
 
 import numpy as np
+from mmseg.registry import TASK_UTILS
 
-from .crf import crf_refine
-
-IGNORE_INDEX = 255
-
-
-def _background_argmax(maps: np.ndarray, alpha: float,
-                       crf: Optional[dict],
-                       image: np.ndarray) -> np.ndarray:
-    """``argmax`` over ``[(1 - max_k A_k)^alpha, A_1, ..., A_K]``, after the
-    CRF if ``crf`` is a dict: (H, W) int, 0 for background, k + 1 for map
-    k."""
-    background = np.power(1. - maps.max(axis=0, keepdims=True), alpha)
-    scores = np.concatenate([background, maps]).astype(np.float32)
-    if crf is not None:
-        scores = crf_refine(image, scores, **crf)
-    return np.argmax(scores, axis=0)
+from ..utils.errors import ConfigError
+from .crf import DenseCRF
+from .labeling import IGNORE_INDEX
 
 
-def affinity_labels(classes: np.ndarray,
-                    maps: np.ndarray,
-                    image: np.ndarray,
-                    low_alpha: float = 4,
-                    high_alpha: float = 32,
-                    crf: Optional[dict] = dict()) -> np.ndarray:
-    """The affinity label of one image, in VOC's label space.
+@TASK_UTILS.register_module()
+class AffinityLabeler:
+    """The affinity label of an image's maps, in VOC's label space.
 
     For ``alpha`` in (``low_alpha``, ``high_alpha``) the scores
     ``[(1 - max_k A_k)^alpha, A_1, ..., A_K]`` are refined by the dense CRF
-    (:func:`~mmadv.pseudo_labels.crf.crf_refine`) and ``y_alpha`` is their
-    argmax (0 background, k + 1 map k). Then, as PSA's
-    ``VOC12AffDataset``::
+    (``crf``) and ``y_alpha`` is their argmax (0 background, k + 1 map k).
+    Then, as PSA's ``VOC12AffDataset``::
 
         label = classes[y_low - 1] + 1
         label[y_low == 0] = 255          (not confident foreground)
@@ -57,35 +41,68 @@ def affinity_labels(classes: np.ndarray,
     VOC-coloured PNG.
 
     Args:
-        classes (np.ndarray): (K,) 0-based foreground classes.
-        maps (np.ndarray): (K, H, W) attention maps in [0, 1] of
-            ``classes``.
-        image (np.ndarray): (H, W, 3) uint8 RGB image (used by the CRF
-            only).
         low_alpha (float): Exponent of the foreground-confident background
-            score. Defaults to 4 (PSA's ``infer_cls.py``).
-        high_alpha (float): Exponent of the background-confident
-            background score. Defaults to 32 (PSA).
-        crf (dict, optional): Keyword arguments of ``crf_refine``
-            (``dict()`` for PSA's); None skips the CRF (plain argmax).
-            Defaults to ``dict()``.
-
-    Returns:
-        np.ndarray: (H, W) uint8 with values in
-        ``{0, 255} | {c + 1 for c in classes}``; all 0 without classes.
+            score (PSA's ``infer_cls.py``: 4).
+        high_alpha (float): Exponent of the background-confident background
+            score (PSA: 32).
+        crf (dict, optional): :class:`~mmadv.pseudo_labels.crf.DenseCRF`
+            fields (``dict()`` for PSA's, which PSA uses); None skips the
+            CRF (plain argmax). Defaults to None.
     """
-    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
-    maps = np.asarray(maps, dtype=np.float32)
-    if maps.ndim != 3 or maps.shape[0] != classes.size:
-        raise ValueError(f'maps must be (K, H, W) with K = {classes.size}, '
-                         f'got {maps.shape}')
-    if low_alpha > high_alpha:
-        raise ValueError(f'low_alpha {low_alpha} > high_alpha {high_alpha}')
-    if not classes.size:
-        return np.zeros(maps.shape[1:], np.uint8)
-    low = _background_argmax(maps, low_alpha, crf, image)
-    high = _background_argmax(maps, high_alpha, crf, image)
-    lut = np.append(IGNORE_INDEX, classes + 1)
-    label = lut[low]
-    label[high == 0] = 0
-    return label.astype(np.uint8)
+
+    def __init__(self,
+                 low_alpha: float,
+                 high_alpha: float,
+                 crf: Optional[dict] = None) -> None:
+        if low_alpha > high_alpha:
+            raise ConfigError(
+                f'low_alpha {low_alpha} > high_alpha {high_alpha}')
+        self.low_alpha = low_alpha
+        self.high_alpha = high_alpha
+        self.crf = None if crf is None else DenseCRF(**crf)
+
+    def settings(self) -> dict:
+        """What a label folder records of this labeler."""
+        return dict(
+            labeler=type(self).__name__,
+            affinity=[self.low_alpha, self.high_alpha],
+            crf=None if self.crf is None else asdict(self.crf))
+
+    def _background_argmax(self, maps: np.ndarray, alpha: float,
+                           image: np.ndarray) -> np.ndarray:
+        """``argmax`` over ``[(1 - max_k A_k)^alpha, A_1, ..., A_K]``, after
+        the CRF if any: (H, W) int, 0 for background, k + 1 for map k."""
+        background = np.power(1. - maps.max(axis=0, keepdims=True), alpha)
+        scores = np.concatenate([background, maps]).astype(np.float32)
+        if self.crf is not None:
+            scores = self.crf(image, scores)
+        return np.argmax(scores, axis=0)
+
+    def __call__(self, classes: np.ndarray, maps: np.ndarray,
+                 image: np.ndarray) -> np.ndarray:
+        """The label of one image.
+
+        Args:
+            classes (np.ndarray): (K,) 0-based foreground classes.
+            maps (np.ndarray): (K, H, W) attention maps in [0, 1] of
+                ``classes``.
+            image (np.ndarray): (H, W, 3) uint8 RGB image (used by the CRF
+                only).
+
+        Returns:
+            np.ndarray: (H, W) uint8 with values in
+            ``{0, 255} | {c + 1 for c in classes}``; all 0 without classes.
+        """
+        classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+        maps = np.asarray(maps, dtype=np.float32)
+        if maps.ndim != 3 or maps.shape[0] != classes.size:
+            raise ValueError(f'maps must be (K, H, W) with K = '
+                             f'{classes.size}, got {maps.shape}')
+        if not classes.size:
+            return np.zeros(maps.shape[1:], np.uint8)
+        low = self._background_argmax(maps, self.low_alpha, image)
+        high = self._background_argmax(maps, self.high_alpha, image)
+        lut = np.append(IGNORE_INDEX, classes + 1)
+        label = lut[low]
+        label[high == 0] = 0
+        return label.astype(np.uint8)

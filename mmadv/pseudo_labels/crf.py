@@ -3,16 +3,18 @@ NeurIPS 2011, https://arxiv.org/abs/1210.5644), with the parameters of
 PSA's ``imutils.crf_inference`` (Ahn and Kwak, CVPR 2018,
 https://github.com/jiwoon-ahn/psa), through pydensecrf2.
 """
+from dataclasses import dataclass
+
 import numpy as np
 import pydensecrf.densecrf as dcrf
 from pydensecrf.utils import unary_from_softmax
 
+from ..utils.errors import ConfigError
 
-def crf_refine(image: np.ndarray,
-               probs: np.ndarray,
-               t: int = 10,
-               scale_factor: float = 1.0) -> np.ndarray:
-    """Refine per-pixel class probabilities with a fully connected CRF.
+
+@dataclass(frozen=True)
+class DenseCRF:
+    """A fully connected CRF over per-pixel class probabilities.
 
     The unary is ``-log(probs)`` (probabilities clipped at 1e-5), and two
     pairwise Potts terms as in PSA's ``crf_inference``:
@@ -22,34 +24,53 @@ def crf_refine(image: np.ndarray,
     - appearance, a bilateral kernel over positions and RGB colours:
       ``sxy = 80 / scale_factor``, ``srgb = 13``, ``compat = 10``;
 
-    followed by ``t`` steps of mean-field inference.
+    followed by ``t`` steps of mean-field inference. The labelers take it
+    as their ``crf`` option, a dict of these fields (``dict()`` for PSA's).
 
     Args:
-        image (np.ndarray): ``(H, W, 3)`` uint8 RGB image.
-        probs (np.ndarray): ``(n, H, W)`` class probabilities, summing to 1
-            over ``n`` at each pixel.
         t (int): Mean-field iterations. Defaults to 10 (PSA).
         scale_factor (float): Divides both spatial standard deviations,
             for images scaled by this factor. Defaults to 1.0 (PSA).
-
-    Returns:
-        np.ndarray: ``(n, H, W)`` float32 refined probabilities.
     """
-    image = np.asarray(image)
-    probs = np.asarray(probs, dtype=np.float32)
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError('image must be (H, W, 3) uint8 RGB, got '
-                         f'{image.dtype} {image.shape}')
-    if probs.ndim != 3 or probs.shape[1:] != image.shape[:2]:
-        raise ValueError(f'probs must be (n, H, W) with (H, W) = '
-                         f'{image.shape[:2]}, got {probs.shape}')
-    n, h, w = probs.shape
-    crf = dcrf.DenseCRF2D(w, h, n)
-    crf.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(probs)))
-    crf.addPairwiseGaussian(sxy=3 / scale_factor, compat=3)
-    crf.addPairwiseBilateral(
-        sxy=80 / scale_factor,
-        srgb=13,
-        rgbim=np.ascontiguousarray(image),
-        compat=10)
-    return np.array(crf.inference(t), dtype=np.float32).reshape(n, h, w)
+
+    t: int = 10
+    scale_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.t, int) and self.t >= 0):
+            raise ConfigError(f'crf.t must be an integer >= 0, got {self.t!r}')
+        if not (isinstance(self.scale_factor, (int, float))
+                and self.scale_factor > 0):
+            raise ConfigError('crf.scale_factor must be > 0, got '
+                              f'{self.scale_factor!r}')
+
+    def __call__(self, image: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        """Refine ``probs`` on ``image``.
+
+        Args:
+            image (np.ndarray): ``(H, W, 3)`` uint8 RGB image.
+            probs (np.ndarray): ``(n, H, W)`` class probabilities, summing
+                to 1 over ``n`` at each pixel.
+
+        Returns:
+            np.ndarray: ``(n, H, W)`` float32 refined probabilities.
+        """
+        image = np.asarray(image)
+        probs = np.asarray(probs, dtype=np.float32)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError('image must be (H, W, 3) uint8 RGB, got '
+                             f'{image.dtype} {image.shape}')
+        if probs.ndim != 3 or probs.shape[1:] != image.shape[:2]:
+            raise ValueError(f'probs must be (n, H, W) with (H, W) = '
+                             f'{image.shape[:2]}, got {probs.shape}')
+        n, h, w = probs.shape
+        crf = dcrf.DenseCRF2D(w, h, n)
+        crf.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(probs)))
+        crf.addPairwiseGaussian(sxy=3 / self.scale_factor, compat=3)
+        crf.addPairwiseBilateral(
+            sxy=80 / self.scale_factor,
+            srgb=13,
+            rgbim=np.ascontiguousarray(image),
+            compat=10)
+        return np.array(
+            crf.inference(self.t), dtype=np.float32).reshape(n, h, w)

@@ -7,16 +7,19 @@ One compressed ``<name>.npz`` per image in a map folder:
 * ``maps``: float16 (K, H, W) in [0, 1], at the original image size.
 
 and a ``meta.json`` describing the folder (``split``, ``ann_file``,
-``num_images``, ``config``, ``checkpoint``, ``scales``, ``flip``), so that
-tools refuse a folder made for another split.
+``num_images``, ``config``, ``checkpoint`` and the settings that made the
+maps), so that readers refuse a folder made for another split and writers
+refuse to mix maps made otherwise.
 """
 import json
+import os
 import os.path as osp
-from typing import Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from ..utils.atomic import atomic_path
+from ..utils.errors import InputError, MissingInputError
 
 META_FILE = 'meta.json'
 
@@ -41,12 +44,12 @@ def load_maps(path: str) -> Tuple[np.ndarray, np.ndarray]:
     """``classes`` (K,) int64 and ``maps`` (K, H, W) float32 of one image.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'attention maps not found: {path}')
+        raise MissingInputError(f'attention maps not found: {path}')
     try:
         with np.load(path) as data:
             return data['classes'], data['maps'].astype(np.float32)
     except (KeyError, ValueError, OSError) as e:
-        raise ValueError(f'{path} is not an attention map file ({e})') \
+        raise InputError(f'{path} is not an attention map file ({e})') \
             from None
 
 
@@ -56,16 +59,61 @@ def write_meta(folder: str, **meta) -> None:
             json.dump(meta, f, indent=2)
 
 
-def read_meta(folder: str, split: str = None) -> dict:
+def read_meta(folder: str, split: Optional[str] = None) -> dict:
     """The folder's ``meta.json``; with ``split``, an error unless the
     folder was made for that split."""
+    if not osp.isdir(folder):
+        raise MissingInputError(f'map folder {folder} not found')
     path = osp.join(folder, META_FILE)
     if not osp.isfile(path):
-        raise FileNotFoundError(f'{path} not found: {folder} is not a map '
-                                'folder written by tools/infer_cam.py')
+        raise MissingInputError(f'{path} not found: {folder} is not a map '
+                                'folder written by mmadv')
     with open(path) as f:
         meta = json.load(f)
     if split is not None and meta.get('split') != split:
-        raise ValueError(f'{folder} holds maps of split '
+        raise InputError(f'{folder} holds maps of split '
                          f'{meta.get("split")!r}, not {split!r} ({path})')
     return meta
+
+
+def list_map_names(map_dir: str, meta: dict) -> Tuple[List[str], str]:
+    """The images of a map folder.
+
+    When the folder's ``meta['ann_file']`` (as recorded, absolute or
+    relative to the current directory) is a file, its names (one a line,
+    blank lines skipped) in its order, and every one must have maps: a
+    half-inferred folder is an error rather than a silently partial
+    result. Otherwise (the list moved, or none recorded) every
+    ``<name>.npz`` of the folder, sorted (temporary ``.*`` files left
+    out).
+
+    Args:
+        map_dir (str): The map folder.
+        meta (dict): Its ``meta.json``.
+
+    Returns:
+        tuple[list[str], str]: The names and where they came from (the
+        list file or ``map_dir``).
+
+    Raises:
+        MissingInputError: Maps missing for images of the list, or no
+            maps at all.
+    """
+    ann_file = meta.get('ann_file')
+    if ann_file and osp.isfile(ann_file):
+        with open(ann_file) as f:
+            names = [line.strip() for line in f if line.strip()]
+        missing = [n for n in names if not osp.isfile(map_path(map_dir, n))]
+        if missing:
+            raise MissingInputError(
+                f'{len(missing)} of the {len(names)} images of {ann_file} '
+                f'have no maps in {map_dir} (first: '
+                f'{map_path(map_dir, missing[0])})')
+        source = ann_file
+    else:
+        names = sorted(f[:-len('.npz')] for f in os.listdir(map_dir)
+                       if f.endswith('.npz') and not f.startswith('.'))
+        source = map_dir
+    if not names:
+        raise MissingInputError(f'no maps (.npz) in {map_dir}')
+    return names, source

@@ -45,10 +45,8 @@ def dense_affinity(embedding: torch.Tensor,
     return dense
 
 
-def random_walk(scores: torch.Tensor,
-                affinity: torch.Tensor,
-                beta: float = 8,
-                logt: int = 8) -> torch.Tensor:
+def random_walk(scores: torch.Tensor, affinity: torch.Tensor, beta: float,
+                logt: int) -> torch.Tensor:
     """Propagate score maps by ``t = 2^logt`` random-walk steps::
 
         T = A^beta / sum_i A_ij^beta        (elementwise power,
@@ -69,8 +67,8 @@ def random_walk(scores: torch.Tensor,
         scores (Tensor): (C, h, w) non-negative scores.
         affinity (Tensor): (h w, h w) affinities, e.g.
             :func:`dense_affinity`.
-        beta (float): Affinity exponent. Defaults to 8 (PSA).
-        logt (int): log2 of the number of steps. Defaults to 8 (PSA).
+        beta (float): Affinity exponent (PSA: 8).
+        logt (int): log2 of the number of steps (PSA: 8).
 
     Returns:
         Tensor: (C, h, w) propagated scores.
@@ -136,10 +134,10 @@ def refine_maps(model: nn.Module,
                 image: torch.Tensor,
                 classes: torch.Tensor,
                 maps: torch.Tensor,
-                bg_alpha: float = 16,
-                beta: float = 8,
-                logt: int = 8,
-                stride: int = 8) -> torch.Tensor:
+                bg_alpha: float,
+                beta: float,
+                logt: int,
+                stride: int) -> torch.Tensor:
     """Attention maps refined by AffinityNet's random walk, as PSA's
     ``infer_aff.py``.
 
@@ -165,12 +163,12 @@ def refine_maps(model: nn.Module,
         image (Tensor): (3, H, W) preprocessed image.
         classes (Tensor): (K,) 0-based classes of ``maps``.
         maps (Tensor): (K, H, W) attention maps in [0, 1].
-        bg_alpha (float): Background exponent. Defaults to 16 (PSA's
-            ``infer_aff.py --alpha``).
-        beta (float): See :func:`random_walk`. Defaults to 8 (PSA).
-        logt (int): See :func:`random_walk`. Defaults to 8 (PSA).
+        bg_alpha (float): Background exponent (PSA's ``infer_aff.py
+            --alpha``: 16).
+        beta (float): See :func:`random_walk`.
+        logt (int): See :func:`random_walk`.
         stride (int): Output stride of the model's embedding
-            (:func:`embedding_stride`). Defaults to 8 (PSA).
+            (:func:`embedding_stride`; PSA's: 8).
 
     Returns:
         Tensor: (K, H, W) float refined maps in [0, 1], on the image's

@@ -1,4 +1,5 @@
 """Write files so that a reader never sees half of one."""
+import json
 import os
 import os.path as osp
 from contextlib import contextmanager
@@ -23,3 +24,16 @@ def atomic_path(path: str) -> Iterator[str]:
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+def write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, 'w') as f:
+            f.write(text)
+
+
+def write_json(path: str, data) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically (numpy
+    scalars and arrays as Python numbers and lists)."""
+    write_text(path, json.dumps(data, indent=2, default=lambda v: v.tolist()))

@@ -1,13 +1,19 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: arguments, config
-loading and the ``--amp`` switch."""
+"""What the tools share: arguments, config loading, the ``--amp``
+switch, joining torchrun's processes and turning errors into one line."""
 import argparse
 import logging
 import os
 import os.path as osp
+from typing import Callable, TypeVar
 
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.dist import init_dist, is_distributed
 from mmengine.logging import print_log
+
+from .errors import ConfigError, MissingInputError, MMAdvError
+
+T = TypeVar('T')
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +39,8 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     applied (CLI > config > ``./work_dirs/<config name>``)."""
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if not osp.isfile(args.config):
+        raise MissingInputError(f'config {args.config} not found')
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -69,8 +77,8 @@ def _to_amp(wrapper_cfg: ConfigDict, name: str) -> None:
                   logger='current', level=logging.WARNING)
         return
     if wrapper_type != 'OptimWrapper':
-        raise ValueError(f'--amp needs optim_wrapper{name} of type '
-                         f'OptimWrapper, got {wrapper_type}')
+        raise ConfigError(f'--amp needs optim_wrapper{name} of type '
+                          f'OptimWrapper, got {wrapper_type}')
     wrapper_cfg.type = 'AmpOptimWrapper'
     wrapper_cfg.setdefault('loss_scale', 'dynamic')
 
@@ -92,6 +100,28 @@ def enable_amp(cfg: Config) -> None:
         if isinstance(v, dict) and 'optimizer' in v
     ]
     if not keys:
-        raise ValueError('--amp found no optimizer in cfg.optim_wrapper')
+        raise ConfigError('--amp found no optimizer in cfg.optim_wrapper')
     for key in keys:
         _to_amp(optim_wrapper[key], f'.{key}')
+
+
+def run_tool(main: Callable[[], T], prog: str) -> T:
+    """``main()``, with mmadv's errors as one line (``<prog>: error: ...``,
+    exit status 1) and Ctrl-C as a hint to rerun (exit status 130), not
+    tracebacks."""
+    try:
+        return main()
+    except MMAdvError as e:
+        raise SystemExit(f'{prog}: error: {e}') from None
+    except KeyboardInterrupt:
+        print_log('interrupted: run the same command again to resume',
+                  logger='current', level=logging.WARNING)
+        raise SystemExit(130) from None
+
+
+def init_distributed_from_env() -> None:
+    """Join torchrun's process group (``WORLD_SIZE > 1``): nccl with CUDA,
+    gloo without; a no-op in a single process."""
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not is_distributed():
+        init_dist('pytorch',
+                  backend='nccl' if torch.cuda.is_available() else 'gloo')

@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 
 import mmadv  # noqa: F401
 from mmadv.compat import load_mmengine_checkpoint
+from mmadv.utils.instances import unique_name
 
 TORCH_LOADS_WEIGHTS_ONLY = tuple(
     int(v) for v in torch.__version__.split('.')[:2]) >= (2, 6)
@@ -55,7 +56,8 @@ def make_runner(work_dir, max_iters, resume=False):
                             by_epoch=False),
             logger=dict(type='LoggerHook', interval=1)),
         resume=resume,
-        randomness=dict(seed=0))
+        randomness=dict(seed=0),
+        experiment_name=unique_name('resume'))
 
 
 def test_resume_restores_iteration_optimizer_and_logs(tmp_path):

@@ -282,7 +282,7 @@ def base_config(tiny_voc, crop=32):
     """The base dataset config on the tiny tree with a small crop."""
     cfg = Config.fromfile(str(BASE_CFG))
     train = cfg.train_dataloader.dataset
-    for transform in train.pipeline:
+    for transform in train.pipeline[1].transforms:  # PSA's augmentation
         if transform.type == 'RandomResize':
             transform.scale = (64, 64)
             transform.ratio_range = (crop / 64, 1.0)
@@ -302,10 +302,14 @@ def test_base_config_values():
     assert train.batch_size == 8
     assert train.sampler == dict(type='InfiniteSampler', shuffle=True)
     assert [t.type for t in train.dataset.pipeline] == [
-        'LoadImageFromFile', 'RandomResize', 'RandomFlip',
-        'PhotoMetricDistortion', 'RandomCrop', 'PackWeakSegInputs'
+        'LoadImageFromFile', 'Compose', 'PackWeakSegInputs'
     ]
-    resize = train.dataset.pipeline[1]
+    augmentation = train.dataset.pipeline[1].transforms
+    assert [t.type for t in augmentation] == [
+        'RandomResize', 'RandomFlip', 'PhotoMetricDistortion', 'RandomCrop'
+    ]
+    assert augmentation[3].crop_size == (448, 448)
+    resize = augmentation[0]
     assert resize.scale == (768, 768)
     assert resize.ratio_range[0] * 768 == pytest.approx(448)
     assert cfg.val_dataloader.dataset.ann_file.endswith('val.txt')

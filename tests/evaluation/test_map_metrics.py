@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+import torch
 
 from mmadv.evaluation.map_metrics import (ThresholdSweep, confusion_matrix,
-                                          iou_summary, labels_from_maps)
+                                          iou_summary)
+from mmadv.pseudo_labels.labeling import threshold_labels
 
 # one class (aeroplane, index 0, label 1) on a 4x4 image
 # yapf: disable
@@ -15,29 +17,6 @@ GT_1 = np.array([[1, 1, 0, 0],
                  [0, 0, 0, 0],
                  [0, 0, 0, 255]], np.uint8)
 # yapf: enable
-
-
-def test_labels_from_maps_exact():
-    # classes 14 (person, label 15) and 2 (bird, label 3), unsorted
-    classes = np.array([14, 2])
-    maps = np.array([[[0.8, 0.1], [0.3, 0.5]], [[0.2, 0.7], [0.4, 0.5]]],
-                    np.float32)
-    np.testing.assert_array_equal(
-        labels_from_maps(classes, maps, 0.45), [[15, 3], [0, 15]])
-    # highest map 0.4 at (1, 0) is bird; the tie at (1, 1) goes to the
-    # first map; a map equal to the threshold is foreground
-    np.testing.assert_array_equal(
-        labels_from_maps(classes, maps, 0.4), [[15, 3], [3, 15]])
-    np.testing.assert_array_equal(
-        labels_from_maps(classes, maps, 0.9), [[0, 0], [0, 0]])
-    out = labels_from_maps(np.zeros(0, np.int64), np.zeros((0, 2, 3)), 0.1)
-    assert out.dtype == np.uint8
-    np.testing.assert_array_equal(out, np.zeros((2, 3)))
-
-
-def test_labels_from_maps_rejects_bad_shapes():
-    with pytest.raises(ValueError, match='K = 2'):
-        labels_from_maps([0, 1], np.zeros((1, 4, 4)), 0.5)
 
 
 def test_confusion_matrix_ignore_index():
@@ -109,7 +88,9 @@ def test_sweep_equals_per_threshold_route():
         gt[rng.random(gt.shape) < 0.1] = 255
         sweep.update(classes, maps, gt)
         for i, threshold in enumerate(thresholds):
-            pred = labels_from_maps(classes, maps, threshold)
+            pred = threshold_labels(
+                torch.from_numpy(maps), threshold,
+                torch.from_numpy(classes)).numpy()
             expected[i] += confusion_matrix(pred, gt)
     np.testing.assert_array_equal(sweep.confusion, expected)
     assert sweep.num_images == 6

@@ -223,7 +223,7 @@ def test_missing_pretrained_checkpoint_is_not_downloaded(tmp_path):
     with pytest.raises(FileNotFoundError) as err:
         model.init_weights()
     assert missing in str(err.value)
-    assert 'tools/convert_r38_weights.py' in str(err.value)
+    assert 'tools/model_converters/convert_r38_weights.py' in str(err.value)
     url = 'https://example.com/resnet38d.pth'
     with pytest.raises(FileNotFoundError, match='example.com'):
         ResNet38d(

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels.crf import crf_refine
+from mmadv.pseudo_labels.crf import DenseCRF
 
 H, W, EDGE = 48, 64, 32
 
@@ -35,13 +35,13 @@ def test_crf_moves_the_boundary_to_the_colour_edge(centre):
     probs = blurred_probs(centre)
     before = first_object_column(probs)
     assert (np.abs(before - centre) <= 1).all()
-    refined = crf_refine(image, probs)
+    refined = DenseCRF()(image, probs)
     after = first_object_column(refined)
     assert (np.abs(after - EDGE) < np.abs(before - EDGE)).all()
     assert (np.abs(after - EDGE) <= 1).all()
     # control: without the colour edge, the boundary goes elsewhere
     flat = np.full_like(image, 120)
-    after_flat = first_object_column(crf_refine(flat, probs))
+    after_flat = first_object_column(DenseCRF()(flat, probs))
     assert (np.abs(after_flat - EDGE) > 5).all()
 
 
@@ -50,17 +50,24 @@ def test_crf_output_is_a_distribution():
     image = rng.integers(0, 256, (7, 9, 3), dtype=np.uint8)
     probs = rng.random((3, 7, 9)).astype(np.float32)
     probs /= probs.sum(0)
-    refined = crf_refine(image, probs, t=5, scale_factor=0.5)
+    refined = DenseCRF(t=5, scale_factor=0.5)(image, probs)
     assert refined.shape == (3, 7, 9)
     assert refined.dtype == np.float32
     np.testing.assert_allclose(refined.sum(0), 1., atol=1e-5)
     # no inference step: the unary's softmax, i.e. the input
-    np.testing.assert_allclose(crf_refine(image, probs, t=0), probs, atol=1e-6)
+    np.testing.assert_allclose(DenseCRF(t=0)(image, probs), probs, atol=1e-6)
 
 
 def test_crf_rejects_bad_inputs():
     probs = np.full((2, 4, 5), 0.5, np.float32)
     with pytest.raises(ValueError, match='uint8 RGB'):
-        crf_refine(np.zeros((4, 5, 3), np.float32), probs)
+        DenseCRF()(np.zeros((4, 5, 3), np.float32), probs)
     with pytest.raises(ValueError, match=r'\(H, W\) = \(4, 6\)'):
-        crf_refine(np.zeros((4, 6, 3), np.uint8), probs)
+        DenseCRF()(np.zeros((4, 6, 3), np.uint8), probs)
+
+
+def test_crf_fields_are_checked():
+    with pytest.raises(ValueError, match='crf.t must be an integer >= 0'):
+        DenseCRF(t=-1)
+    with pytest.raises(ValueError, match='crf.scale_factor must be > 0'):
+        DenseCRF(scale_factor=0)

@@ -11,11 +11,11 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmadv  # noqa: F401  (compat shim before mmseg models)
-from mmadv.pseudo_labels.map_inference import (load_checkpoint_strict,
-                                               multi_scale_maps,
+from mmadv.apis.inference import load_checkpoint_strict
+from mmadv.pseudo_labels import map_inference
+from mmadv.pseudo_labels.map_inference import (multi_scale_maps,
                                                prepare_map_folder,
-                                               preprocess_item,
-                                               shard_from_env)
+                                               preprocess_item)
 from mmadv.pseudo_labels.map_io import read_meta
 
 NUM_CLASSES = 5
@@ -98,10 +98,10 @@ def test_flip_is_undone_before_summing(problem):
     localizer = ConvPoolLocalizer(weight, bias)
     image = torch.from_numpy(image)
     classes = torch.tensor([0, 1, 3])
-    fused = multi_scale_maps(localizer, image, classes, (1.0, 1.5))
+    fused = multi_scale_maps(localizer, image, classes, (1.0, 1.5), True)
     # the fused maps of the mirrored image are the mirrored fused maps
     mirrored = multi_scale_maps(localizer, image.flip(-1), classes,
-                                (1.0, 1.5))
+                                (1.0, 1.5), True)
     torch.testing.assert_close(mirrored, fused.flip(-1), atol=1e-5,
                                rtol=1e-5)
     # flip adds the flipped-back maps of the mirrored image: S = S_0 + S_1
@@ -126,12 +126,14 @@ def test_classes_select_and_order_the_maps(problem):
     image, weight, bias = problem
     localizer = ConvPoolLocalizer(weight, bias)
     image = torch.from_numpy(image)
-    maps = multi_scale_maps(localizer, image, torch.tensor([4, 2, 1]))
+    psa = ((0.5, 1.0, 1.5, 2.0), True)
+    maps = multi_scale_maps(localizer, image, torch.tensor([4, 2, 1]), *psa)
     for k, cls in enumerate([4, 2, 1]):
-        alone = multi_scale_maps(localizer, image, torch.tensor([cls]))
+        alone = multi_scale_maps(localizer, image, torch.tensor([cls]), *psa)
         torch.testing.assert_close(maps[k], alone[0])
     assert torch.equal(maps[1], torch.zeros(20, 28))  # never active: zero
-    empty = multi_scale_maps(localizer, image, torch.tensor([], dtype=int))
+    empty = multi_scale_maps(localizer, image, torch.tensor([], dtype=int),
+                             *psa)
     assert empty.shape == (0, 20, 28)
 
 
@@ -139,13 +141,14 @@ def test_bad_inputs():
     localizer = ConvPoolLocalizer(np.ones((2, 3, 2), np.float32),
                                   np.zeros(2, np.float32))
     with pytest.raises(ValueError, match=r'\(3, H, W\)'):
-        multi_scale_maps(localizer, torch.zeros(1, 3, 8, 8), torch.tensor([0]))
+        multi_scale_maps(localizer, torch.zeros(1, 3, 8, 8), torch.tensor([0]),
+                         (1.0, ), True)
     with pytest.raises(ValueError, match='scales'):
         multi_scale_maps(localizer, torch.zeros(3, 8, 8), torch.tensor([0]),
-                         scales=())
+                         scales=(), flip=True)
     with pytest.raises(ValueError, match='positive'):
         multi_scale_maps(localizer, torch.zeros(3, 8, 8), torch.tensor([0]),
-                         scales=(1.0, 0.))
+                         scales=(1.0, 0.), flip=True)
 
 
 @pytest.mark.parametrize('test_cfg', [None, dict(size_divisor=16)])
@@ -190,25 +193,14 @@ def test_strict_loading_names_both_files_and_the_keys(tmp_path):
         load_checkpoint_strict(model, str(tmp_path / 'none.pth'))
 
 
-def test_map_folder_refuses_other_settings(tmp_path):
+def test_map_folder_refuses_other_settings(tmp_path, monkeypatch):
     meta = dict(split='train_aug', scales=[1.0], flip=True)
-    prepare_map_folder(str(tmp_path / 'a'), meta, rank=1)
+    with monkeypatch.context() as rank_1:
+        rank_1.setattr(map_inference, 'get_dist_info', lambda: (1, 2))
+        prepare_map_folder(str(tmp_path / 'a'), meta)
     assert not (tmp_path / 'a' / 'meta.json').exists()  # rank 0 writes it
     prepare_map_folder(str(tmp_path / 'a'), meta)
     assert read_meta(str(tmp_path / 'a'), 'train_aug') == meta
     prepare_map_folder(str(tmp_path / 'a'), meta)  # same settings: resume
     with pytest.raises(ValueError, match="scales: \\[1.0\\] now \\[2.0\\]"):
         prepare_map_folder(str(tmp_path / 'a'), dict(meta, scales=[2.0]))
-
-
-def test_shard_from_env(monkeypatch):
-    for key in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK'):
-        monkeypatch.delenv(key, raising=False)
-    assert shard_from_env() == (0, 1, 0)
-    monkeypatch.setenv('RANK', '3')
-    monkeypatch.setenv('WORLD_SIZE', '4')
-    monkeypatch.setenv('LOCAL_RANK', '1')
-    assert shard_from_env() == (3, 4, 1)
-    monkeypatch.setenv('RANK', '4')
-    with pytest.raises(ValueError, match='RANK=4, WORLD_SIZE=4'):
-        shard_from_env()

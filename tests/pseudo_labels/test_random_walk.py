@@ -68,7 +68,7 @@ def test_random_walk_on_a_6x6_grid_stops_at_a_boundary():
     affinity = dense_affinity(embedding, radius=3)
     scores = torch.zeros(1, 6, 6)
     scores[0, 0, 0] = 1.
-    walked = random_walk(scores, affinity)[0]
+    walked = random_walk(scores, affinity, 8, 8)[0]  # PSA's beta, logt
     # the seed's share of the stationary distribution: its degree (itself
     # and its neighbours within the radius, in its region) over the sum
     degree = torch.zeros(6, 6)
@@ -112,9 +112,9 @@ def test_random_walk_is_a_matrix_power(logt, products, monkeypatch):
 
 def test_random_walk_checks_shapes():
     with pytest.raises(ValueError, match='affinity'):
-        random_walk(torch.zeros(2, 3, 3), torch.eye(8))
+        random_walk(torch.zeros(2, 3, 3), torch.eye(8), 8, 8)
     with pytest.raises(ValueError, match='logt'):
-        random_walk(torch.zeros(2, 3, 3), torch.eye(9), logt=-1)
+        random_walk(torch.zeros(2, 3, 3), torch.eye(9), beta=8, logt=-1)
 
 
 def affinity_net(out_indices):
@@ -183,7 +183,7 @@ def test_refine_maps_threshold_is_psa_argmax(model, bg_alpha, beta, logt):
     maps[1, :, 20:] *= 0.3
     maps[:, :16] *= 0.1  # background at the top
     refined = refine_maps(model, image, torch.tensor([1, 4]), maps,
-                          bg_alpha, beta, logt)
+                          bg_alpha, beta, logt, stride=8)
     assert refined.shape == (2, height, width)
     assert refined.min() >= 0 and refined.max() <= 1
     score, best = refined.max(dim=0)
@@ -217,8 +217,9 @@ def test_refine_maps_at_stride_2():
 
 def test_refine_maps_edge_cases(model):
     image = torch.randn(3, 16, 16)
-    empty = refine_maps(model, image, torch.zeros(0), torch.zeros(0, 16, 16))
+    empty = refine_maps(model, image, torch.zeros(0), torch.zeros(0, 16, 16),
+                        16, 8, 8, 8)
     assert empty.shape == (0, 16, 16)
     with pytest.raises(ValueError, match='stride'):
         refine_maps(model, image, torch.tensor([0]), torch.rand(1, 16, 16),
-                    stride=16)
+                    16, 8, 8, stride=16)

@@ -3,7 +3,9 @@ import argparse
 import pytest
 from mmengine.config import Config
 
-from mmadv.utils import add_runner_args, enable_amp, load_runner_config
+from mmadv.utils import (InputError, add_runner_args, enable_amp,
+                         load_runner_config)
+from mmadv.utils.cli import run_tool
 
 
 def test_enable_amp_single_wrapper():
@@ -49,3 +51,28 @@ def test_load_runner_config_work_dir_and_options(tmp_path):
     assert cfg.launcher == 'none'
     args = parser.parse_args([str(cfg_file), '--work-dir', str(tmp_path)])
     assert load_runner_config(args).work_dir == str(tmp_path)
+
+
+def test_run_tool_turns_errors_into_a_line_and_an_exit_status():
+    assert run_tool(lambda: 3, 'x') == 3
+
+    def bad():
+        raise InputError('maps/a.npz is not an attention map file')
+
+    with pytest.raises(SystemExit) as exit_:
+        run_tool(bad, 'eval_cam')
+    assert exit_.value.code == \
+        'eval_cam: error: maps/a.npz is not an attention map file'
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as exit_:
+        run_tool(interrupted, 'x')
+    assert exit_.value.code == 130
+
+    def bug():
+        raise ZeroDivisionError  # not an input error: a traceback
+
+    with pytest.raises(ZeroDivisionError):
+        run_tool(bug, 'x')

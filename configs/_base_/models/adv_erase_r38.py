@@ -3,24 +3,16 @@
 #
 # ImageNet weights are never downloaded. Convert the MXNet file PSA/SEAM
 # use (ilsvrc-cls_rna-a1_cls1000_ep-0001.params) once with
-#   python tools/convert_r38_weights.py \
+#   python tools/model_converters/convert_r38_weights.py \
 #       ilsvrc-cls_rna-a1_cls1000_ep-0001.params data/pretrained/resnet38d.pth
 # A missing file stops training with an error naming it; train from random
 # weights with --cfg-options model.localizer.backbone.init_cfg=None.
+_base_ = ['./data_preprocessor.py']
 r38_checkpoint = 'data/pretrained/resnet38d.pth'
-
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],  # ImageNet, RGB
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    size=(448, 448),  # pad training crops to the crop size
-    pad_val=0,  # after normalisation: the mean colour
-    seg_pad_val=255)
 
 model = dict(
     type='AdversarialErasingClassifier',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor=dict(size=(448, 448)),  # pad crops to the crop size
     localizer=dict(
         type='MultiLabelClassifier',
         # PSA/SEAM's wide ResNet-38, output stride 8, 4096 channels; BN and
@@ -46,3 +38,11 @@ model = dict(
     adversary_iters=200,  # then the adversary block, and so on
     simultaneous=False,  # True: both networks every iteration
     bg_threshold=0.25)  # background score of the CAM segmentation
+
+# Two networks, two optimizers: the default MMDistributedDataParallel never
+# calls the model's own train_step, the separate wrapper wraps each child
+# (localizer, adversary) in its own DDP and calls train_step.
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)

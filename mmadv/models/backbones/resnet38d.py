@@ -4,8 +4,9 @@
 <https://arxiv.org/abs/1611.10080>`_, in the PyTorch port of PSA
 (`jiwoon-ahn/psa <https://github.com/jiwoon-ahn/psa>`_,
 ``network/resnet38d.py``): same layers, same parameter names, so the
-ImageNet weights converted by ``tools/convert_r38_weights.py`` load with
-every key matched.
+ImageNet weights converted by
+``tools/model_converters/convert_r38_weights.py`` load with every key
+matched.
 """
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -203,7 +204,7 @@ class ResNet38d(BaseModule):
 
     Weights are never downloaded: convert the MXNet ImageNet weights
     (``ilsvrc-cls_rna-a1_cls1000_ep-0001.params``) once with
-    ``tools/convert_r38_weights.py`` and load the result with
+    ``tools/model_converters/convert_r38_weights.py`` and load the result with
     ``init_cfg=dict(type='Pretrained', checkpoint='path/to.pth')``.
 
     Args:
@@ -304,7 +305,8 @@ class ResNet38d(BaseModule):
                     f'ResNet38d pretrained checkpoint {checkpoint} not '
                     f'found; convert the MXNet ImageNet weights '
                     f'(ilsvrc-cls_rna-a1_cls1000_ep-0001.params) with '
-                    f'tools/convert_r38_weights.py SRC.params {checkpoint}')
+                    'tools/model_converters/convert_r38_weights.py '
+                    f'SRC.params {checkpoint}')
         super().init_weights()
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:

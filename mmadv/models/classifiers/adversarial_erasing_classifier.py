@@ -13,6 +13,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 
+from ...pseudo_labels.labeling import DEFAULT_BG_THRESHOLD, threshold_labels
 from ..heads.eraser_head import ErasingResult, normalized_attention_maps
 
 LOCALIZER_PHASE, ADVERSARY_PHASE, BOTH_PHASES = 0, 1, 2
@@ -74,9 +75,10 @@ class AdversarialErasingClassifier(BaseSegmentor):
     Prediction: for the image's labelled classes (``gt_class_labels``; if
     absent, the classes with ``sigmoid(s) > cls_threshold``),
     ``seg_logits = [bg_threshold, A_1, ..., A_C]`` (absent classes 0) at the
-    original image size, so ``pred_sem_seg = argmax`` is background where
-    the highest map is below ``bg_threshold`` and the best class elsewhere;
-    mmseg's ``IoUMetric`` scores it.
+    original image size, and ``pred_sem_seg`` is the labelling rule
+    (:func:`~mmadv.pseudo_labels.labeling.threshold_labels`) of their maps:
+    background where the highest map is below ``bg_threshold``, the best
+    class elsewhere; mmseg's ``IoUMetric`` scores it.
 
     Args:
         localizer (dict): ``MultiLabelClassifier`` config (backbone + CAM
@@ -124,7 +126,7 @@ class AdversarialErasingClassifier(BaseSegmentor):
                  localizer_iters: int = 200,
                  adversary_iters: int = 200,
                  simultaneous: bool = False,
-                 bg_threshold: float = 0.25,
+                 bg_threshold: float = DEFAULT_BG_THRESHOLD,
                  cls_threshold: float = 0.5,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None):
@@ -327,12 +329,16 @@ class AdversarialErasingClassifier(BaseSegmentor):
                 data_samples: OptSampleList = None) -> SampleList:
         """CAM segmentation as ``SegDataSample``s (``seg_logits``: the
         scores of :meth:`encode_decode` at the original size;
-        ``pred_sem_seg``: their argmax)."""
+        ``pred_sem_seg``: the labelling rule on their maps)."""
         labels = None
         if data_samples and all('gt_class_labels' in s for s in data_samples):
             labels = self.image_labels(data_samples).to(inputs)
         seg_logits = self.encode_decode(inputs, labels=labels)
-        return self.postprocess_result(seg_logits, data_samples)
+        samples = self.postprocess_result(seg_logits, data_samples)
+        for sample in samples:
+            sample.pred_sem_seg.data = threshold_labels(
+                sample.seg_logits.data[1:], self.bg_threshold)[None]
+        return samples
 
     def _forward(self, inputs: torch.Tensor,
                  data_samples: OptSampleList = None

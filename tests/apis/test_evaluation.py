@@ -1,7 +1,7 @@
-import importlib.util
+"""Map evaluation (:func:`mmadv.apis.evaluate_maps`): exact scores on
+hand-made maps, the result's JSON, and its errors."""
 import json
 import shutil
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -9,12 +9,9 @@ import pytest
 from PIL import Image
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels.map_io import map_path, save_maps, write_meta
-
-TOOL_PATH = Path(__file__).parents[2] / 'tools' / 'eval_cam.py'
-_spec = importlib.util.spec_from_file_location('eval_cam', TOOL_PATH)
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
+from mmadv.apis import (MissingInputError, MMAdvError, PipelineSettings,
+                        evaluate_maps)
+from mmadv.pseudo_labels import map_path, save_maps, write_meta
 
 
 def read_names(voc, split):
@@ -46,20 +43,18 @@ def write_ring_maps(voc, map_dir, split='val', ann_file=True):
     return names
 
 
-def test_eval_cam_end_to_end(tiny_voc, tmp_path):
+def test_scores_end_to_end(tiny_voc, tmp_path):
     map_dir = tmp_path / 'maps'
     write_ring_maps(tiny_voc, map_dir)
     out = tmp_path / 'scores.json'
     gt_dir = tiny_voc / 'SegmentationClassAug'
-    res = tool.main([
-        str(map_dir), '--gt-dir',
-        str(gt_dir), '--thresholds', '0.2', '0.4', '0.6', '--json',
-        str(out)
-    ])
+    result = evaluate_maps(str(map_dir), str(gt_dir), 'val', [0.2, 0.4, 0.6])
+    result.dump(str(out))
+    res = result.scores
     np.testing.assert_allclose(res['thresholds'], [0.2, 0.4, 0.6])
-    assert res['num_images'] == 2
-    assert res['best_threshold'] == pytest.approx(0.4)
-    assert res['best_mIoU'] == 1.
+    assert result.num_images == 2
+    assert result.best_threshold == pytest.approx(0.4)
+    assert result.best_miou == 1.
     present = ~np.isnan(res['IoU'][1])
     assert present.sum() == 4  # background and the 3 classes of val
     np.testing.assert_array_equal(res['IoU'][1][present], 1.)
@@ -76,7 +71,7 @@ def test_eval_cam_end_to_end(tiny_voc, tmp_path):
     assert saved['image_list'].endswith('val.txt')
     second = saved['per_threshold'][1]
     assert second['threshold'] == pytest.approx(0.4)
-    assert list(second['IoU']) == list(res['classes'])
+    assert list(second['IoU']) == list(result.classes)
     assert list(second['IoU'].values()) == [
         None if np.isnan(v) else v for v in res['IoU'][1]
     ]
@@ -87,39 +82,44 @@ def test_eval_cam_end_to_end(tiny_voc, tmp_path):
 def test_default_thresholds_and_folder_listing(tiny_voc, tmp_path):
     map_dir = tmp_path / 'maps'
     write_ring_maps(tiny_voc, map_dir, ann_file=False)
-    res = tool.main(
-        [str(map_dir), '--gt-dir',
-         str(tiny_voc / 'SegmentationClassAug')])
+    result = evaluate_maps(
+        str(map_dir), str(tiny_voc / 'SegmentationClassAug'), 'val',
+        PipelineSettings.default('thresholds'))
+    res = result.scores
     np.testing.assert_allclose(res['thresholds'], np.arange(0.05, 0.601, 0.05))
-    assert res['image_list'] == str(map_dir)
-    assert res['num_images'] == 2
+    assert result.image_list == str(map_dir)
+    assert result.num_images == 2
     # 0.30 .. 0.50 are exact; at 0.25 the rings are foreground
     np.testing.assert_array_equal(res['mIoU'][5:10], 1.)
     assert (res['mIoU'][np.r_[:5, 10:12]] < 1).all()
-    assert res['best_threshold'] == pytest.approx(0.3)
+    assert result.best_threshold == pytest.approx(0.3)
 
 
-def test_eval_cam_errors(tiny_voc, tmp_path):
+def test_errors_are_one_line(tiny_voc, tmp_path):
     map_dir = tmp_path / 'maps'
     names = write_ring_maps(tiny_voc, map_dir)
     gt_dir = tmp_path / 'gt'
-    with pytest.raises(SystemExit, match=f'{gt_dir} not found'):
-        tool.main([str(map_dir), '--gt-dir', str(gt_dir)])
-    with pytest.raises(SystemExit, match="split 'val', not 'train_aug'"):
-        tool.main(
-            [str(map_dir), '--gt-dir',
-             str(tiny_voc), '--split', 'train_aug'])
-    with pytest.raises(SystemExit, match=f'{tmp_path / "none"} not found'):
-        tool.main([str(tmp_path / 'none'), '--gt-dir', str(tiny_voc)])
+    with pytest.raises(MissingInputError, match=f'{gt_dir} not found'):
+        evaluate_maps(str(map_dir), str(gt_dir), 'val', [0.3])
+    with pytest.raises(MMAdvError, match="split 'val', not 'train_aug'"):
+        evaluate_maps(str(map_dir), str(tiny_voc), 'train_aug', [0.3])
+    with pytest.raises(MMAdvError, match=f'{tmp_path / "none"} not found'):
+        evaluate_maps(str(tmp_path / 'none'), str(tiny_voc), 'val', [0.3])
     shutil.copytree(tiny_voc / 'SegmentationClassAug', gt_dir)
     missing = gt_dir / f'{names[1]}.png'
     missing.unlink()
-    with pytest.raises(SystemExit, match=f'ground truth {missing} not'):
-        tool.main([str(map_dir), '--gt-dir', str(gt_dir)])
+    with pytest.raises(MMAdvError, match=f'ground truth {missing} not'):
+        evaluate_maps(str(map_dir), str(gt_dir), 'val', [0.3])
     cv2.imwrite(str(missing), np.zeros((40, 64), np.uint8))
-    with pytest.raises(SystemExit) as error:
-        tool.main([str(map_dir), '--gt-dir', str(gt_dir)])
-    message = str(error.value.code)
+    with pytest.raises(MMAdvError) as error:
+        evaluate_maps(str(map_dir), str(gt_dir), 'val', [0.3])
+    message = str(error.value)
     assert '(48, 64)' in message and '(40, 64)' in message
     assert f'{names[1]}.npz' in message and str(missing) in message
     assert '\n' not in message
+    # a mask value that is no class names both files
+    cv2.imwrite(str(missing), np.full((48, 64), 30, np.uint8))
+    with pytest.raises(MMAdvError) as error:
+        evaluate_maps(str(map_dir), str(gt_dir), 'val', [0.3])
+    assert f'{names[1]}.png' in str(error.value)
+    assert 'outside 0..20' in str(error.value)

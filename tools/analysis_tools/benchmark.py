@@ -10,7 +10,7 @@ mean of the two weighted by the block lengths of the config.
 (``tools/infer_cam.py``'s :func:`multi_scale_maps`) with a config's
 localizer on random images.
 
-``pseudo-labels``: images/s of :func:`make_pseudo_label` on random smooth
+``pseudo-labels``: images/s of the ``ThresholdLabeler`` on random smooth
 maps and images, thresholding alone and with the dense CRF, and their
 ratio (one process; ``tools/make_pseudo_labels.py --workers N`` runs N).
 
@@ -21,13 +21,14 @@ random images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
 
 Example::
 
-    python tools/benchmark.py train-step configs/adv_erase_r38_voc.py \\
-        configs/cam_r38_voc.py --batch-size 2 --size 64 --iters 5
-    python tools/benchmark.py infer-maps configs/adv_erase_r38_voc.py \\
-        --height 96 --width 128 --images 4
-    python tools/benchmark.py pseudo-labels --images 20
-    python tools/benchmark.py random-walk configs/demo/affinity_demo.py \\
-        --size 64 --images 50
+    python tools/analysis_tools/benchmark.py train-step \\
+        configs/adv_erase_r38_voc.py configs/cam_r38_voc.py \\
+        --batch-size 2 --size 64 --iters 5
+    python tools/analysis_tools/benchmark.py infer-maps \\
+        configs/adv_erase_r38_voc.py --height 96 --width 128 --images 4
+    python tools/analysis_tools/benchmark.py pseudo-labels --images 20
+    python tools/analysis_tools/benchmark.py random-walk \\
+        configs/demo/affinity_demo.py --size 64 --images 50
 """
 import argparse
 import json
@@ -44,9 +45,10 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels import multi_scale_maps
-from mmadv.pseudo_labels.pseudo_labels import make_pseudo_label
-from mmadv.pseudo_labels.random_walk import embedding_stride, refine_maps
+from mmadv.apis import PipelineSettings, RandomWalkSettings
+from mmadv.pseudo_labels import (DEFAULT_BG_THRESHOLD, ThresholdLabeler,
+                                 embedding_stride, multi_scale_maps,
+                                 refine_maps)
 
 
 def random_batch(batch_size, size, num_classes, seed=0):
@@ -178,10 +180,10 @@ def pseudo_labels_benchmark(args):
     results = dict(setup=dict(height=h, width=w, classes=2,
                               images=args.images, processes=1))
     for name, crf in (('threshold', None), ('crf', dict())):
+        labeler = ThresholdLabeler(args.bg_threshold, crf=crf)
         start = time.perf_counter()
         for image, image_maps in zip(images, maps):
-            make_pseudo_label(classes, image_maps, args.bg_threshold,
-                              crf=crf, image=image)
+            labeler(classes, image_maps, image)
         seconds = (time.perf_counter() - start) / args.images
         results[f'{name}_images_per_second'] = 1 / seconds
     results['ratio_crf_threshold_time'] = (
@@ -208,12 +210,12 @@ def random_walk_benchmark(args):
             sync(device)
             start = time.perf_counter()
         refine_maps(model, image.to(device), classes, image_maps.to(device),
-                    beta=args.beta, logt=args.logt, stride=stride)
+                    args.bg_alpha, args.beta, args.logt, stride)
     sync(device)
     seconds = (time.perf_counter() - start) / args.images
     return dict(config=args.config, images_per_second=1 / seconds,
                 setup=dict(device=str(device), size=size, classes=2,
-                           stride=stride,
+                           stride=stride, bg_alpha=args.bg_alpha,
                            beta=args.beta, logt=args.logt,
                            images=args.images,
                            threads=torch.get_num_threads()))
@@ -237,7 +239,7 @@ def parse_args():
     infer.add_argument('--height', type=int, default=375)
     infer.add_argument('--width', type=int, default=500)
     infer.add_argument('--scales', type=float, nargs='+',
-                       default=[0.5, 1.0, 1.5, 2.0])
+                       default=list(PipelineSettings.default('scales')))
     infer.add_argument('--no-flip', action='store_true')
     infer.add_argument('--images', type=int, default=10)
     infer.add_argument('--warmup', type=int, default=1)
@@ -248,14 +250,16 @@ def parse_args():
     labels.add_argument('--height', type=int, default=375)
     labels.add_argument('--width', type=int, default=500)
     labels.add_argument('--images', type=int, default=20)
-    labels.add_argument('--bg-threshold', type=float, default=0.25)
+    labels.add_argument('--bg-threshold', type=float,
+                        default=DEFAULT_BG_THRESHOLD)
     labels.add_argument('--json', help='also write the results here')
     walk = sub.add_parser('random-walk', help='random-walk images/s')
     walk.add_argument('config', help='AffinityNet config')
     walk.add_argument('--size', type=int, default=448)
     walk.add_argument('--images', type=int, default=5)
-    walk.add_argument('--beta', type=float, default=8)
-    walk.add_argument('--logt', type=int, default=8)
+    for name, kind in (('bg_alpha', float), ('beta', float), ('logt', int)):
+        walk.add_argument('--' + name.replace('_', '-'), type=kind,
+                          default=RandomWalkSettings.default(name))
     walk.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     walk.add_argument('--json', help='also write the results here')

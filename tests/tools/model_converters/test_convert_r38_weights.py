@@ -8,7 +8,8 @@ import torch
 
 from mmadv.models.backbones.resnet38d import ResNet38d
 
-TOOL_PATH = Path(__file__).parents[2] / 'tools' / 'convert_r38_weights.py'
+TOOL_PATH = (Path(__file__).parents[3] / 'tools' / 'model_converters' /
+             'convert_r38_weights.py')
 _spec = importlib.util.spec_from_file_location('convert_r38_weights',
                                                TOOL_PATH)
 tool = importlib.util.module_from_spec(_spec)

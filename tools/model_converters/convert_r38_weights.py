@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/convert_r38_weights.py \\
+    python tools/model_converters/convert_r38_weights.py \\
         ilsvrc-cls_rna-a1_cls1000_ep-0001.params resnet38d_imagenet.pth
 
 The source is the ``.params`` file PSA and SEAM start from. It is parsed

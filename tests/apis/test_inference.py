@@ -1,45 +1,26 @@
-"""tools/infer_cam.py end to end on the tiny VOC tree: outputs, resume,
-Ctrl-C, sharding and the errors that must be one clear line."""
-import importlib.util
+"""Map inference (:func:`mmadv.apis.infer_maps`) end to end on the tiny VOC
+tree: outputs, resume, Ctrl-C, sharding over ranks and the errors that
+must be one clear line."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import make_tiny_voc
+from mmengine.dataset import sampler
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
-
-import mmadv  # noqa: F401  (compat shim before mmseg models)
-from conftest import make_tiny_voc
-from mmadv.pseudo_labels.map_inference import multi_scale_maps
-from mmadv.pseudo_labels.map_io import load_maps
 from test_configs import tiny_config
 
-TOOL_PATH = Path(__file__).parents[2] / 'tools' / 'infer_cam.py'
-_spec = importlib.util.spec_from_file_location('infer_cam', TOOL_PATH)
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
+import mmadv  # noqa: F401  (compat shim before mmseg models)
+from mmadv.apis import InputError, infer_maps, init_model
+from mmadv.pseudo_labels import load_maps, map_inference, multi_scale_maps
 
-SCALES = ('0.5', '1.0')
+SCALES = (0.5, 1.0)
 MEAN = np.float32([123.675, 116.28, 103.53])
 STD = np.float32([58.395, 57.12, 57.375])
-
-
-def single_process_env(monkeypatch):
-    """No shard from the outside; LOCAL_RANK set, so that loading the
-    config does not set it in this process for good."""
-    monkeypatch.delenv('RANK', raising=False)
-    monkeypatch.delenv('WORLD_SIZE', raising=False)
-    monkeypatch.setenv('LOCAL_RANK', '0')
-
-
-@pytest.fixture(autouse=True)
-def single_process(monkeypatch):
-    single_process_env(monkeypatch)
 
 
 @pytest.fixture(scope='module')
@@ -61,11 +42,10 @@ def trained(tiny_voc, tmp_path_factory):
                 work_dir=folder / 'work', folder=folder)
 
 
-def infer(trained, *args, checkpoint=None):
-    return tool.main([
-        trained['config'], checkpoint or trained['checkpoint'], '--scales',
-        *SCALES, '--split', 'train_aug', *args
-    ])
+def infer(trained, out, checkpoint=None, flip=True, **cfg_options):
+    model = init_model(trained['config'], checkpoint or trained['checkpoint'],
+                       'cpu', cfg_options)
+    return infer_maps(model, 'train_aug', str(out), SCALES, flip)
 
 
 def split_names(root, split='train_aug'):
@@ -82,11 +62,9 @@ def read_folder(folder):
 
 @pytest.fixture(scope='module')
 def reference(trained, tiny_voc):
-    """The maps of one uninterrupted, unsharded run (default out dir)."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        single_process_env(monkeypatch)
-        stats = infer(trained)
+    """The maps of one uninterrupted, unsharded run."""
     folder = trained['work_dir'] / 'maps_train_aug'
+    stats = infer(trained, folder)
     assert stats == dict(total=4, skipped=0, written=4)
     return folder, read_folder(folder)
 
@@ -113,7 +91,7 @@ def test_writes_one_map_file_per_image(trained, reference, tiny_voc):
         expected = multi_scale_maps(
             model.localizer,
             torch.from_numpy(image.transpose(2, 0, 1).copy()),
-            torch.from_numpy(classes), (0.5, 1.0))
+            torch.from_numpy(classes), (0.5, 1.0), True)
         np.testing.assert_allclose(fused, expected.numpy(), atol=1e-3)
     meta = json.loads((folder / 'meta.json').read_text())
     assert meta == dict(
@@ -129,11 +107,11 @@ def test_writes_one_map_file_per_image(trained, reference, tiny_voc):
 def test_resumes_only_missing_files(trained, reference, tmp_path):
     _, maps = reference
     out = tmp_path / 'maps'
-    infer(trained, '--out-dir', str(out))
+    infer(trained, out)
     mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob('*.npz')}
     gone = sorted(mtimes)[1]
     (out / gone).unlink()
-    stats = infer(trained, '--out-dir', str(out))
+    stats = infer(trained, out)
     assert stats == dict(total=4, skipped=3, written=1)
     for p in out.glob('*.npz'):
         if p.name != gone:
@@ -143,8 +121,8 @@ def test_resumes_only_missing_files(trained, reference, tmp_path):
         assert np.array_equal(classes, maps[name][0])
         assert np.array_equal(fused, maps[name][1])
     # other settings in the same folder: refused, nothing mixed
-    with pytest.raises(SystemExit, match='flip: True now False'):
-        infer(trained, '--out-dir', str(out), '--no-flip')
+    with pytest.raises(InputError, match='flip: True now False'):
+        infer(trained, out, flip=False)
 
 
 def test_ctrl_c_leaves_no_partial_file(trained, reference, tmp_path,
@@ -162,13 +140,13 @@ def test_ctrl_c_leaves_no_partial_file(trained, reference, tmp_path,
 
     monkeypatch.setattr(np, 'savez_compressed', interrupted_savez)
     with pytest.raises(KeyboardInterrupt):
-        infer(trained, '--out-dir', str(out))
+        infer(trained, out)
     monkeypatch.undo()
     assert '.tmp' in saved[2]
     left = sorted(p.name for p in out.iterdir())
     assert len(left) == 3 and left[-1] == 'meta.json'
     assert all(name.endswith('.npz') for name in left[:2])
-    stats = infer(trained, '--out-dir', str(out))
+    stats = infer(trained, out)
     assert stats == dict(total=4, skipped=2, written=2)
     resumed = read_folder(out)
     assert sorted(resumed) == sorted(maps)
@@ -178,24 +156,41 @@ def test_ctrl_c_leaves_no_partial_file(trained, reference, tmp_path,
     assert not [p for p in out.iterdir() if p.name.startswith('.')]
 
 
+def as_rank(monkeypatch, rank, world_size):
+    """This process as rank ``rank`` of ``world_size`` for mmengine's
+    ``DefaultSampler`` and the map folder (ranks share only the folder)."""
+    for module in (sampler, map_inference):
+        monkeypatch.setattr(module, 'get_dist_info',
+                            lambda: (rank, world_size))
+
+
 def test_ranks_share_the_split(trained, reference, tmp_path, monkeypatch,
                                tiny_voc):
     _, maps = reference
     names = split_names(tiny_voc)
     out = tmp_path / 'maps'
-    monkeypatch.setenv('WORLD_SIZE', '2')
-    monkeypatch.setenv('LOCAL_RANK', '0')
-    monkeypatch.setenv('RANK', '1')
-    assert infer(trained, '--out-dir', str(out))['written'] == 2
+    as_rank(monkeypatch, 1, 2)
+    assert infer(trained, out)['written'] == 2
     assert sorted(read_folder(out)) == names[1::2]
     assert not (out / 'meta.json').exists()  # rank 0 writes it
-    monkeypatch.setenv('RANK', '0')
-    assert infer(trained, '--out-dir', str(out))['written'] == 2
+    as_rank(monkeypatch, 0, 2)
+    assert infer(trained, out)['written'] == 2
     assert (out / 'meta.json').is_file()
     sharded = read_folder(out)
     assert sorted(sharded) == sorted(names)
     for name, (classes, fused) in sharded.items():
         assert np.array_equal(classes, maps[name][0])
+        assert np.array_equal(fused, maps[name][1])
+
+
+def test_image_readers_give_the_same_maps(trained, reference, tmp_path):
+    _, maps = reference
+    model = init_model(trained['config'], trained['checkpoint'], 'cpu')
+    out = tmp_path / 'maps'
+    infer_maps(model, 'train_aug', str(out), SCALES, True, num_workers=2)
+    workers = read_folder(out)
+    assert sorted(workers) == sorted(maps)
+    for name, (classes, fused) in workers.items():
         assert np.array_equal(fused, maps[name][1])
 
 
@@ -207,24 +202,15 @@ def test_checkpoint_of_another_model_is_one_clear_line(trained, tmp_path):
     checkpoint = str(tmp_path / 'other.pth')
     torch.save({'state_dict': state}, checkpoint)
     out = tmp_path / 'maps'
-    with pytest.raises(SystemExit) as error:
-        infer(trained, '--out-dir', str(out), checkpoint=checkpoint)
+    with pytest.raises(InputError) as error:
+        infer(trained, out, checkpoint=checkpoint)
     message = str(error.value)
     assert '\n' not in message
     assert checkpoint in message and trained['config'] in message
     assert head in message and 'localizer.extra.weight' in message
     assert not out.exists()
-    with pytest.raises(SystemExit, match='cannot read checkpoint .*none'):
-        infer(trained, '--out-dir', str(out),
-              checkpoint=str(tmp_path / 'none.pth'))
-    # from the command line, in a fresh process: the line, no traceback
-    result = subprocess.run(
-        [sys.executable, str(TOOL_PATH), trained['config'], checkpoint,
-         '--out-dir', str(out)],
-        capture_output=True, text=True, cwd=str(TOOL_PATH.parents[1]))
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == message
-    assert 'Traceback' not in result.stderr
+    with pytest.raises(InputError, match='cannot read checkpoint .*none'):
+        infer(trained, out, checkpoint=str(tmp_path / 'none.pth'))
 
 
 def test_unreadable_image_is_one_clear_line(trained, tmp_path):
@@ -232,9 +218,8 @@ def test_unreadable_image_is_one_clear_line(trained, tmp_path):
     broken = root / 'JPEGImages' / f'{split_names(root)[1]}.jpg'
     broken.write_bytes(b'not a jpeg')
     out = tmp_path / 'maps'
-    with pytest.raises(SystemExit) as error:
-        infer(trained, '--out-dir', str(out), '--cfg-options',
-              f'train_dataloader.dataset.data_root={root}')
+    with pytest.raises(InputError) as error:
+        infer(trained, out, **{'train_dataloader.dataset.data_root': root})
     message = str(error.value)
     assert f'cannot read image {broken}' in message
     assert '\n' not in message

@@ -1,8 +1,7 @@
-"""The random-walk refinement end to end on tiny data: maps -> affinity
-labels (tools/make_pseudo_labels.py --affinity) -> AffinityNet training
-(configs/demo/affinity_demo.py through mmengine's Runner) -> refined maps
-(tools/infer_random_walk.py) in the stage-2 format, resumable."""
-import importlib.util
+"""PSA's refinement end to end on tiny data: maps -> affinity labels
+(:func:`mmadv.apis.write_affinity_labels`) -> AffinityNet training
+(configs/demo/affinity_demo.py, :func:`mmadv.apis.train`) -> refined maps
+(:func:`mmadv.apis.refine_maps`) in the stage-2 format, resumable."""
 from pathlib import Path
 
 import cv2
@@ -10,27 +9,16 @@ import numpy as np
 import pytest
 from conftest import make_tiny_voc
 from mmengine.config import Config
-from mmengine.runner import Runner
 from PIL import Image
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels.map_io import (load_maps, map_path, read_meta,
-                                        save_maps, write_meta)
-from mmadv.pseudo_labels.pseudo_labels import read_label_png
+from mmadv.apis import (InputError, init_model, refine_maps, train,
+                        write_affinity_labels)
+from mmadv.pseudo_labels import (load_maps, map_path, read_label_png,
+                                 read_meta, save_maps, write_meta)
 
 REPO = Path(__file__).parents[2]
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_pseudo_labels = load_tool('make_pseudo_labels')
-infer_random_walk = load_tool('infer_random_walk')
+AFFINITY_DEMO = str(REPO / 'configs/demo/affinity_demo.py')
 
 
 @pytest.fixture(scope='module')
@@ -57,27 +45,23 @@ def trained(tmp_path_factory):
         ann_file=str(ann),
         num_images=len(names))
     labels = root / 'affinity_labels'
-    summary = make_pseudo_labels.main([
-        str(map_dir), '--img-dir',
-        str(voc / 'JPEGImages'), '--out-dir',
-        str(labels), '--affinity', '4', '32', '--workers', '1'
-    ])
+    summary = write_affinity_labels(str(map_dir), str(voc / 'JPEGImages'),
+                                    str(labels), 'train_aug', (4, 32), None)
     assert summary['written'] == len(names)
-    cfg = Config.fromfile(str(REPO / 'configs/demo/affinity_demo.py'))
-    cfg.merge_from_dict({
+    options = {
         'train_dataloader.dataset.data_root': str(voc),
         'train_dataloader.dataset.data_prefix.seg_map_path': str(labels),
+    }
+    cfg = Config.fromfile(AFFINITY_DEMO)
+    cfg.merge_from_dict({
+        **options,
         'train_dataloader.batch_size': 2,
         'train_cfg.max_iters': 2,
         'work_dir': str(root / 'affinity'),
     })
-    Runner.from_cfg(cfg).train()
+    train(cfg)
     checkpoint = root / 'affinity' / 'iter_2.pth'
     assert checkpoint.is_file()
-    options = [
-        '--cfg-options', f'train_dataloader.dataset.data_root={voc}',
-        f'train_dataloader.dataset.data_prefix.seg_map_path={labels}'
-    ]
     return voc, names, map_dir, labels, checkpoint, options
 
 
@@ -98,16 +82,17 @@ def test_affinity_labels_are_confident_regions(trained):
 def test_refined_maps_in_the_stage2_format(trained, tmp_path):
     voc, names, map_dir, _, checkpoint, options = trained
     out = tmp_path / 'maps_rw'
-    argv = [
-        str(REPO / 'configs/demo/affinity_demo.py'),
-        str(checkpoint),
-        str(map_dir), '--split', 'train_aug', '--out-dir',
-        str(out), '--logt', '2', *options
-    ]
-    stats = infer_random_walk.main(argv)
+    model = init_model(AFFINITY_DEMO, str(checkpoint), 'cpu', options)
+
+    def walk(logt=2, split='train_aug', folder=out):
+        return refine_maps(model, str(map_dir), split, str(folder), 16, 8,
+                           logt)
+
+    stats = walk()
     assert stats == dict(total=len(names), skipped=0, written=len(names))
     meta = read_meta(str(out), 'train_aug')
     assert meta['maps'] == str(map_dir) and meta['logt'] == 2
+    assert meta['stride'] == 2  # the demo's stride-2 embedding
     for name in names:
         classes, maps = load_maps(map_path(str(map_dir), name))
         rw_classes, rw_maps = load_maps(map_path(str(out), name))
@@ -118,16 +103,15 @@ def test_refined_maps_in_the_stage2_format(trained, tmp_path):
     first = map_path(str(out), names[0])
     before = Path(map_path(str(out), names[1])).stat().st_mtime_ns
     Path(first).unlink()
-    stats = infer_random_walk.main(argv)
+    stats = walk()
     assert stats == dict(total=len(names), skipped=len(names) - 1, written=1)
     assert Path(map_path(str(out),
                          names[1])).stat().st_mtime_ns == before
     # other settings into the same folder: refused, one line
-    with pytest.raises(SystemExit, match='other settings.*logt'):
-        infer_random_walk.main([*argv[:7], '--logt', '3', *options])
+    with pytest.raises(InputError, match='other settings.*logt'):
+        walk(logt=3)
     # maps of another split: refused, naming the folder
-    with pytest.raises(SystemExit, match="maps of split 'train_aug'"):
-        infer_random_walk.main([
-            *argv[:3], '--split', 'val', '--out-dir',
-            str(tmp_path / 'val'), *options
-        ])
+    with pytest.raises(InputError, match="maps of split 'train_aug'"):
+        walk(split='val', folder=tmp_path / 'val')
+    with pytest.raises(ValueError, match='logt must be an integer >= 0'):
+        walk(logt=-1)

@@ -1,4 +1,6 @@
-import importlib.util
+"""Label folders (:func:`mmadv.apis.write_pseudo_labels`) from blurred,
+noisy maps of the tiny VOC tree: the labeler's labels, workers, resume,
+Ctrl-C, scores against the masks, and input errors."""
 import json
 import shutil
 from pathlib import Path
@@ -10,13 +12,9 @@ from conftest import make_tiny_voc
 from PIL import Image
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels.map_io import map_path, save_maps, write_meta
-from mmadv.pseudo_labels.pseudo_labels import make_pseudo_label
-
-TOOL_PATH = Path(__file__).parents[2] / 'tools' / 'make_pseudo_labels.py'
-_spec = importlib.util.spec_from_file_location('make_pseudo_labels', TOOL_PATH)
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
+from mmadv.apis import MMAdvError, write_pseudo_labels
+from mmadv.pseudo_labels import (ThresholdLabeler, map_path, save_maps,
+                                 write_meta)
 
 
 @pytest.fixture(scope='module')
@@ -46,38 +44,36 @@ def voc_maps(tmp_path_factory):
     return voc, map_dir, names
 
 
-def run(voc, map_dir, out_dir, *extra):
-    return tool.main([
-        str(map_dir), '--img-dir',
-        str(voc / 'JPEGImages'), '--out-dir',
-        str(out_dir), *extra
-    ])
+def run(voc, map_dir, out_dir, labeler=None, workers=1, split='train_aug',
+        **kwargs):
+    return write_pseudo_labels(
+        str(map_dir), str(voc / 'JPEGImages'), str(out_dir), split,
+        labeler or dict(type='ThresholdLabeler'), workers, **kwargs)
 
 
 def files(folder):
     return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
 
 
-def test_labels_equal_the_library(voc_maps, tmp_path):
+PSA_CRF = dict(t=10, scale_factor=1.0)
+BANDED = dict(type='ThresholdLabeler', bg_threshold=0.3,
+              uncertain=(0.2, 0.4), crf=PSA_CRF)
+
+
+def test_labels_equal_the_labeler(voc_maps, tmp_path):
     voc, map_dir, names = voc_maps
     out = tmp_path / 'out'
-    summary = run(voc, map_dir, out, '--bg-threshold', '0.3', '--uncertain',
-                  '0.2', '0.4', '--crf', '--workers', '1')
+    summary = run(voc, map_dir, out, BANDED)
     assert summary == dict(
         written=6, skipped=0, scored=0, mIoU=None, seconds=summary['seconds'])
     assert sorted(files(out)) == sorted([f'{n}.png'
                                          for n in names] + ['meta.json'])
+    labeler = ThresholdLabeler(0.3, (0.2, 0.4), PSA_CRF)
     for name in names:
         with np.load(map_path(str(map_dir), name)) as data:
             classes, maps = data['classes'], data['maps'].astype(np.float32)
         image = cv2.imread(str(voc / 'JPEGImages' / f'{name}.jpg'))
-        expected = make_pseudo_label(
-            classes,
-            maps,
-            0.3,
-            uncertain=(0.2, 0.4),
-            crf=dict(t=10, scale_factor=1.0),
-            image=image[..., ::-1])
+        expected = labeler(classes, maps, image[..., ::-1])
         with Image.open(out / f'{name}.png') as png:
             assert png.mode == 'P'
             np.testing.assert_array_equal(np.array(png), expected)
@@ -85,6 +81,7 @@ def test_labels_equal_the_library(voc_maps, tmp_path):
     assert meta['crf'] == dict(t=10, scale_factor=1.0)
     assert meta['uncertain'] == [0.2, 0.4]
     assert meta['bg_threshold'] == 0.3
+    assert meta['labeler'] == 'ThresholdLabeler'
     assert meta['map_dir'] == str(map_dir)
     assert meta['map_meta']['split'] == 'train_aug'
     assert meta['summary']['written'] == 6
@@ -92,9 +89,9 @@ def test_labels_equal_the_library(voc_maps, tmp_path):
 
 def test_workers_give_the_same_files(voc_maps, tmp_path):
     voc, map_dir, _ = voc_maps
-    extra = ('--uncertain', '0.2', '0.4', '--crf')
-    run(voc, map_dir, tmp_path / 'one', *extra, '--workers', '1')
-    summary = run(voc, map_dir, tmp_path / 'two', *extra, '--workers', '2')
+    labeler = dict(BANDED, bg_threshold=0.25)
+    run(voc, map_dir, tmp_path / 'one', labeler, workers=1)
+    summary = run(voc, map_dir, tmp_path / 'two', labeler, workers=2)
     assert summary['written'] == 6
     one, two = files(tmp_path / 'one'), files(tmp_path / 'two')
     one.pop('meta.json'), two.pop('meta.json')
@@ -104,24 +101,32 @@ def test_workers_give_the_same_files(voc_maps, tmp_path):
 def test_resume_rewrites_only_the_missing(voc_maps, tmp_path):
     voc, map_dir, names = voc_maps
     out = tmp_path / 'out'
-    run(voc, map_dir, out, '--workers', '2')
+    run(voc, map_dir, out, workers=2)
     before = files(out)
     mtimes = {n: (out / f'{n}.png').stat().st_mtime_ns for n in names}
     (out / f'{names[2]}.png').unlink()
-    summary = run(voc, map_dir, out, '--workers', '2')
+    summary = run(voc, map_dir, out, workers=2)
     assert (summary['written'], summary['skipped']) == (1, 5)
     after = files(out)
     before.pop('meta.json'), after.pop('meta.json')
     assert after == before
     for name in names[:2] + names[3:]:
         assert (out / f'{name}.png').stat().st_mtime_ns == mtimes[name]
-    with pytest.raises(SystemExit, match='bg_threshold=0.25 .now 0.3'):
-        run(voc, map_dir, out, '--bg-threshold', '0.3')
+    with pytest.raises(MMAdvError, match='bg_threshold=0.25 .now 0.3'):
+        run(voc, map_dir, out, dict(type='ThresholdLabeler',
+                                    bg_threshold=0.3))
+    # another labeler into the same folder
+    with pytest.raises(
+            MMAdvError, match=r"affinity=None \(now \[4, 32\]\).*"
+            r"labeler='ThresholdLabeler' \(now 'AffinityLabeler'"):
+        run(voc, map_dir, out, dict(type='AffinityLabeler', low_alpha=4,
+                                    high_alpha=32))
 
 
 def test_interrupt_leaves_no_partial_file(voc_maps, tmp_path, monkeypatch):
     voc, map_dir, names = voc_maps
-    run(voc, map_dir, tmp_path / 'ref', '--crf', '--workers', '1')
+    crf = dict(type='ThresholdLabeler', crf=PSA_CRF)
+    run(voc, map_dir, tmp_path / 'ref', crf)
     out = tmp_path / 'out'
     save = Image.Image.save
     calls = []
@@ -134,13 +139,12 @@ def test_interrupt_leaves_no_partial_file(voc_maps, tmp_path, monkeypatch):
         return save(self, fp, *args, **kwargs)
 
     monkeypatch.setattr(Image.Image, 'save', save_then_interrupt)
-    with pytest.raises(SystemExit) as error:
-        run(voc, map_dir, out, '--crf', '--workers', '1')
-    assert error.value.code == 130
+    with pytest.raises(KeyboardInterrupt):
+        run(voc, map_dir, out, crf)
     assert sorted(files(out)) == sorted([f'{n}.png'
                                          for n in names[:2]] + ['meta.json'])
     monkeypatch.setattr(Image.Image, 'save', save)
-    summary = run(voc, map_dir, out, '--crf', '--workers', '1')
+    summary = run(voc, map_dir, out, crf)
     assert (summary['written'], summary['skipped']) == (4, 2)
     ref, got = files(tmp_path / 'ref'), files(out)
     ref.pop('meta.json'), got.pop('meta.json')
@@ -169,9 +173,9 @@ def test_miou_against_ground_truth(voc_maps, tmp_path):
     shutil.copytree(voc / 'SegmentationClassAug', gt_dir)
     (gt_dir / f'{names[0]}.png').unlink()
     out = tmp_path / 'out'
-    summary = run(voc, map_dir, out, '--uncertain', '0.2', '0.5', '--gt-dir',
-                  str(gt_dir), '--workers', '2', '--json',
-                  str(tmp_path / 'summary.json'))
+    band = dict(type='ThresholdLabeler', uncertain=(0.2, 0.5))
+    summary = run(voc, map_dir, out, band, workers=2, gt_dir=str(gt_dir),
+                  json_path=str(tmp_path / 'summary.json'))
     assert summary['scored'] == 5
     saved = json.loads((tmp_path / 'summary.json').read_text())
     assert saved['mIoU'] == summary['mIoU'] and saved['written'] == 6
@@ -180,26 +184,25 @@ def test_miou_against_ground_truth(voc_maps, tmp_path):
     assert summary['mIoU'] == pytest.approx(expected, abs=1e-12)
     assert 0.5 < summary['mIoU'] < 1.
     # kept labels are scored too
-    again = run(voc, map_dir, out, '--uncertain', '0.2', '0.5', '--gt-dir',
-                str(gt_dir), '--workers', '2')
+    again = run(voc, map_dir, out, band, workers=2, gt_dir=str(gt_dir))
     assert again['written'] == 0 and again['mIoU'] == summary['mIoU']
 
 
 def test_input_errors(voc_maps, tmp_path):
     voc, map_dir, names = voc_maps
     none = tmp_path / 'none'
-    with pytest.raises(SystemExit, match=f'map folder {none} not found$'):
+    with pytest.raises(MMAdvError, match=f'map folder {none} not found$'):
         run(voc, none, tmp_path / 'out')
-    with pytest.raises(SystemExit, match="split 'train_aug', not 'val'"):
-        run(voc, map_dir, tmp_path / 'out', '--split', 'val')
+    with pytest.raises(MMAdvError, match="split 'train_aug', not 'val'"):
+        run(voc, map_dir, tmp_path / 'out', split='val')
     images = tmp_path / 'voc'
     shutil.copytree(voc / 'JPEGImages', images / 'JPEGImages')
     bad = images / 'JPEGImages' / f'{names[3]}.jpg'
     bad.write_bytes(b'not a jpeg')
-    with pytest.raises(SystemExit, match=f'cannot decode image {bad}$'):
-        run(images, map_dir, tmp_path / 'out', '--workers', '2')
+    with pytest.raises(MMAdvError, match=f'cannot decode image {bad}$'):
+        run(images, map_dir, tmp_path / 'out', workers=2)
     bad.unlink()
-    with pytest.raises(SystemExit, match=f'image {bad} not found$'):
-        run(images, map_dir, tmp_path / 'out', '--workers', '1')
+    with pytest.raises(MMAdvError, match=f'image {bad} not found$'):
+        run(images, map_dir, tmp_path / 'out')
     left = [p.name for p in (tmp_path / 'out').iterdir()]
     assert all(not n.startswith('.') for n in left)

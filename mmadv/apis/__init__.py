@@ -1,0 +1,21 @@
+"""What users call: every step of the WSSS pipeline as a function, and
+the pipeline itself (:func:`run_pipeline`), as ``mmseg.apis`` does for
+segmentation."""
+from ..utils.errors import (ConfigError, InputError, MissingInputError,
+                            MMAdvError, OutputExistsError)
+from .evaluation import MapEvaluation, evaluate_maps
+from .inference import (infer_maps, init_model, load_checkpoint_strict,
+                        refine_maps, select_device)
+from .pipeline import run_pipeline, summary_table
+from .pseudo_labels import write_affinity_labels, write_pseudo_labels
+from .settings import PipelineSettings, RandomWalkSettings
+from .training import build_runner, test, train
+
+__all__ = [
+    'MMAdvError', 'ConfigError', 'InputError', 'MissingInputError',
+    'OutputExistsError', 'MapEvaluation', 'evaluate_maps', 'infer_maps',
+    'init_model', 'load_checkpoint_strict', 'refine_maps', 'select_device',
+    'run_pipeline', 'summary_table', 'write_affinity_labels',
+    'write_pseudo_labels', 'PipelineSettings', 'RandomWalkSettings',
+    'build_runner', 'test', 'train'
+]

@@ -1,0 +1,242 @@
+"""Trained models from configs and checkpoints, and the map folders they
+infer: the localizer's multi-scale maps and AffinityNet's refined maps.
+
+Example::
+
+    from mmadv.apis import infer_maps, init_model
+
+    model = init_model('configs/adv_erase_r38_voc.py', 'iter_10600.pth')
+    infer_maps(model, 'train_aug', 'work_dirs/maps_train_aug',
+               scales=(0.5, 1.0, 1.5, 2.0), flip=True)
+"""
+import copy
+import os
+import os.path as osp
+from typing import Dict, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import (_load_checkpoint,
+                                        _load_checkpoint_to_model)
+from mmseg.registry import MODELS
+
+from ..pseudo_labels.map_inference import (IMAGE_PIPELINE, MultiScaleMaps,
+                                           RandomWalkMaps, build_map_dataset,
+                                           infer_map_folder, map_folder_meta,
+                                           prepare_map_folder)
+from ..pseudo_labels.map_io import read_meta
+from ..pseudo_labels.random_walk import embedding_stride
+from ..utils.errors import ConfigError, InputError, MissingInputError
+
+
+def select_device(name: Optional[str] = None) -> torch.device:
+    """``'cpu'``, ``'cuda'`` (``cuda:<LOCAL_RANK>``), ``'cuda:N'`` or None
+    (CUDA when available)."""
+    if name == 'cpu' or (name is None and not torch.cuda.is_available()):
+        return torch.device('cpu')
+    if not torch.cuda.is_available():
+        raise ConfigError(f'device {name}: CUDA is not available')
+    if name in (None, 'cuda'):
+        return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+    return torch.device(name)
+
+
+def _first_keys(keys, limit: int = 3) -> str:
+    keys = sorted(keys)
+    shown = ', '.join(keys[:limit])
+    return shown + (f', ... ({len(keys)} in all)' if len(keys) > limit
+                    else '')
+
+
+def _state_dict_mismatch(model: nn.Module, state: dict) -> str:
+    """'' when ``state`` fits ``model`` key by key and shape by shape, else
+    a few missing, unexpected and mismatched keys."""
+    state = {
+        k[len('module.'):] if k.startswith('module.') else k: v
+        for k, v in state.items()
+    }
+    expected = model.state_dict()
+    missing = expected.keys() - state.keys()
+    unexpected = state.keys() - expected.keys()
+    mismatched = [
+        f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}'
+        for k, v in expected.items()
+        if k in state and hasattr(state[k], 'shape')
+        and state[k].shape != v.shape
+    ]
+    return '; '.join(f'{what}: {_first_keys(keys)}' for what, keys in (
+        ('missing keys', missing), ('unexpected keys', unexpected),
+        ('shape mismatches (checkpoint vs model)', mismatched)) if keys)
+
+
+def load_checkpoint_strict(model: nn.Module, checkpoint: str,
+                           config: str = 'the config') -> dict:
+    """Load ``checkpoint`` into ``model`` by mmengine's checkpoint loading,
+    every key and shape matching; the loaded checkpoint.
+
+    Raises:
+        InputError: One line naming ``checkpoint`` and ``config``, with a
+            few missing, unexpected and mismatched keys, or why the file
+            cannot be read (it may not exist).
+    """
+    try:
+        loaded = _load_checkpoint(checkpoint, map_location='cpu',
+                                  logger='silent')
+    except Exception as e:  # any reader error becomes one line
+        reason = (str(e).splitlines() or [type(e).__name__])[0]
+        raise InputError(f'cannot read checkpoint {checkpoint}: {reason}') \
+            from None
+    state = loaded.get('state_dict', loaded) if isinstance(loaded,
+                                                           dict) else None
+    if not isinstance(state, dict):
+        raise InputError(f'{checkpoint} holds no state dict')
+    mismatch = _state_dict_mismatch(model, state)
+    if mismatch:
+        raise InputError(f'checkpoint {checkpoint} does not match the model '
+                         f'of {config}: {mismatch}')
+    _load_checkpoint_to_model(model, loaded, strict=True, logger='silent')
+    return loaded
+
+
+def _drop_pretrained(backbone: dict) -> None:
+    """Drop the ImageNet weights a backbone config names: the checkpoint
+    provides every weight."""
+    init_cfg = backbone.get('init_cfg')
+    cfgs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+    if any(c and c.get('type') == 'Pretrained' for c in cfgs):
+        backbone.init_cfg = None
+    if backbone.get('checkpoint') is not None:  # TimmFeatureBackbone
+        backbone.checkpoint = None
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: str,
+               device: Optional[str] = None,
+               cfg_options: Optional[dict] = None) -> nn.Module:
+    """A trained model (the stage-1 classifier or AffinityNet) from its
+    config and checkpoint, as ``mmseg.apis.init_model`` but strict: every
+    weight from the checkpoint (the backbones' ImageNet weights are not
+    read), a checkpoint that does not fit refused in one line.
+
+    Args:
+        config (str | Config): The config (file) of the model.
+        checkpoint (str): Its checkpoint.
+        device (str, optional): See :func:`select_device`.
+        cfg_options (dict, optional): Config overrides.
+
+    Returns:
+        nn.Module: The model in eval mode on ``device``, with ``cfg`` (the
+        merged config) and ``checkpoint`` (the path) attributes.
+    """
+    if isinstance(config, str):
+        if not osp.isfile(config):
+            raise MissingInputError(f'config {config} not found')
+        config = Config.fromfile(config)
+    cfg = copy.deepcopy(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model_cfg = copy.deepcopy(cfg.model)
+    for part in ('localizer', 'adversary'):
+        if model_cfg.get(part) and model_cfg[part].get('backbone'):
+            _drop_pretrained(model_cfg[part].backbone)
+    if model_cfg.get('backbone'):  # e.g. AffinityNet
+        _drop_pretrained(model_cfg.backbone)
+    model = MODELS.build(model_cfg)
+    load_checkpoint_strict(model, checkpoint, cfg.filename or 'the config')
+    model.cfg = cfg
+    model.checkpoint = checkpoint
+    return model.to(select_device(device)).eval()
+
+
+def _num_workers(cfg: Config) -> int:
+    return cfg.train_dataloader.get('num_workers', 0)
+
+
+def infer_maps(model: nn.Module,
+               split: str,
+               out_dir: str,
+               scales: Sequence[float],
+               flip: bool,
+               num_workers: Optional[int] = None) -> Dict[str, int]:
+    """Write the multi-scale + flip maps of every image of ``split``
+    (:func:`~mmadv.pseudo_labels.map_inference.multi_scale_maps`), one
+    ``.npz`` per image and a ``meta.json`` (:mod:`.map_io`); resumable
+    (files there are kept), atomic, sharded over a process group's ranks.
+
+    Args:
+        model (nn.Module): A stage-1 classifier of :func:`init_model`.
+        split (str): Image list ``ImageSets/Segmentation/<split>.txt`` of
+            the data set of ``model.cfg.train_dataloader``.
+        out_dir (str): The map folder; one made with other settings is
+            refused.
+        scales (Sequence[float]): Resize factors, fused by summation.
+        flip (bool): Add the horizontal flip of every scale.
+        num_workers (int, optional): Image-reading processes; default: the
+            config's ``train_dataloader.num_workers``.
+
+    Returns:
+        dict: ``total``, ``skipped`` and ``written`` images of this rank.
+    """
+    dataset = build_map_dataset(model.cfg, split)
+    meta = map_folder_meta(dataset, split, model.cfg.filename,
+                           model.checkpoint, scales=list(scales), flip=flip)
+    prepare_map_folder(out_dir, meta)
+    print_log(
+        f'maps of {split} ({len(dataset)} images) -> {out_dir}: scales '
+        f'{meta["scales"]}, flip {flip}', logger='current')
+    return infer_map_folder(
+        MultiScaleMaps(model, scales, flip), dataset, out_dir,
+        _num_workers(model.cfg) if num_workers is None else num_workers)
+
+
+def refine_maps(model: nn.Module,
+                map_dir: str,
+                split: str,
+                out_dir: str,
+                bg_alpha: float,
+                beta: float,
+                logt: int,
+                num_workers: Optional[int] = None) -> Dict[str, int]:
+    """Write the maps of ``map_dir`` refined by AffinityNet's random walk
+    (:func:`~mmadv.pseudo_labels.random_walk.refine_maps`) in the same
+    format: ``A'_k = s*_k / (s*_k + s*_bg)`` of the walked scores, so a
+    background threshold of 0.5 is PSA's argmax. Resumable, atomic,
+    sharded, as :func:`infer_maps`.
+
+    Args:
+        model (nn.Module): An ``AffinityNet`` of :func:`init_model`; its
+            embedding's stride is measured and recorded.
+        map_dir (str): Maps of ``split`` to refine.
+        split (str): Image list of the data set of
+            ``model.cfg.train_dataloader``.
+        out_dir (str): The refined map folder.
+        bg_alpha (float): Background exponent (PSA: 16).
+        beta (float): Affinity exponent (PSA: 8).
+        logt (int): ``2^logt`` random-walk steps (PSA: 8).
+        num_workers (int, optional): As :func:`infer_maps`.
+
+    Returns:
+        dict: ``total``, ``skipped`` and ``written`` images of this rank.
+    """
+    if not (isinstance(logt, int) and logt >= 0):
+        raise ConfigError(f'logt must be an integer >= 0, got {logt!r}')
+    read_meta(map_dir, split)  # maps of this split
+    dataset = build_map_dataset(model.cfg, split, IMAGE_PIPELINE)
+    stride = embedding_stride(model)
+    meta = map_folder_meta(
+        dataset, split, model.cfg.filename, model.checkpoint,
+        maps=osp.abspath(map_dir), bg_alpha=bg_alpha, beta=beta, logt=logt,
+        stride=stride)
+    prepare_map_folder(out_dir, meta)
+    print_log(
+        f'random walk of {map_dir} ({split}, {len(dataset)} images) -> '
+        f'{out_dir}: bg_alpha {bg_alpha}, beta {beta}, 2^{logt} steps, '
+        f'embedding stride {stride}', logger='current')
+    compute = RandomWalkMaps(model, map_dir, bg_alpha, beta, logt, stride)
+    return infer_map_folder(
+        compute, dataset, out_dir,
+        _num_workers(model.cfg) if num_workers is None else num_workers)

@@ -1,0 +1,726 @@
+"""The whole WSSS pipeline, in one process, for one or more stage-1
+configs.
+
+For each config (e.g. the baseline CAM and adversarial erasing), under
+``<work_dir>/<config name>/``:
+
+0. ``configs/``: the stage-1, segmentation (and AffinityNet) configs with
+   every override merged and the settings (``pipeline.json``); every step
+   runs these. A rerun with other configs, overrides, settings or seed is
+   refused, so that no step reuses outputs made otherwise;
+1. ``stage1/``: the classifier trained (resumed if cut);
+2. ``maps_<split>/``: attention maps of the training and evaluation
+   splits (:func:`~mmadv.apis.infer_maps`);
+3. ``eval_maps_<split>.json``: their mIoU over a background-threshold
+   sweep (:func:`~mmadv.apis.evaluate_maps`); the threshold is chosen on
+   the training split and reused on the evaluation split;
+4. ``pseudo_labels_<train split>/``: pseudo-labels of the training split
+   at that threshold (:func:`~mmadv.apis.write_pseudo_labels`);
+5. ``seg/``, ``seg_test/``: the segmentation network trained on them and
+   tested on the real masks of the evaluation split;
+6. with ``random_walk``: affinity labels of the training maps, AffinityNet
+   (``affinity/``), refined maps ``maps_rw_<split>/`` and steps 3-5 on
+   them: a second row ``<config> + random walk``.
+
+Every setting, config, split, image and mask the run needs is checked
+before the first training. Each step is skipped when its output is
+complete (a training when ``last_checkpoint`` names its final
+checkpoint), so an interrupted run continues where it stopped. The
+console shows one line per step (with a progress bar while it runs); each
+step's full log goes to ``<work_dir>/<config name>/logs/``
+(``verbose=True`` shows everything). At the end: the table of map,
+pseudo-label and segmentation mIoU, ``<work_dir>/metrics.json`` (the same
+numbers as fractions, the settings, where every output is and every
+step's seconds) and the rows returned.
+
+A subprocess runs only with ``gpus > 1``: then the trainings, tests and
+map inference run as ``torchrun`` of the tools, one process per GPU.
+"""
+import contextlib
+import glob
+import json
+import logging
+import os
+import os.path as osp
+import re
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
+
+from mmengine.config import Config
+from mmengine.logging import MMLogger, print_log
+from prettytable import PrettyTable
+
+from ..utils.atomic import write_json, write_text
+from ..utils.console import quiet
+from ..utils.errors import ConfigError, InputError, MissingInputError
+from ..utils.instances import forget_new_instances, unique_name
+from .evaluation import evaluate_maps
+from .inference import infer_maps, init_model, refine_maps
+from .pseudo_labels import write_affinity_labels, write_pseudo_labels
+from .settings import REPO, PipelineSettings, resolve_config
+from .training import test, train
+
+TOOLS = osp.join(REPO, 'tools')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+RANDOM_WALK = ' + random walk'
+
+
+def _read_json(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+def _split_file(split: str) -> str:
+    return f'ImageSets/Segmentation/{split}.txt'
+
+
+def _innermost_dataset(dataset: dict) -> dict:
+    """The innermost dataset of ``RepeatDataset``-style wrappers."""
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    return dataset
+
+
+def load_config(path: str, options: Optional[dict] = None) -> Config:
+    """An iteration-based config with ``options`` merged."""
+    cfg = Config.fromfile(path)
+    if options:
+        cfg.merge_from_dict(options)
+    if cfg.get('train_cfg', {}).get('max_iters') is None:
+        raise ConfigError(f'{path}: the pipeline needs an iteration-based '
+                          'train_cfg (train_cfg.max_iters)')
+    return cfg
+
+
+def _frozen_path(root: str, filename: str, text: str, what: str,
+                 frozen: Dict[str, str]) -> str:
+    """``<root>/configs/<filename>``, to hold ``text`` (added to
+    ``frozen``); refused when it holds another text already."""
+    path = osp.join(root, 'configs', filename)
+    if osp.isfile(path):
+        with open(path) as f:
+            if f.read() != text:
+                raise InputError(
+                    f'{root} was made with another {what} ({path}); choose '
+                    'another work dir or delete it')
+    frozen[path] = text
+    return path
+
+
+def training_done(work_dir: str, max_iters: int) -> str:
+    """The final checkpoint of a training when it is complete (named by
+    mmengine's ``last_checkpoint``, written after the file), else ''."""
+    checkpoint = osp.join(work_dir, f'iter_{max_iters}.pth')
+    last = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(checkpoint) and osp.isfile(last):
+        with open(last) as f:
+            if f.read().strip() == checkpoint:
+                return checkpoint
+    return ''
+
+
+def _maps_done(folder: str) -> bool:
+    meta = osp.join(folder, 'meta.json')
+    return osp.isfile(meta) and len(glob.glob(osp.join(
+        folder, '*.npz'))) >= _read_json(meta)['num_images']
+
+
+@dataclass
+class _Data:
+    """Where a config's data is, checked to hold every file the run
+    reads."""
+
+    root: str
+    img_dir: str
+    img_suffix: str
+    train_gt: str
+    eval_gt: str
+
+    @classmethod
+    def checked(cls, data_root: str, dataset: dict,
+                settings: PipelineSettings, source: str) -> '_Data':
+        if not osp.isdir(data_root):
+            raise MissingInputError(
+                f'data root {data_root} not found (train_dataloader.dataset.'
+                f'data_root of {source}, or data_root)')
+        data = cls(
+            root=data_root,
+            img_dir=osp.join(data_root, dataset.data_prefix['img_path']),
+            img_suffix=dataset.get('img_suffix', '.jpg'),
+            train_gt=osp.join(data_root, settings.train_gt_dir),
+            eval_gt=osp.join(data_root, settings.eval_gt_dir))
+        for split, gt_dir in ((settings.train_split, data.train_gt),
+                              (settings.eval_split, data.eval_gt)):
+            data._check_split(split, gt_dir)
+        return data
+
+    def _check_split(self, split: str, gt_dir: str) -> None:
+        """Every image of the split's list and its mask exist."""
+        path = osp.join(self.root, _split_file(split))
+        if not osp.isfile(path):
+            raise MissingInputError(f'image list {path} of split {split!r} '
+                                    'not found')
+        with open(path) as f:
+            names = [line.strip() for line in f if line.strip()]
+        if not names:
+            raise InputError(f'image list {path} is empty')
+        for folder, suffix, what in ((self.img_dir, self.img_suffix,
+                                      'images'), (gt_dir, '.png', 'masks')):
+            if not osp.isdir(folder):
+                raise MissingInputError(f'{what} folder {folder} not found')
+            missing = [
+                n for n in names
+                if not osp.isfile(osp.join(folder, n + suffix))
+            ]
+            if missing:
+                raise MissingInputError(
+                    f'{len(missing)} of the {len(names)} {what} of {path} '
+                    f'are not in {folder} (first: {missing[0]}{suffix})')
+
+
+@dataclass
+class _SegPlan:
+    """A segmentation stage: its pseudo-label folder and frozen config."""
+
+    pseudo_labels: str
+    cfg: Config
+    config: str  # the frozen config file
+
+
+@dataclass
+class _Plan:
+    """Everything one stage-1 config's run needs, checked and frozen."""
+
+    name: str
+    config: str
+    root: str
+    seed: Optional[int]
+    cfg: Config
+    stage1_config: str
+    settings: PipelineSettings
+    data: _Data
+    seg: Dict[str, _SegPlan] = field(default_factory=dict)
+    affinity_cfg: Optional[Config] = None
+    affinity_config: str = ''
+    # the text of every frozen file by path, written by freeze()
+    frozen: Dict[str, str] = field(default_factory=dict)
+
+    def freeze(self) -> None:
+        """Write the frozen files that are not there yet."""
+        for path, text in self.frozen.items():
+            if not osp.isfile(path):
+                write_text(path, text)
+
+    def common(self) -> dict:
+        return dict(
+            config=self.config,
+            work_dir=self.root,
+            data_root=self.data.root,
+            seed=self.seed,
+            **self.settings.to_dict())
+
+
+def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
+              seg_cfg_options: Optional[dict], seed: Optional[int],
+              frozen: Dict[str, str]) -> _SegPlan:
+    """The pseudo-label folder ``pseudo_labels<tag>_<train split>`` and the
+    merged, frozen segmentation config ``configs/seg<tag>.py`` that trains
+    on it (and tests on the eval split's masks)."""
+    pseudo = osp.join(root, f'pseudo_labels{tag}_{settings.train_split}')
+    options = {
+        'train_dataloader.dataset.data_root': data.root,
+        'train_dataloader.dataset.ann_file':
+        _split_file(settings.train_split),
+        'train_dataloader.dataset.data_prefix.seg_map_path': pseudo,
+    }
+    for loader in LOADERS[1:]:
+        options.update({
+            f'{loader}.dataset.data_root': data.root,
+            f'{loader}.dataset.ann_file': _split_file(settings.eval_split),
+            f'{loader}.dataset.data_prefix.seg_map_path': data.eval_gt
+        })
+    options.update(settings.seg_cfg_options)
+    options.update(seg_cfg_options or {})
+    if seed is not None:
+        options['randomness.seed'] = seed
+    cfg = load_config(settings.seg_config, options)
+    return _SegPlan(
+        pseudo, cfg,
+        _frozen_path(root, f'seg{tag}.py', cfg.pretty_text,
+                     'segmentation config', frozen))
+
+
+def _plan(config: str, work_dir: str, data_root: Optional[str],
+          seed: Optional[int], cfg_options: Optional[dict],
+          seg_cfg_options: Optional[dict],
+          affinity_cfg_options: Optional[dict],
+          pipeline_options: Optional[dict]) -> _Plan:
+    """Load and check everything a config's run needs, and the texts of
+    the files it freezes (:meth:`_Plan.freeze` writes them)."""
+    config = resolve_config(config, 'config')
+    cfg = load_config(config, cfg_options)
+    settings = PipelineSettings.from_sources(
+        (f'{config}: wsss_pipeline', cfg.get('wsss_pipeline')),
+        ('pipeline options', pipeline_options))
+    dataset = _innermost_dataset(cfg.train_dataloader.dataset)
+    data = _Data.checked(
+        osp.abspath(data_root or dataset.data_root), dataset, settings,
+        config)
+    name = osp.splitext(osp.basename(config))[0]
+    root = osp.abspath(osp.join(work_dir, name))
+    options = {f'{loader}.dataset.data_root': data.root
+               for loader in LOADERS}
+    if seed is not None:
+        options['randomness.seed'] = seed
+    cfg.merge_from_dict(options)
+    frozen = {}
+    plan = _Plan(
+        name=name,
+        config=config,
+        root=root,
+        seed=seed,
+        cfg=cfg,
+        stage1_config=_frozen_path(root, 'stage1.py', cfg.pretty_text,
+                                   'stage-1 config', frozen),
+        settings=settings,
+        data=data,
+        frozen=frozen)
+    plan.seg[''] = _seg_plan(root, '', data, settings, seg_cfg_options, seed,
+                             frozen)
+    _frozen_path(
+        root, 'pipeline.json',
+        json.dumps(dict(settings.frozen(), seed=seed), indent=2,
+                   sort_keys=True), 'pipeline settings', frozen)
+    walk = settings.random_walk
+    if walk is None:
+        if affinity_cfg_options:
+            print_log(f'{name}: no random_walk setting, affinity config '
+                      'options unused', logger='current',
+                      level=logging.WARNING)
+        return plan
+    plan.seg['_rw'] = _seg_plan(root, '_rw', data, settings, seg_cfg_options,
+                                seed, frozen)
+    options = {
+        'train_dataloader.dataset.data_root': data.root,
+        'train_dataloader.dataset.ann_file':
+        _split_file(settings.train_split),
+        'train_dataloader.dataset.data_prefix.seg_map_path':
+        osp.join(root, f'affinity_labels_{settings.train_split}'),
+        **walk.cfg_options,
+        **(affinity_cfg_options or {})
+    }
+    if seed is not None:
+        options['randomness.seed'] = seed
+    plan.affinity_cfg = load_config(walk.config, options)
+    plan.affinity_config = _frozen_path(root, 'affinity.py',
+                                        plan.affinity_cfg.pretty_text,
+                                        'AffinityNet config', frozen)
+    return plan
+
+
+def _log_name(title: str) -> str:
+    """The log file of step ``[<label>] <step>``: ``<step>.log``, with a
+    ``random_walk_`` prefix for the refinement's steps."""
+    label, step = title[1:].split('] ', 1)
+    prefix = 'random_walk_' if label.endswith(RANDOM_WALK) else ''
+    return prefix + re.sub(r'[^A-Za-z0-9.-]+', '_', step) + '.log'
+
+
+class _Steps:
+    """Runs, times, skips and reports the steps of one config.
+
+    Each step that runs prints one line when it ends (with a progress bar
+    while it runs) and keeps its full output in ``<root>/logs/<step>.log``
+    (on the console too with ``verbose``); its seconds are kept in
+    ``<root>/step_seconds.json``, so that a rerun that skips it still
+    reports them.
+    """
+
+    def __init__(self, root: str, logger: MMLogger, verbose: bool) -> None:
+        self.root = root
+        self.logger = logger
+        self.verbose = verbose
+        self.times_file = osp.join(root, 'step_seconds.json')
+        self.seconds = _read_json(self.times_file) if osp.isfile(
+            self.times_file) else {}
+
+    def skip(self, title: str, note: str) -> None:
+        self.logger.info(f'{title}: done before ({note})')
+
+    @contextlib.contextmanager
+    def run(self, title: str) -> Iterator[dict]:
+        """Run the block as step ``title``; the yielded dict's ``note`` is
+        the step's key number, shown in its line."""
+        log_dir = osp.join(self.root, 'logs')
+        os.makedirs(log_dir, exist_ok=True)
+        log_file = osp.join(log_dir, _log_name(title))
+        record = dict(note='', log_file=log_file)
+        start = time.perf_counter()
+        try:
+            with forget_new_instances(), (
+                    contextlib.nullcontext() if self.verbose else
+                    quiet(log_file)):
+                MMLogger.get_instance(
+                    unique_name('step'),
+                    logger_name='mmadv',
+                    log_file=log_file if self.verbose else None)
+                yield record
+        except BaseException:
+            self.logger.error(f'{title}: failed after '
+                              f'{time.perf_counter() - start:.0f} s (log: '
+                              f'{log_file})')
+            raise
+        seconds = time.perf_counter() - start
+        self.seconds[title] = seconds
+        write_json(self.times_file, self.seconds)
+        self.logger.info(f'{title}: {record["note"]} ({seconds:.0f} s)')
+
+
+class _Runner:
+    """The steps of one planned config (see the module docstring)."""
+
+    def __init__(self, plan: _Plan, logger: MMLogger, gpus: int,
+                 verbose: bool) -> None:
+        self.plan = plan
+        self.settings = plan.settings
+        self.gpus = gpus
+        self.verbose = verbose
+        self.progress = not verbose
+        self.steps = _Steps(plan.root, logger, verbose)
+
+    # ------------------------------------------------------------- steps
+    def _launch(self, script: str, *args, launcher: bool = True) -> None:
+        """``torchrun`` of ``tools/<script>`` on ``gpus`` processes."""
+        cmd = [
+            sys.executable, '-m', 'torch.distributed.run', '--standalone',
+            f'--nproc_per_node={self.gpus}',
+            osp.join(TOOLS, script), *map(str, args)
+        ]
+        if launcher:
+            cmd += ['--launcher', 'pytorch']
+        # quiet: into the step's log, which is where sys.stdout points
+        out = None if self.verbose else sys.stdout
+        result = subprocess.run(cmd, stdout=out, stderr=out)
+        if result.returncode != 0:
+            raise InputError(f'{script} failed (exit {result.returncode}): '
+                             f'{shlex.join(cmd)}')
+
+    def _train(self, title: str, cfg: Config, config: str,
+               work_dir: str) -> str:
+        """Train the frozen ``config`` into ``work_dir`` unless done; the
+        final checkpoint."""
+        max_iters = cfg.train_cfg.max_iters
+        checkpoint = training_done(work_dir, max_iters)
+        if checkpoint:
+            self.steps.skip(title, checkpoint)
+            return checkpoint
+        with self.steps.run(title) as step:
+            if self.gpus > 1:
+                self._launch('train.py', config, '--work-dir', work_dir,
+                             '--resume')
+            else:
+                frozen = Config.fromfile(config)
+                frozen.work_dir = work_dir
+                frozen.launcher = 'none'
+                train(frozen, resume=True, progress=self.progress)
+            step['note'] = f'{max_iters} iterations'
+        return training_done(work_dir, max_iters)
+
+    def _test(self, title: str, config: str, checkpoint: str,
+              work_dir: str) -> float:
+        """The segmentation mIoU (a fraction) of ``checkpoint``."""
+        path = osp.join(work_dir, 'test_metrics.json')
+        if osp.isfile(path):
+            miou = _read_json(path)['mIoU'] / 100
+            self.steps.skip(title, f'mIoU {miou * 100:.2f}')
+            return miou
+        with self.steps.run(title) as step:
+            if self.gpus > 1:
+                self._launch('test.py', config, checkpoint, '--work-dir',
+                             work_dir)
+            else:
+                frozen = Config.fromfile(config)
+                frozen.work_dir = work_dir
+                frozen.launcher = 'none'
+                test(frozen, checkpoint, progress=self.progress)
+            # mmseg's IoUMetric reports percent; the rows hold fractions
+            miou = _read_json(path)['mIoU'] / 100
+            step['note'] = f'mIoU {miou * 100:.2f}'
+        return miou
+
+    def _maps(self, title: str, folder: str,
+              make: Callable[[], Dict[str, int]]) -> None:
+        if _maps_done(folder):
+            self.steps.skip(title, folder)
+            return
+        with self.steps.run(title) as step:
+            stats = make()
+            step['note'] = (f'{stats["written"]} map files, '
+                            f'{stats["skipped"]} kept' if stats else
+                            'maps written')
+
+    def _evaluate(self, title: str, folder: str, gt_dir: str, split: str,
+                  thresholds: Sequence[float]) -> dict:
+        path = osp.join(osp.dirname(folder),
+                        'eval_' + osp.basename(folder) + '.json')
+        if not osp.isfile(path):
+            with self.steps.run(title) as step:
+                result = evaluate_maps(folder, gt_dir, split, thresholds)
+                result.log()
+                result.dump(path)
+                step['note'] = (f'mIoU {result.best_miou * 100:.2f} at '
+                                f'threshold {result.best_threshold:.2f}')
+            return result.to_json()['best']
+        best = _read_json(path)['best']
+        self.steps.skip(title, f'mIoU {best["mIoU"] * 100:.2f} at threshold '
+                        f'{best["threshold"]:.2f}')
+        return best
+
+    def _labels(self, title: str, summary: str, write: Callable[[],
+                                                                dict]) -> dict:
+        if osp.isfile(summary):
+            result = _read_json(summary)
+            self.steps.skip(title, summary)
+            return result
+        with self.steps.run(title) as step:
+            result = write()
+            step['note'] = f'{result["written"]} written, ' \
+                f'{result["skipped"]} kept' + (
+                    f', mIoU {result["mIoU"] * 100:.2f}'
+                    if result['mIoU'] is not None else '')
+        return result
+
+    # --------------------------------------------------------- the graph
+    def run(self) -> Dict[str, dict]:
+        """Every step of the config; its rows: ``<name>`` and, with
+        ``random_walk``, ``<name> + random walk``."""
+        plan, settings = self.plan, self.settings
+        checkpoint = self._train(f'[{plan.name}] stage 1', plan.cfg,
+                                 plan.stage1_config,
+                                 osp.join(plan.root, 'stage1'))
+        model = None
+
+        def stage1_maps(split: str, folder: str) -> Dict[str, int]:
+            nonlocal model
+            if self.gpus > 1:
+                self._launch('infer_cam.py', plan.stage1_config, checkpoint,
+                             '--split', split, '--out-dir', folder,
+                             '--scales', *settings.scales,
+                             *([] if settings.flip else ['--no-flip']),
+                             launcher=False)
+                return {}
+            if model is None:
+                model = init_model(plan.stage1_config, checkpoint)
+            return infer_maps(model, split, folder, settings.scales,
+                              settings.flip)
+
+        rows = {
+            plan.name:
+            dict(
+                plan.common(),
+                stage1_checkpoint=checkpoint,
+                **self._maps_to_segmentation(plan.name, '', stage1_maps))
+        }
+        model = None
+        walk = settings.random_walk
+        if walk is None:
+            return rows
+        label = plan.name + RANDOM_WALK
+        train_split = settings.train_split
+        affinity_labels = osp.join(plan.root,
+                                   f'affinity_labels_{train_split}')
+        self._labels(
+            f'[{label}] affinity labels', affinity_labels + '.json',
+            lambda: write_affinity_labels(
+                osp.join(plan.root, f'maps_{train_split}'),
+                plan.data.img_dir,
+                affinity_labels,
+                train_split,
+                walk.affinity_alphas,
+                dict(scale_factor=walk.crf_scale) if walk.crf else None,
+                settings.workers,
+                img_suffix=plan.data.img_suffix,
+                json_path=affinity_labels + '.json'))
+        affinity_checkpoint = self._train(f'[{label}] AffinityNet',
+                                          plan.affinity_cfg,
+                                          plan.affinity_config,
+                                          osp.join(plan.root, 'affinity'))
+
+        def walked_maps(split: str, folder: str) -> Dict[str, int]:
+            nonlocal model
+            maps = osp.join(plan.root, f'maps_{split}')
+            if self.gpus > 1:
+                self._launch('infer_random_walk.py', plan.affinity_config,
+                             affinity_checkpoint, maps, '--split', split,
+                             '--out-dir', folder, '--bg-alpha',
+                             walk.bg_alpha, '--beta', walk.beta, '--logt',
+                             walk.logt, launcher=False)
+                return {}
+            if model is None:
+                model = init_model(plan.affinity_config, affinity_checkpoint)
+            return refine_maps(model, maps, split, folder, walk.bg_alpha,
+                               walk.beta, walk.logt)
+
+        rows[label] = dict(
+            plan.common(),
+            stage1_checkpoint=checkpoint,
+            affinity_checkpoint=affinity_checkpoint,
+            **self._maps_to_segmentation(label, '_rw', walked_maps))
+        return rows
+
+    def _maps_to_segmentation(
+            self, label: str, tag: str,
+            make_maps: Callable[[str, str], Dict[str, int]]) -> dict:
+        """Steps 2-5 for the maps ``maps<tag>_<split>`` (``make_maps(split,
+        folder)`` writes them): their evaluation (threshold chosen on the
+        training split), pseudo-labels, segmentation training and test.
+        Returns the metrics of the row."""
+        plan, settings = self.plan, self.settings
+        train_split, eval_split = settings.train_split, settings.eval_split
+        seg = plan.seg[tag]
+        metrics = dict(map_dirs={})
+        for split, gt_dir in ((train_split, plan.data.train_gt),
+                              (eval_split, plan.data.eval_gt)):
+            folder = osp.join(plan.root, f'maps{tag}_{split}')
+            metrics['map_dirs'][split] = folder
+            self._maps(f'[{label}] maps {split}', folder,
+                       lambda: make_maps(split, folder))
+            thresholds = settings.thresholds if split == train_split else [
+                metrics['bg_threshold']
+            ]
+            best = self._evaluate(f'[{label}] evaluate maps {split}', folder,
+                                  gt_dir, split, thresholds)
+            metrics[f'map_miou_{split}'] = best['mIoU']
+            if split == train_split:
+                metrics['bg_threshold'] = best['threshold']
+        summary = seg.pseudo_labels + '.json'
+        labeler = dict(
+            type='ThresholdLabeler',
+            bg_threshold=metrics['bg_threshold'],
+            uncertain=settings.uncertain,
+            crf=dict() if settings.crf else None)
+        result = self._labels(
+            f'[{label}] pseudo-labels', summary,
+            lambda: write_pseudo_labels(
+                metrics['map_dirs'][train_split], plan.data.img_dir,
+                seg.pseudo_labels, train_split, labeler, settings.workers,
+                plan.data.train_gt, plan.data.img_suffix, summary))
+        metrics['pseudo_label_miou'] = result.get('mIoU')
+        seg_checkpoint = self._train(f'[{label}] segmentation', seg.cfg,
+                                     seg.config,
+                                     osp.join(plan.root, f'seg{tag}'))
+        metrics['seg_miou'] = self._test(
+            f'[{label}] test segmentation', seg.config, seg_checkpoint,
+            osp.join(plan.root, f'seg{tag}_test'))
+        metrics.update(seg_checkpoint=seg_checkpoint,
+                       pseudo_labels=seg.pseudo_labels,
+                       step_seconds={
+                           k: v
+                           for k, v in self.steps.seconds.items()
+                           if k.startswith(f'[{label}]')
+                       })
+        return metrics
+
+
+def summary_table(rows: Dict[str, dict]) -> str:
+    """One row per config: mIoU (%) of the maps on both splits, the
+    threshold, the pseudo-labels and the segmentation, and the seconds of
+    its steps."""
+    table = PrettyTable()
+    table.field_names = [
+        'config', 'maps mIoU (train)', 'maps mIoU (eval)', 'bg threshold',
+        'pseudo-labels mIoU', 'segmentation mIoU (eval)', 'seconds'
+    ]
+
+    def fmt(value):
+        return '-' if value is None else f'{value * 100:.2f}'
+
+    for name, m in rows.items():
+        table.add_row([
+            name,
+            fmt(m[f'map_miou_{m["train_split"]}']),
+            fmt(m[f'map_miou_{m["eval_split"]}']),
+            f'{m["bg_threshold"]:.2f}',
+            fmt(m['pseudo_label_miou']),
+            fmt(m['seg_miou']),
+            f'{sum(m.get("step_seconds", {}).values()):.0f}'
+        ])
+    return table.get_string()
+
+
+def run_pipeline(configs: Sequence[str],
+                 work_dir: str = 'work_dirs/pipeline',
+                 data_root: Optional[str] = None,
+                 seed: Optional[int] = None,
+                 cfg_options: Optional[dict] = None,
+                 seg_cfg_options: Optional[dict] = None,
+                 affinity_cfg_options: Optional[dict] = None,
+                 pipeline_options: Optional[dict] = None,
+                 gpus: int = 1,
+                 verbose: bool = False) -> Dict[str, dict]:
+    """Run the pipeline (see the module docstring) for every config.
+
+    Args:
+        configs (Sequence[str]): Stage-1 configs (relative to the current
+            directory or the repository); their names must differ.
+        work_dir (str): Where everything goes. Defaults to
+            ``'work_dirs/pipeline'``.
+        data_root (str, optional): Overrides the configs' data roots.
+        seed (int, optional): ``randomness.seed`` of every training.
+        cfg_options (dict, optional): Overrides of the stage-1 configs.
+        seg_cfg_options (dict, optional): Overrides of the segmentation
+            configs.
+        affinity_cfg_options (dict, optional): Overrides of the AffinityNet
+            configs (with ``random_walk``).
+        pipeline_options (dict, optional): Overrides of the settings
+            (:class:`~mmadv.apis.PipelineSettings`), e.g.
+            ``dict(crf=True)``.
+        gpus (int): Processes per training, test and inference step
+            (``torchrun``) when > 1. Defaults to 1.
+        verbose (bool): Every log line on the console. Defaults to False.
+
+    Returns:
+        dict: The rows of the summary table by name (``<config name>``,
+        ``<config name> + random walk``): the settings, the mIoUs
+        (``map_miou_<split>``, ``pseudo_label_miou``, ``seg_miou``, as
+        fractions), ``bg_threshold``, the checkpoints and folders, and
+        ``step_seconds``; also written to ``<work_dir>/metrics.json``.
+    """
+    names = [osp.splitext(osp.basename(c))[0] for c in configs]
+    if not configs or len(set(names)) < len(names):
+        raise ConfigError(f'configs must be given and named apart (each '
+                          f'gets <work_dir>/<name>), got {names}')
+    if gpus < 1:
+        raise ConfigError(f'gpus must be >= 1, got {gpus}')
+    os.makedirs(work_dir, exist_ok=True)
+    with forget_new_instances():
+        logger = MMLogger.get_instance(
+            unique_name('pipeline'),
+            logger_name='mmadv',
+            log_file=osp.join(work_dir, 'pipeline.log'),
+            file_mode='a')
+        # every config checked, then frozen, before the first training
+        plans: List[_Plan] = [
+            _plan(config, work_dir, data_root, seed, cfg_options,
+                  seg_cfg_options, affinity_cfg_options, pipeline_options)
+            for config in configs
+        ]
+        for plan in plans:
+            plan.freeze()
+        rows = {}
+        for plan in plans:
+            rows.update(_Runner(plan, logger, gpus, verbose).run())
+        metrics_file = osp.join(work_dir, 'metrics.json')
+        write_json(metrics_file, rows)
+        logger.info('\n' + summary_table(rows))
+        logger.info(f'metrics: {osp.abspath(metrics_file)}')
+        for name, m in rows.items():
+            logger.info(f'{name}: stage-1 checkpoint '
+                        f'{m["stage1_checkpoint"]}, pseudo-labels '
+                        f'{m["pseudo_labels"]}/, segmentation checkpoint '
+                        f'{m["seg_checkpoint"]}')
+    return rows

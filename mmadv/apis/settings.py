@@ -1,0 +1,304 @@
+"""The settings of the WSSS pipeline, each defined once.
+
+Every setting is a field of :class:`PipelineSettings` (or, for PSA's
+random-walk refinement, of :class:`RandomWalkSettings`) with its type, its
+default, the value of the reference code (``paper``: the paper's own code
+where it has one, else PSA's, whose refinement the paper uses; None where
+neither has one) and a docstring line (``doc``). A stage-1 config sets
+them in its ``wsss_pipeline`` dict; ``--pipeline-options`` (or the
+``pipeline_options`` of :func:`mmadv.apis.run_pipeline`) overrides them;
+the tools take their argparse defaults from here
+(:meth:`PipelineSettings.default`). :meth:`PipelineSettings.from_sources`
+checks every value before any work starts.
+"""
+import os
+import os.path as osp
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Dict, Optional, Tuple, Union
+
+from ..pseudo_labels.crf import DenseCRF
+from ..pseudo_labels.labeling import check_uncertain
+from ..utils.errors import ConfigError, MissingInputError
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def setting(default: Any = MISSING,
+            doc: str = '',
+            paper: Any = None,
+            factory: Any = MISSING,
+            must: Optional[str] = None) -> Any:
+    """A settings field with its docstring line (``doc``), its reference
+    value (``paper``) and, where the type does not say it, what a value
+    must be (``must``, for error messages)."""
+    return field(
+        default=default,
+        default_factory=factory,
+        metadata=dict(doc=doc, paper=paper, must=must))
+
+
+def resolve_config(path: str, name: str) -> str:
+    """``path`` relative to the current directory, else to the repository,
+    as an absolute path; a :class:`MissingInputError` naming setting
+    ``name`` when neither exists."""
+    if osp.isfile(path):
+        return osp.abspath(path)
+    in_repo = osp.join(REPO, path)
+    if not osp.isfile(in_repo):
+        raise MissingInputError(f'{name} {path} not found (tried the '
+                                f'current directory and {REPO})')
+    return in_repo
+
+
+def _default_workers() -> int:
+    return min(8, os.cpu_count() or 1)
+
+
+def _describe(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Union:
+        return ' or '.join(_describe(a) for a in args)
+    if origin is tuple:
+        return f'a list of {len(args)} numbers' if args[-1] is not ... \
+            else 'a list of numbers'
+    return {type(None): 'None', str: 'a string', bool: 'True or False',
+            int: 'an integer', float: 'a number', dict: 'a dict'}.get(
+                origin or hint, getattr(hint, '__name__', str(hint)))
+
+
+def _conform(value: Any, hint) -> Any:
+    """``value`` as type ``hint`` (lists as tuples, ints as floats);
+    ``TypeError`` when it is not one."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Union:
+        for option in args:
+            try:
+                return _conform(value, option)
+            except TypeError:
+                pass
+        raise TypeError
+    if hint is type(None):
+        if value is None:
+            return None
+        raise TypeError
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or (args[-1] is not ... and
+                                                    len(value) != len(args)):
+            raise TypeError
+        return tuple(_conform(v, args[0]) for v in value)
+    if hint is float and isinstance(value, (int, float)) and \
+            not isinstance(value, bool):
+        return value
+    if hint is int and isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, origin or hint):
+        return value
+    raise TypeError
+
+
+class _Settings:
+    """Construction from dicts with every key and value checked."""
+
+    @classmethod
+    def conformed(cls, values: dict, source: str) -> dict:
+        """``values`` checked against the fields (``random_walk`` is left
+        as it is), lists as tuples.
+
+        Raises:
+            ConfigError: An unknown key or a value of the wrong type, named
+                with ``source``.
+        """
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f'{source}: unknown settings {unknown} '
+                              f'(known: {sorted(known)})')
+        hints = typing.get_type_hints(cls)
+        conformed = {}
+        for name, value in values.items():
+            if name == 'random_walk':
+                conformed[name] = value
+                continue
+            try:
+                conformed[name] = _conform(value, hints[name])
+            except TypeError:
+                must = known[name].metadata['must'] or _describe(hints[name])
+                raise ConfigError(f'{source}: setting {name} must be {must}, '
+                                  f'got {value!r}') from None
+        return conformed
+
+    @classmethod
+    def _field(cls, name: str):
+        for f in fields(cls):
+            if f.name == name:
+                return f
+        raise KeyError(f'{cls.__name__} has no setting {name}')
+
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """The default of setting ``name`` (e.g. for argparse)."""
+        f = cls._field(name)
+        return f.default if f.default_factory is MISSING else \
+            f.default_factory()
+
+    @classmethod
+    def doc(cls, name: str) -> str:
+        """The docstring line of setting ``name``."""
+        return cls._field(name).metadata['doc']
+
+    def to_dict(self) -> dict:
+        """Plain values (tuples as lists), as the frozen JSON holds them."""
+
+        def plain(value):
+            if isinstance(value, _Settings):
+                return value.to_dict()
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            return value
+
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class RandomWalkSettings(_Settings):
+    """PSA's refinement (affinity labels, AffinityNet, random walk) of the
+    maps, a second row ``<config> + random walk`` of the pipeline."""
+
+    config: str = setting(
+        doc='the AffinityNet config (relative to the current directory or '
+        'the repository)')
+    affinity_alphas: Tuple[float, float] = setting(
+        (4, 32),
+        'background exponents of the confident foreground and background '
+        'of the affinity labels', (4, 32))
+    crf: bool = setting(True, 'dense CRF on the affinity labels', True)
+    crf_scale: float = setting(
+        DenseCRF.scale_factor,
+        'divides the CRF\'s spatial deviations (for smaller images)',
+        DenseCRF.scale_factor)
+    bg_alpha: float = setting(
+        16, 'background exponent of the walk\'s scores (1 - max)^bg_alpha',
+        16)
+    beta: float = setting(8, 'affinity exponent of the transition matrix',
+                          8)
+    logt: int = setting(
+        8, 'log2 of the number of random-walk steps', 8,
+        must='an integer >= 0')
+    cfg_options: Dict[str, Any] = setting(
+        doc='overrides of the AffinityNet config', factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.logt < 0:
+            raise ConfigError('random_walk.logt must be an integer >= 0, '
+                              f'got {self.logt!r}')
+        if self.crf_scale <= 0:
+            raise ConfigError('random_walk.crf_scale must be > 0, got '
+                              f'{self.crf_scale!r}')
+        if not 0 <= self.affinity_alphas[0] <= self.affinity_alphas[1]:
+            raise ConfigError('random_walk.affinity_alphas must be (low, '
+                              f'high), got {list(self.affinity_alphas)}')
+
+    @classmethod
+    def from_value(cls, value: Union[str, dict]) -> 'RandomWalkSettings':
+        """From the AffinityNet config's path or a dict of settings with
+        ``config``; the config is looked up (:func:`resolve_config`)."""
+        walk = dict(config=value) if isinstance(value, str) else dict(value)
+        known = {f.name for f in fields(cls)}
+        if set(walk) - known or not walk.get('config'):
+            raise ConfigError(f'random_walk needs a config and knows '
+                              f'{sorted(known)}, got {walk}')
+        walk['config'] = resolve_config(walk['config'], 'random_walk.config')
+        return cls(**cls.conformed(walk, 'random_walk'))
+
+
+@dataclass(frozen=True)
+class PipelineSettings(_Settings):
+    """What the pipeline does after stage 1, for one stage-1 config."""
+
+    seg_config: str = setting(
+        'configs/deeplabv3plus_r101-d8_voc12aug-pseudo.py',
+        'the segmentation config trained on the pseudo-labels (relative to '
+        'the current directory or the repository)')
+    train_split: str = setting(
+        'train_aug', 'image list ImageSets/Segmentation/<split>.txt of the '
+        'pseudo-labels', 'train_aug')
+    eval_split: str = setting(
+        'val', 'image list the maps and the segmentation are scored on',
+        'val')
+    train_gt_dir: str = setting(
+        'SegmentationClassAug',
+        'masks of the training split (under the data root), to choose the '
+        'background threshold')
+    eval_gt_dir: str = setting(
+        'SegmentationClass',
+        'masks of the evaluation split (under the data root), to score')
+    scales: Tuple[float, ...] = setting(
+        (0.5, 1.0, 1.5, 2.0),
+        'map inference resize factors, fused by summation',
+        (0.5, 1.0, 1.5, 2.0))
+    flip: bool = setting(True, 'add the horizontal flip of every scale',
+                         True)
+    thresholds: Tuple[float, ...] = setting(
+        tuple(round(0.05 * i, 2) for i in range(1, 13)),
+        'background thresholds of the map evaluation sweep; the best on the '
+        'training split makes the pseudo-labels')
+    crf: bool = setting(False, 'dense CRF on the pseudo-labels')
+    uncertain: Optional[Tuple[float, float]] = setting(
+        None, '(low, high): pixels whose highest map is in [low, high) are '
+        'ignored (255) in the pseudo-labels')
+    workers: int = setting(
+        doc='processes writing label PNGs (does not change them)',
+        factory=_default_workers)
+    seg_cfg_options: Dict[str, Any] = setting(
+        doc='overrides of the segmentation config', factory=dict)
+    random_walk: Optional[RandomWalkSettings] = setting(
+        None, 'PSA\'s refinement: None, the AffinityNet config or a dict of '
+        'RandomWalkSettings')
+
+    def __post_init__(self) -> None:
+        if self.train_split == self.eval_split:
+            raise ConfigError('train_split and eval_split are both '
+                              f'{self.train_split!r}')
+        if not self.scales or min(self.scales) <= 0:
+            raise ConfigError('scales must be positive factors, got '
+                              f'{list(self.scales)}')
+        if not self.thresholds:
+            raise ConfigError('thresholds must not be empty')
+        if self.uncertain is not None:
+            check_uncertain(self.uncertain)
+        if self.workers < 1:
+            raise ConfigError(f'workers must be >= 1, got {self.workers}')
+
+    @classmethod
+    def from_sources(cls, *sources: Tuple[str, Optional[dict]]
+                     ) -> 'PipelineSettings':
+        """The defaults updated by each ``(name, values)`` in turn (e.g. a
+        config's ``wsss_pipeline``, then ``--pipeline-options``), every key
+        and value checked, ``seg_config`` and ``random_walk`` resolved.
+
+        Raises:
+            ConfigError: A bad key or value (named with its source).
+            MissingInputError: A config not found.
+        """
+        merged = {}
+        for name, values in sources:
+            merged.update(cls.conformed(values or {}, name))
+        walk = merged.pop('random_walk', None)
+        merged['random_walk'] = RandomWalkSettings.from_value(walk) \
+            if walk else None
+        settings = cls(**merged)
+        return settings.replace(
+            seg_config=resolve_config(settings.seg_config, 'seg_config'))
+
+    def replace(self, **changes) -> 'PipelineSettings':
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return type(self)(**values)
+
+    def frozen(self) -> dict:
+        """The settings that decide the outputs (all but ``workers``), as
+        the run's ``configs/pipeline.json`` records them."""
+        values = self.to_dict()
+        del values['workers']
+        return values

@@ -1,0 +1,206 @@
+"""The labelling rule of CAM-based weakly-supervised segmentation, and the
+labelers that turn an image's attention maps into a label.
+
+The rule (PSA, SEAM, the adversarial erasing paper): a pixel is background
+where its highest map is below the background threshold ``t``, otherwise
+it takes the class of that map::
+
+    label = 0                               where max_k A_k < t
+    label = classes[argmax_k A_k] + 1       elsewhere (ties: the first map)
+
+:func:`threshold_labels` is the rule; map evaluation
+(:class:`~mmadv.evaluation.ThresholdSweep`, every threshold at once),
+pseudo-labels (:class:`ThresholdLabeler`), the classifier's ``predict``
+and the figures use it.
+
+A labeler is a picklable callable ``labeler(classes, maps, image) -> (H,
+W) uint8`` label in VOC's label space (0 background, ``c + 1`` class
+``c``, 255 ignored), registered in mmseg's ``TASK_UTILS`` and built from
+a config dict by :func:`build_labeler`: :class:`ThresholdLabeler` (the
+rule, an optional uncertain band) and
+:class:`~mmadv.pseudo_labels.affinity_labels.AffinityLabeler` (PSA's
+affinity labels); both take a dense CRF as their ``crf`` option.
+"""
+from dataclasses import asdict
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmseg.registry import TASK_UTILS
+
+from ..utils.errors import ConfigError
+from .crf import DenseCRF
+
+IGNORE_INDEX = 255
+# PSA's and SEAM's background threshold of CAMs: the default of
+# ThresholdLabeler and of AdversarialErasingClassifier.bg_threshold
+DEFAULT_BG_THRESHOLD = 0.25
+MAX_CLASS_INDEX = 253  # label = index + 1 must stay below the ignore value
+
+
+def best_class(maps: torch.Tensor,
+               classes: Optional[torch.Tensor] = None
+               ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The highest map and the label of its class, before thresholding.
+
+    Args:
+        maps (Tensor): ``(..., K, H, W)`` attention maps.
+        classes (Tensor, optional): ``(K,)`` 0-based class indices of the
+            maps; None: map ``k`` is class ``k``.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``max_k A_k`` ``(..., H, W)`` float64 and
+        ``classes[argmax_k A_k] + 1`` ``(..., H, W)`` int64 (ties go to
+        the first map); both 0 when K = 0.
+    """
+    if maps.dim() < 3:
+        raise ValueError(f'maps must be (..., K, H, W), got shape '
+                         f'{tuple(maps.shape)}')
+    if classes is not None:
+        classes = classes.reshape(-1).long()
+        if maps.shape[-3] != classes.numel():
+            raise ValueError(f'maps must be (K, H, W) with K = '
+                             f'{classes.numel()} classes, got shape '
+                             f'{tuple(maps.shape)}')
+        if classes.numel() and (classes.min() < 0
+                                or classes.max() > MAX_CLASS_INDEX):
+            raise ValueError(f'class indices must be in 0..{MAX_CLASS_INDEX}'
+                             f', got {classes.tolist()}')
+    shape = maps.shape[:-3] + maps.shape[-2:]
+    if maps.shape[-3] == 0:
+        return (maps.new_zeros(shape, dtype=torch.float64),
+                torch.zeros(shape, dtype=torch.long, device=maps.device))
+    score, index = maps.max(dim=-3)
+    label = index if classes is None else classes.to(index.device)[index]
+    return score.double(), label + 1
+
+
+def threshold_labels(maps: torch.Tensor,
+                     bg_threshold: float,
+                     classes: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The rule: ``0`` where ``max_k A_k < bg_threshold``, else
+    ``classes[argmax_k A_k] + 1`` (see the module docstring); the
+    comparison is made in float64.
+
+    Args:
+        maps (Tensor): ``(..., K, H, W)`` attention maps.
+        bg_threshold (float): Background threshold.
+        classes (Tensor, optional): ``(K,)`` 0-based classes of the maps;
+            None: map ``k`` is class ``k``.
+
+    Returns:
+        Tensor: ``(..., H, W)`` int64 labels, all 0 when K = 0.
+    """
+    score, label = best_class(maps, classes)
+    return label.masked_fill(score < float(bg_threshold), 0)
+
+
+def check_uncertain(uncertain: Sequence[float]) -> Tuple[float, float]:
+    """``(low, high)`` as floats; an error unless ``0 <= low <= high``."""
+    low, high = (float(v) for v in uncertain)
+    if not 0. <= low <= high:
+        raise ConfigError('uncertain must be (low, high) with '
+                          f'0 <= low <= high, got {tuple(uncertain)}')
+    return low, high
+
+
+def build_labeler(cfg: dict):
+    """A labeler from its config dict, e.g. ``dict(type='ThresholdLabeler',
+    bg_threshold=0.3)``."""
+    return TASK_UTILS.build(cfg)
+
+
+@TASK_UTILS.register_module()
+class ThresholdLabeler:
+    """Pseudo-labels by the rule (:func:`threshold_labels`).
+
+    With ``s = max_k A_k`` and ``y = classes[argmax_k A_k] + 1``:
+
+    - default: ``0`` where ``s < bg_threshold``, else ``y``;
+    - ``uncertain=(low, high)``: ``0`` where ``s < low``, 255 (ignore)
+      where ``low <= s < high``, ``y`` where ``s >= high``;
+      ``bg_threshold`` is not used;
+    - ``crf``: the scores ``[A_1, ..., A_K, bg_threshold]`` divided by
+      their sum at each pixel are the probabilities of ``[y_1, ..., y_K,
+      background]`` (so that their argmax, ties to the foreground, is the
+      rule's label), refined by :class:`~mmadv.pseudo_labels.crf.DenseCRF`
+      on the image; the label is their argmax. With ``uncertain`` too, the
+      pixels where the unrefined ``s`` is in ``[low, high)`` become 255
+      afterwards.
+
+    Args:
+        bg_threshold (float): Background threshold. Defaults to 0.25
+            (PSA, SEAM).
+        uncertain (Sequence[float], optional): ``(low, high)``, the band of
+            ignored pixels, ``0 <= low <= high``. Defaults to None.
+        crf (dict, optional): :class:`DenseCRF` fields (``dict()`` for
+            PSA's); None for no CRF. Defaults to None.
+    """
+
+    def __init__(self,
+                 bg_threshold: float = DEFAULT_BG_THRESHOLD,
+                 uncertain: Optional[Sequence[float]] = None,
+                 crf: Optional[dict] = None) -> None:
+        if not isinstance(bg_threshold, (int, float)):
+            raise ConfigError(f'bg_threshold must be a number, got '
+                              f'{bg_threshold!r}')
+        self.bg_threshold = float(bg_threshold)
+        self.uncertain = None if uncertain is None else check_uncertain(
+            uncertain)
+        self.crf = None if crf is None else DenseCRF(**crf)
+
+    def settings(self) -> dict:
+        """What a label folder records of this labeler."""
+        return dict(
+            labeler=type(self).__name__,
+            bg_threshold=self.bg_threshold,
+            uncertain=None if self.uncertain is None else list(
+                self.uncertain),
+            crf=None if self.crf is None else asdict(self.crf))
+
+    def __call__(self,
+                 classes: np.ndarray,
+                 maps: np.ndarray,
+                 image: Optional[np.ndarray] = None) -> np.ndarray:
+        """The label of one image.
+
+        Args:
+            classes (np.ndarray): ``(K,)`` 0-based foreground classes.
+            maps (np.ndarray): ``(K, H, W)`` attention maps in [0, 1].
+            image (np.ndarray, optional): ``(H, W, 3)`` uint8 RGB image,
+                needed with ``crf``.
+
+        Returns:
+            np.ndarray: ``(H, W)`` uint8 with values in
+            ``{0, 255} | {c + 1 for c in classes}``.
+        """
+        classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+        maps = np.asarray(maps, dtype=np.float32)
+        maps_t, classes_t = torch.from_numpy(maps), torch.from_numpy(classes)
+        if self.crf is not None:
+            label = self._crf_label(classes, maps, image)
+        else:
+            threshold = self.bg_threshold if self.uncertain is None else \
+                self.uncertain[1]
+            label = threshold_labels(maps_t, threshold, classes_t).numpy()
+        if self.uncertain is not None:
+            low, high = self.uncertain
+            score = best_class(maps_t, classes_t)[0].numpy()
+            label[(score >= low) & (score < high)] = IGNORE_INDEX
+        return label.astype(np.uint8)
+
+    def _crf_label(self, classes: np.ndarray, maps: np.ndarray,
+                   image: Optional[np.ndarray]) -> np.ndarray:
+        """The argmax of the CRF-refined ``[A_1, ..., A_K, bg_threshold]``
+        (normalised), as labels."""
+        if image is None:
+            raise ValueError('the CRF needs the image')
+        if not classes.size:
+            return np.zeros(maps.shape[1:], np.int64)
+        scores = np.concatenate([
+            maps,
+            np.full((1, ) + maps.shape[1:], self.bg_threshold, np.float32)
+        ])
+        probs = scores / np.maximum(scores.sum(0), 1e-12)
+        lut = np.append(classes + 1, 0)
+        return lut[np.argmax(self.crf(image, probs), axis=0)]

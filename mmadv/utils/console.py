@@ -1,0 +1,54 @@
+"""What a user sees while long work runs: progress bars and one line per
+step on the console, everything else (mmengine's logs, warnings, tables)
+in a log file when a step runs quietly."""
+import contextlib
+import sys
+from typing import Iterator, Optional, TextIO
+
+from mmengine.utils import ProgressBar
+
+_console: Optional[TextIO] = None
+
+
+def console() -> TextIO:
+    """The console stream: standard output as it was before a
+    :func:`quiet` block redirected it."""
+    return _console or sys.stdout
+
+
+class _NoBar:
+
+    def update(self, num_tasks: int = 1) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def progress_bar(total: int) -> Iterator[ProgressBar]:
+    """mmengine's ``ProgressBar`` over ``total`` tasks on the
+    :func:`console`, erased on exit; one that draws nothing when ``total``
+    is 0 or the console is not a terminal (a log file gets no bars)."""
+    stream = console()
+    if total <= 0 or not stream.isatty():
+        yield _NoBar()
+        return
+    bar = ProgressBar(total, file=stream)
+    try:
+        yield bar
+    finally:
+        stream.write('\r\033[2K')  # erase the bar's line
+        stream.flush()
+
+
+@contextlib.contextmanager
+def quiet(log_file: str) -> Iterator[None]:
+    """Send standard output and error to ``log_file`` (appended to) while
+    progress bars keep writing to the console."""
+    global _console
+    saved = _console
+    _console = console()
+    try:
+        with open(log_file, 'a') as f, contextlib.redirect_stdout(f), \
+                contextlib.redirect_stderr(f):
+            yield
+    finally:
+        _console = saved

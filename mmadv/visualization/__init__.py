@@ -1,0 +1,3 @@
+from .pipeline_figure import draw_pipeline_figure
+
+__all__ = ['draw_pipeline_figure']

@@ -1,0 +1,115 @@
+"""A figure of the pipeline's results: for a few evaluation images, the
+image, the baseline CAM, the method's map and its pseudo-label, the map
+refined by the random walk and its pseudo-label (when the pipeline ran
+it) and the ground truth."""
+import os.path as osp
+from typing import Sequence
+
+import matplotlib
+import numpy as np
+
+from ..pseudo_labels.label_io import (colour_labels, read_label_png,
+                                      read_rgb_image)
+from ..pseudo_labels.labeling import ThresholdLabeler
+from ..pseudo_labels.map_io import load_maps, map_path
+from ..utils.atomic import atomic_path
+from ..utils.errors import InputError, MissingInputError
+
+matplotlib.use('Agg')  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _max_map(maps: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """``max_k A_k`` of ``(K, H, W)`` maps, zeros when K = 0."""
+    return maps.max(0) if len(maps) else np.zeros(shape, np.float32)
+
+
+def _labeler(row: dict) -> ThresholdLabeler:
+    """The pseudo-labels' labeler of a ``metrics.json`` row, as the
+    pipeline made them (its threshold, ``uncertain`` band and ``crf``)."""
+    return ThresholdLabeler(row['bg_threshold'], row['uncertain'],
+                            dict() if row['crf'] else None)
+
+
+def draw_pipeline_figure(rows: dict,
+                         baseline: str,
+                         method: str,
+                         out: str,
+                         num_images: int = 6,
+                         source: str = 'metrics.json') -> str:
+    """Draw the figure of the pipeline rows ``rows`` (its
+    ``metrics.json``) into the PNG ``out``; ``out``.
+
+    A map column shows the highest map of the image's classes (``max_k
+    A_k``, 0 dark to 1 yellow); a pseudo-label column is the maps to its
+    left labelled as the pipeline labelled them; labels are in VOC's
+    colours.
+
+    Args:
+        rows (dict): The pipeline's rows (:func:`mmadv.apis.run_pipeline`).
+        baseline (str): Row of the baseline CAM.
+        method (str): Row of the method; its ``<method> + random walk`` row
+            adds two columns when present.
+        out (str): The PNG to write.
+        num_images (int): Rows: the first images of the evaluation split.
+            Defaults to 6.
+        source (str): Where ``rows`` came from, for error messages.
+    """
+    for name in (baseline, method):
+        if name not in rows:
+            raise InputError(f'{source} has no results of {name} (it has '
+                             f'{sorted(rows)})')
+        if 'map_dirs' not in rows[name]:
+            raise InputError(f'{source} is from an older pipeline (no '
+                             'map_dirs): rerun it')
+    data_root = rows[method]['data_root']
+    split = rows[method]['eval_split']
+    list_file = osp.join(data_root, 'ImageSets', 'Segmentation',
+                         f'{split}.txt')
+    if not osp.isfile(list_file):
+        raise MissingInputError(f'image list {list_file} not found')
+    with open(list_file) as f:
+        names = [line.strip() for line in f if line.strip()][:num_images]
+    # (title, row) of the map and pseudo-label columns
+    columns = [(f'adversarial erasing\n({method})', rows[method])]
+    walked = rows.get(f'{method} + random walk')
+    if walked:
+        columns.append(('+ random walk\n(AffinityNet)', walked))
+    titles = ['image', f'baseline CAM\n({baseline})']
+    for title, row in columns:
+        titles += [title,
+                   f'pseudo-label\n(threshold {row["bg_threshold"]:.2f})']
+    titles.append('ground truth')
+    fig, axes = plt.subplots(
+        len(names), len(titles), figsize=(2 * len(titles), 2 * len(names)),
+        squeeze=False)
+    for ax_row, name in zip(axes, names):
+        image = read_rgb_image(
+            osp.join(data_root, 'JPEGImages', f'{name}.jpg'))
+        shape = image.shape[:2]
+        _, baseline_maps = load_maps(
+            map_path(rows[baseline]['map_dirs'][split], name))
+        panels = [image, _max_map(baseline_maps, shape)]
+        for _, row in columns:
+            classes, maps = load_maps(map_path(row['map_dirs'][split], name))
+            label = _labeler(row)(classes, maps, image)
+            panels += [_max_map(maps, shape), colour_labels(label)]
+        gt = read_label_png(
+            osp.join(data_root, rows[method]['eval_gt_dir'], f'{name}.png'))
+        panels.append(colour_labels(gt))
+        for ax, panel in zip(ax_row, panels):
+            if panel.ndim == 2:
+                ax.imshow(panel, cmap='viridis', vmin=0, vmax=1,
+                          interpolation='nearest')
+            else:
+                ax.imshow(panel, interpolation='nearest')
+            ax.set_xticks([])
+            ax.set_yticks([])
+        ax_row[0].set_ylabel(name, fontsize=8)
+    for ax, title in zip(axes[0], titles):
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=100, format='png')
+    plt.close(fig)
+    return out

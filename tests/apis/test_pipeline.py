@@ -1,0 +1,275 @@
+"""The pipeline end to end at tiny sizes, from Python as the README shows
+it: demo data, stage 1 (baseline and adversarial erasing), maps, map
+evaluation, pseudo-labels, the DeepLabV3+ stage, its test and the
+random-walk refinement of the adversarial erasing maps, in one process
+with a quiet console; then a rerun that skips every step, and the runs
+that are refused."""
+import json
+import os.path as osp
+import re
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from conftest import TINY
+from mmengine.config import Config
+
+from mmadv.apis import ConfigError, InputError, MissingInputError
+from mmadv.apis import pipeline as pipeline_module
+from mmadv.apis import run_pipeline, summary_table
+from mmadv.datasets.demo_shapes import VOC_LABELS
+from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
+from mmadv.visualization import draw_pipeline_figure
+
+REPO = Path(__file__).parents[2]
+CONFIGS = ('cam_demo', 'adv_erase_demo')
+WALKED = 'adv_erase_demo + random walk'
+# the steps of a row, in order
+STEPS = ('stage 1', 'maps train_aug', 'evaluate maps train_aug', 'maps val',
+         'evaluate maps val', 'pseudo-labels', 'segmentation',
+         'test segmentation')
+WALK_STEPS = ('affinity labels', 'AffinityNet', *STEPS[1:])
+
+
+def test_readme_example_returns_the_rows(demo_run):
+    rows = demo_run['rows']
+    assert list(rows) == [*CONFIGS, WALKED]
+    with open(osp.join(demo_run['work_dir'], 'metrics.json')) as f:
+        assert json.load(f) == json.loads(json.dumps(rows))
+    printed = [line for line in demo_run['console'].splitlines()
+               if re.match(r'^[a-z_ +]+: maps ', line)]
+    assert printed == [
+        f"{name}: maps {row['map_miou_val']:.1%}, "
+        f"segmentation {row['seg_miou']:.1%}" for name, row in rows.items()
+    ]
+
+
+def test_every_stage_writes_and_reads_back(demo_run):
+    rows = demo_run['rows']
+    data_root = rows['cam_demo']['data_root']
+    with open(osp.join(data_root, 'ImageSets/Segmentation/val.txt')) as f:
+        val_names = f.read().split()
+    assert len(val_names) == 6
+    for name in CONFIGS:
+        m = rows[name]
+        for key in ('map_miou_train_aug', 'map_miou_val',
+                    'pseudo_label_miou', 'seg_miou'):
+            assert 0. <= m[key] <= 1., (name, key, m[key])
+        assert 0.05 <= m['bg_threshold'] <= 0.95
+        # stage 1: a checkpoint with the localizer's weights
+        state = torch.load(m['stage1_checkpoint'], map_location='cpu',
+                           weights_only=False)['state_dict']
+        assert any(k.startswith('localizer.') for k in state)
+        assert any(k.startswith('adversary.')
+                   for k in state) == (name == 'adv_erase_demo')
+        # maps: one file per image, the XML's classes, image-sized maps
+        with open(osp.join(data_root,
+                           'ImageSets/Segmentation/train_aug.txt')) as f:
+            train_names = f.read().split()
+        for split, names in (('train_aug', train_names), ('val', val_names)):
+            folder = osp.join(m['work_dir'], f'maps_{split}')
+            assert m['map_dirs'][split] == folder
+            assert read_meta(folder, split)['num_images'] == len(names)
+            for image in names:
+                classes, maps = load_maps(map_path(folder, image))
+                gt = read_label_png(
+                    osp.join(data_root, 'SegmentationClass', image + '.png'))
+                assert sorted(classes + 1) == sorted(set(gt.ravel()) - {0})
+                assert maps.shape == (len(classes), 64, 64)
+                assert 0. <= maps.min() and maps.max() <= 1.
+        # pseudo-labels: 12 VOC-palette PNGs of the demo's labels
+        labels = [
+            read_label_png(osp.join(m['pseudo_labels'], f'train_{i:06d}.png'))
+            for i in range(12)
+        ]
+        values = set(np.unique(np.stack(labels)).tolist())
+        assert values <= {0, 255, *VOC_LABELS}
+        # segmentation: checkpoint and mmseg's test metrics
+        assert osp.isfile(m['seg_checkpoint'])
+        with open(osp.join(m['work_dir'], 'seg_test',
+                           'test_metrics.json')) as f:
+            assert json.load(f)['mIoU'] / 100 == pytest.approx(m['seg_miou'])
+
+
+def step_lines(console: str) -> list:
+    """``(row label, step, rest)`` of the console's step lines."""
+    return re.findall(r'- mmadv - INFO - \[(.+?)\] (.+?): (.*)$', console,
+                      re.MULTILINE)
+
+
+def test_console_shows_one_line_per_step(demo_run):
+    console = demo_run['console']
+    steps = step_lines(console)
+    expected = [(name, step) for name in CONFIGS for step in STEPS]
+    expected += [(WALKED, step) for step in WALK_STEPS]
+    assert [(label, step) for label, step, _ in steps] == expected
+    for label, step, rest in steps:
+        assert re.search(r'\(\d+ s\)$', rest), (label, step, rest)
+    notes = {(label, step): rest for label, step, rest in steps}
+    assert notes[('adv_erase_demo', 'evaluate maps train_aug')].startswith(
+        'mIoU ')
+    # the table, where everything is, the README's three lines: no more
+    assert len(console.splitlines()) <= len(steps) + 20
+    for noise in ('System environment', 'Config:', 'Checkpoints will be',
+                  'Iter(', 'Traceback'):
+        assert noise not in console
+    # the rest is in each step's log, in its config's folder
+    logs = Path(demo_run['work_dir']) / 'adv_erase_demo' / 'logs'
+    assert 'System environment' in (logs / 'stage_1.log').read_text()
+    assert 'per class results' in (
+        logs / 'evaluate_maps_train_aug.log').read_text()
+    assert (logs / 'random_walk_AffinityNet.log').is_file()
+
+
+def test_rows_hold_every_step_time(demo_run):
+    rows = demo_run['rows']
+    for name, steps in ((CONFIGS[0], STEPS), (CONFIGS[1], STEPS),
+                        (WALKED, WALK_STEPS)):
+        seconds = rows[name]['step_seconds']
+        assert list(seconds) == [f'[{name}] {step}' for step in steps]
+        assert all(s > 0 for s in seconds.values())
+    table = summary_table(rows)
+    last = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]][-1]
+    assert last == f'{sum(rows["cam_demo"]["step_seconds"].values()):.0f}'
+
+
+def rerun(demo_run, **changes):
+    kwargs = dict(demo_run['kwargs'], **TINY)
+    kwargs.update(changes)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(demo_run['folder'])
+        return run_pipeline(demo_run['configs'], **kwargs)
+
+
+def test_rerun_skips_every_step(demo_run, monkeypatch, capsys):
+
+    def no_step(*args, **kwargs):
+        raise AssertionError(f'step rerun: {args}')
+
+    for step in ('train', 'test', 'init_model', 'infer_maps', 'refine_maps',
+                 'evaluate_maps', 'write_pseudo_labels',
+                 'write_affinity_labels'):
+        monkeypatch.setattr(pipeline_module, step, no_step)
+    assert rerun(demo_run) == demo_run['rows']
+    steps = step_lines(capsys.readouterr().out)
+    assert len(steps) == 25
+    assert all(rest.startswith('done before') for _, _, rest in steps)
+
+
+def test_other_settings_are_refused(demo_run):
+    with pytest.raises(InputError, match='another stage-1 config'):
+        rerun(demo_run, seed=4)
+    with pytest.raises(ConfigError, match='unknown settings'):
+        rerun(demo_run, pipeline_options=dict(threshold=0.3))
+    # another AffinityNet training for the same maps
+    with pytest.raises(InputError, match='another AffinityNet config'):
+        rerun(demo_run, affinity_cfg_options={'train_cfg.max_iters': 3})
+    with pytest.raises(InputError, match='another pipeline settings'):
+        rerun(demo_run, pipeline_options=dict(random_walk=None))
+
+
+def test_everything_is_checked_before_any_training(demo_run, tmp_path):
+    data_root = demo_run['rows']['cam_demo']['data_root']
+    work_dir = tmp_path / 'work'
+    configs = [osp.join(REPO, 'configs/demo', f'{c}.py') for c in CONFIGS]
+
+    def fresh(root=data_root, **kwargs):
+        return run_pipeline(kwargs.pop('configs', configs),
+                            work_dir=str(work_dir), data_root=root, **TINY,
+                            **kwargs)
+
+    # a split that does not exist, named with its file
+    with pytest.raises(MissingInputError,
+                       match='ImageSets/Segmentation/trainaug.txt'):
+        fresh(pipeline_options=dict(train_split='trainaug'))
+    with pytest.raises(MissingInputError,
+                       match='masks folder .*SegmentationClassAug not found'):
+        fresh(pipeline_options=dict(eval_gt_dir='SegmentationClassAug'))
+    # a missing mask of the evaluation split, named
+    copy = shutil.copytree(data_root, tmp_path / 'data')
+    (copy / 'SegmentationClass' / 'val_000002.png').unlink()
+    with pytest.raises(MissingInputError, match='1 of the 6 masks of .*val.txt'
+                       r' are not in .*\(first: val_000002.png\)'):
+        fresh(root=str(copy))
+    # the second config's AffinityNet config is missing: the first one
+    # is refused too, before it trains or freezes anything
+    with pytest.raises(MissingInputError, match='random_walk.config x.py'):
+        fresh(pipeline_options=dict(random_walk='x.py'))
+    with pytest.raises(ConfigError, match='named apart'):
+        fresh(configs=configs[:1] * 2)
+    assert not [p for p in work_dir.iterdir() if p.is_dir()]
+
+
+def test_pipeline_summary_table():
+    metrics = dict(
+        train_split='train',
+        eval_split='val',
+        map_miou_train=0.5,
+        map_miou_val=0.25,
+        bg_threshold=0.3,
+        pseudo_label_miou=None,
+        seg_miou=0.125,
+        step_seconds={'[a] x': 1.2, '[a] y': 2.5})
+    table = summary_table(dict(a=metrics))
+    row = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
+    assert row == ['a', '50.00', '25.00', '0.30', '-', '12.50', '4']
+
+
+def test_random_walk_adds_a_row(demo_run):
+    rows = demo_run['rows']
+    walked = rows[WALKED]
+    for key in ('map_miou_train_aug', 'map_miou_val', 'pseudo_label_miou',
+                'seg_miou'):
+        assert 0. <= walked[key] <= 1., (key, walked[key])
+    # the demo's settings (adv_erase_demo.py), frozen with the run
+    root = rows['adv_erase_demo']['work_dir']
+    assert walked['work_dir'] == root
+    with open(osp.join(root, 'configs', 'pipeline.json')) as f:
+        walk = json.load(f)['random_walk']
+    assert walk['config'].endswith('configs/demo/affinity_demo.py')
+    assert walk['affinity_alphas'] == [0.2, 1.0]
+    assert (walk['crf'], walk['crf_scale']) == (True, 16)
+    assert (walk['bg_alpha'], walk['beta'], walk['logt']) == (0.5, 8, 4)
+    assert walked['random_walk'] == walk
+    with open(osp.join(root, 'affinity_labels_train_aug.json')) as f:
+        summary = json.load(f)
+    assert summary['affinity'] == [0.2, 1.0]
+    assert summary['crf'] == dict(t=10, scale_factor=16.0)
+    # the affinity config options reached the frozen AffinityNet config
+    affinity_cfg = Config.fromfile(osp.join(root, 'configs', 'affinity.py'))
+    assert affinity_cfg.train_cfg.max_iters == 2
+    assert osp.isfile(walked['affinity_checkpoint'])
+    for split in ('train_aug', 'val'):
+        meta = read_meta(osp.join(root, f'maps_rw_{split}'), split)
+        assert meta['stride'] == 2  # the demo's stride-2 embedding
+        assert meta['logt'] == 4
+    for name in (f'train_{i:06d}' for i in range(12)):
+        classes, maps = load_maps(map_path(osp.join(root, 'maps_train_aug'),
+                                           name))
+        rw_classes, rw_maps = load_maps(
+            map_path(osp.join(root, 'maps_rw_train_aug'), name))
+        np.testing.assert_array_equal(rw_classes, classes)
+        assert rw_maps.shape == maps.shape
+        label = read_label_png(
+            osp.join(root, 'affinity_labels_train_aug', f'{name}.png'))
+        assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
+    assert walked['pseudo_labels'].endswith('pseudo_labels_rw_train_aug')
+    assert WALKED in summary_table(rows)
+
+
+def test_figure_with_and_without_random_walk(demo_run, tmp_path):
+    rows = demo_run['rows']
+    out = draw_pipeline_figure(rows, *CONFIGS, str(tmp_path / 'all.png'))
+    # 6 images x 7 panels of 2 x 2 inches at 100 dpi: image, CAM, adversarial
+    # erasing map and label, random-walk map and label, ground truth
+    assert cv2.imread(out).shape == (1200, 1400, 3)
+    rows = json.loads(json.dumps({name: rows[name] for name in CONFIGS}))
+    out = draw_pipeline_figure(rows, *CONFIGS, str(tmp_path / 'two.png'))
+    # 5 panels: image, CAM, adversarial erasing map and label, ground truth
+    assert cv2.imread(out).shape == (1200, 1000, 3)
+    del rows['cam_demo']['map_dirs']  # a metrics.json of an older pipeline
+    with pytest.raises(InputError, match='older pipeline'):
+        draw_pipeline_figure(rows, *CONFIGS, str(tmp_path / 'old.png'))

@@ -1,0 +1,96 @@
+"""The pipeline's settings: one definition each, every value checked, the
+tools' defaults taken from them."""
+import os.path as osp
+from dataclasses import fields
+
+import pytest
+from mmengine.config import Config
+
+import mmadv  # noqa: F401
+from mmadv.apis import PipelineSettings, RandomWalkSettings
+from mmadv.apis.settings import REPO
+
+METHOD = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
+
+
+def demo_settings(**overrides) -> PipelineSettings:
+    cfg = Config.fromfile(METHOD)
+    return PipelineSettings.from_sources(('config', cfg.wsss_pipeline),
+                                         ('options', overrides))
+
+
+@pytest.mark.parametrize('cls', [PipelineSettings, RandomWalkSettings])
+def test_every_setting_has_a_docstring_line(cls):
+    for f in fields(cls):
+        assert f.metadata['doc'], f.name
+        assert '\n' not in f.metadata['doc']
+
+
+def test_defaults_and_reference_values():
+    assert PipelineSettings.default('scales') == (0.5, 1.0, 1.5, 2.0)
+    assert PipelineSettings.default('thresholds') == tuple(
+        round(0.05 * i, 2) for i in range(1, 13))
+    # PSA's random walk
+    assert [RandomWalkSettings.default(k) for k in (
+        'affinity_alphas', 'crf', 'crf_scale', 'bg_alpha', 'beta',
+        'logt')] == [(4, 32), True, 1.0, 16, 8, 8]
+    for cls in (PipelineSettings, RandomWalkSettings):
+        for f in fields(cls):
+            if f.metadata['paper'] is not None:
+                assert f.metadata['paper'] == cls.default(f.name), f.name
+    with pytest.raises(KeyError, match='no setting nope'):
+        PipelineSettings.default('nope')
+
+
+def test_config_and_options_set_them_in_turn():
+    settings = demo_settings(crf=True, uncertain=[0.2, 0.4])
+    assert settings.scales == (1.0, ) and settings.flip is False  # config
+    assert settings.crf is True and settings.uncertain == (0.2, 0.4)
+    walk = settings.random_walk
+    assert isinstance(walk, RandomWalkSettings)
+    assert walk.config.endswith('configs/demo/affinity_demo.py')
+    assert (walk.affinity_alphas, walk.crf_scale, walk.logt) == ((0.2, 1.0),
+                                                                 16, 4)
+    frozen = settings.frozen()
+    assert 'workers' not in frozen  # it does not change the outputs
+    assert frozen['random_walk']['affinity_alphas'] == [0.2, 1.0]
+    assert demo_settings(random_walk=None).random_walk is None
+    path = demo_settings(random_walk='configs/demo/affinity_demo.py')
+    assert path.random_walk.bg_alpha == 16  # PSA's again
+
+
+@pytest.mark.parametrize('bad,match', [
+    (dict(crf_scale=0), 'crf_scale must be > 0, got 0'),
+    (dict(logt=-1), 'logt must be an integer >= 0, got -1'),
+    (dict(logt=2.5), 'logt must be an integer >= 0, got 2.5'),
+    (dict(alpha=4), "knows .*got .*'alpha'"),
+    (dict(config='configs/none.py'), 'random_walk.config configs/none.py '
+     'not found'),
+])
+def test_random_walk_settings_are_checked(bad, match):
+    cfg = Config.fromfile(METHOD)
+    walk = dict(cfg.wsss_pipeline.random_walk, **bad)
+    with pytest.raises(ValueError if 'config' not in bad else
+                       FileNotFoundError, match=match):
+        demo_settings(random_walk=walk)
+    assert demo_settings().random_walk.crf_scale == 16
+
+
+@pytest.mark.parametrize('bad,match', [
+    (dict(threshold=0.3), r"options: unknown settings \['threshold'\]"),
+    (dict(scales=0.5), 'setting scales must be a list of numbers, got 0.5'),
+    (dict(flip='no'), 'setting flip must be True or False'),
+    (dict(uncertain=[0.4]), 'setting uncertain must be a list of 2'),
+    (dict(uncertain=[0.5, 0.2]), 'low <= high'),
+    (dict(train_split='val'), "train_split and eval_split are both 'val'"),
+    (dict(scales=[1.0, 0]), 'scales must be positive factors'),
+    (dict(workers=0), 'workers must be >= 1'),
+])
+def test_pipeline_settings_are_checked(bad, match):
+    with pytest.raises(ValueError, match=match):
+        demo_settings(**bad)
+
+
+def test_seg_config_must_exist():
+    with pytest.raises(FileNotFoundError, match='seg_config nope.py'):
+        demo_settings(seg_config='nope.py')

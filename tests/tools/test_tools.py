@@ -1,0 +1,102 @@
+"""The tools as a user runs them: argparse glue over mmadv.apis, errors as
+one line and an exit status, defaults from the pipeline settings, the
+demo's console."""
+import importlib.util
+import os.path as osp
+import re
+import subprocess
+import sys
+
+from conftest import REPO, TINY, TINY_DATA
+
+from mmadv.apis import PipelineSettings, RandomWalkSettings
+
+
+def tool(*args, cwd=REPO):
+    """Run ``python tools/<args>``; the finished process."""
+    return subprocess.run([sys.executable, osp.join(REPO, 'tools', *args[:1]),
+                           *map(str, args[1:])],
+                          capture_output=True, text=True, cwd=str(cwd),
+                          timeout=300)
+
+
+def options(flag, values):
+    return [flag, *(f'{k}={v}' for k, v in values.items())]
+
+
+def demo_args(demo_run):
+    return [
+        '--work-dir', demo_run['work_dir'], '--seed', 0, '--num-train',
+        TINY_DATA['num_train'], '--num-val', TINY_DATA['num_val'],
+        *options('--cfg-options', TINY['cfg_options']),
+        *options('--seg-cfg-options', TINY['seg_cfg_options']),
+        *options('--affinity-cfg-options', TINY['affinity_cfg_options'])
+    ]
+
+
+def one_line_error(result, prog):
+    """The error line of a failed tool: the whole of its stderr but for
+    log lines, ``<prog>: error: ...``."""
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert 'Traceback' not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f'{prog}: error: ')
+    return line
+
+
+def test_run_demo_reruns_nothing_and_prints_one_line_per_step(demo_run):
+    result = tool('run_demo.py', *demo_args(demo_run))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    steps = [line for line in lines if re.search(r'- INFO - \[.+\] ', line)]
+    # the same arguments as the README example: every step was done
+    assert len(steps) == 25
+    assert all(': done before (' in line for line in steps)
+    assert len(lines) <= 45
+    assert lines[-1].endswith(osp.join(demo_run['work_dir'],
+                                       'demo_figure.png'))
+    assert osp.isfile(osp.join(demo_run['work_dir'], 'demo_figure.png'))
+
+
+def test_run_demo_without_random_walk_is_another_run(demo_run):
+    result = tool('run_demo.py', *demo_args(demo_run), '--no-random-walk')
+    line = one_line_error(result, 'run_demo')
+    assert 'made with another pipeline settings' in line
+    assert line.endswith('choose another work dir or delete it')
+    assert osp.join('adv_erase_demo', 'configs', 'pipeline.json') in line
+
+
+def test_bad_settings_and_files_are_one_line(tmp_path):
+    line = one_line_error(
+        tool('run_pipeline.py', 'configs/demo/cam_demo.py', '--work-dir',
+             tmp_path, '--pipeline-options', 'threshold=0.3'),
+        'run_pipeline')
+    assert "unknown settings ['threshold']" in line
+    line = one_line_error(
+        tool('infer_cam.py', 'configs/demo/adv_erase_demo.py',
+             tmp_path / 'none.pth', '--out-dir', tmp_path / 'maps'),
+        'infer_cam')
+    assert f'cannot read checkpoint {tmp_path / "none.pth"}' in line
+    assert not (tmp_path / 'maps').exists()
+
+
+def parse(name: str, argv: list):
+    """The parsed arguments of ``tools/<name>.py``."""
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.parse_args(argv)
+
+
+def test_tools_take_their_defaults_from_the_settings():
+    assert parse('infer_cam', ['c.py', 'k.pth']).scales == list(
+        PipelineSettings.default('scales'))
+    assert parse('eval_cam', ['maps', '--gt-dir', 'gt']).thresholds == list(
+        PipelineSettings.default('thresholds'))
+    labels = parse('make_pseudo_labels',
+                   ['maps', '--img-dir', 'i', '--out-dir', 'o'])
+    assert labels.workers == PipelineSettings.default('workers')
+    walk = parse('infer_random_walk', ['c.py', 'k.pth', 'maps'])
+    for name in ('bg_alpha', 'beta', 'logt'):
+        assert getattr(walk, name) == RandomWalkSettings.default(name)
