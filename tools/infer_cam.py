@@ -45,6 +45,11 @@ def parse_args(argv=None):
         '--device',
         choices=['cpu', 'cuda'],
         help='default: cuda:LOCAL_RANK when CUDA is available, else cpu')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        help='DataLoader processes (default: the config\'s '
+        'train_dataloader.num_workers)')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -56,7 +61,7 @@ def run(args):
     out_dir = args.out_dir or osp.join(cfg.work_dir, f'maps_{args.split}')
     model = init_model(cfg, args.checkpoint, args.device)
     return infer_maps(model, args.split, out_dir, args.scales,
-                      not args.no_flip)
+                      not args.no_flip, args.workers)
 
 
 def main(argv=None):

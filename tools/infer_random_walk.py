@@ -47,6 +47,11 @@ def parse_args(argv=None):
         '--device',
         choices=['cpu', 'cuda'],
         help='default: cuda:LOCAL_RANK when CUDA is available, else cpu')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        help='DataLoader processes (default: the config\'s '
+        'train_dataloader.num_workers)')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -58,7 +63,7 @@ def run(args):
                        args.device)
     out_dir = args.out_dir or args.map_dir.rstrip('/') + '_rw'
     return refine_maps(model, args.map_dir, args.split, out_dir,
-                       args.bg_alpha, args.beta, args.logt)
+                       args.bg_alpha, args.beta, args.logt, args.workers)
 
 
 def main(argv=None):

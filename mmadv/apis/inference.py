@@ -175,8 +175,10 @@ def infer_maps(model: nn.Module,
             refused.
         scales (Sequence[float]): Resize factors, fused by summation.
         flip (bool): Add the horizontal flip of every scale.
-        num_workers (int, optional): Image-reading processes; default: the
-            config's ``train_dataloader.num_workers``.
+        num_workers (int, optional): DataLoader processes (on the CPU they
+            compute the maps too, see
+            :func:`~mmadv.pseudo_labels.map_inference.infer_map_folder`);
+            default: the config's ``train_dataloader.num_workers``.
 
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.

@@ -516,7 +516,7 @@ class _Runner:
             if model is None:
                 model = init_model(plan.stage1_config, checkpoint)
             return infer_maps(model, split, folder, settings.scales,
-                              settings.flip)
+                              settings.flip, settings.workers)
 
         rows = {
             plan.name:
@@ -563,7 +563,7 @@ class _Runner:
             if model is None:
                 model = init_model(plan.affinity_config, affinity_checkpoint)
             return refine_maps(model, maps, split, folder, walk.bg_alpha,
-                               walk.beta, walk.logt)
+                               walk.beta, walk.logt, settings.workers)
 
         rows[label] = dict(
             plan.common(),

@@ -248,7 +248,8 @@ class PipelineSettings(_Settings):
         None, '(low, high): pixels whose highest map is in [low, high) are '
         'ignored (255) in the pseudo-labels')
     workers: int = setting(
-        doc='processes writing label PNGs (does not change them)',
+        doc='processes of the label PNGs and, on the CPU, of the maps (they '
+        'do not change them)',
         factory=_default_workers)
     seg_cfg_options: Dict[str, Any] = setting(
         doc='overrides of the segmentation config', factory=dict)

@@ -94,7 +94,9 @@ class VOCImageLabelDataset(BaseSegDataset):
     @property
     def fg_classes(self) -> tuple:
         """tuple[str]: The foreground class names, in label order."""
-        return tuple(self.metainfo['classes'][1:])
+        # ``metainfo`` is a deep copy: read once per image, it costs more
+        # than the XML
+        return tuple(self._metainfo['classes'][1:])
 
     @property
     def num_fg_classes(self) -> int:

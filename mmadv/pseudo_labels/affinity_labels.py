@@ -8,7 +8,7 @@ what the two disagree on is left unknown. Follows PSA's ``infer_cls.py``
 https://github.com/jiwoon-ahn/psa.
 """
 from dataclasses import asdict
-from typing import Optional
+from typing import List, Optional
 
 import numpy as np
 from mmseg.registry import TASK_UTILS
@@ -68,15 +68,19 @@ class AffinityLabeler:
             affinity=[self.low_alpha, self.high_alpha],
             crf=None if self.crf is None else asdict(self.crf))
 
-    def _background_argmax(self, maps: np.ndarray, alpha: float,
-                           image: np.ndarray) -> np.ndarray:
-        """``argmax`` over ``[(1 - max_k A_k)^alpha, A_1, ..., A_K]``, after
-        the CRF if any: (H, W) int, 0 for background, k + 1 for map k."""
-        background = np.power(1. - maps.max(axis=0, keepdims=True), alpha)
-        scores = np.concatenate([background, maps]).astype(np.float32)
+    def _background_argmaxes(self, maps: np.ndarray,
+                             image: np.ndarray) -> List[np.ndarray]:
+        """For each alpha, ``argmax`` over ``[(1 - max_k A_k)^alpha, A_1,
+        ..., A_K]``, after the CRF if any: (H, W) int, 0 for background,
+        k + 1 for map k."""
+        top = 1. - maps.max(axis=0, keepdims=True)
+        scores = [
+            np.concatenate([np.power(top, alpha), maps]).astype(np.float32)
+            for alpha in (self.low_alpha, self.high_alpha)
+        ]
         if self.crf is not None:
-            scores = self.crf(image, scores)
-        return np.argmax(scores, axis=0)
+            scores = self.crf.refine_each(image, scores)
+        return [np.argmax(s, axis=0) for s in scores]
 
     def __call__(self, classes: np.ndarray, maps: np.ndarray,
                  image: np.ndarray) -> np.ndarray:
@@ -100,8 +104,7 @@ class AffinityLabeler:
                              f'{classes.size}, got {maps.shape}')
         if not classes.size:
             return np.zeros(maps.shape[1:], np.uint8)
-        low = self._background_argmax(maps, self.low_alpha, image)
-        high = self._background_argmax(maps, self.high_alpha, image)
+        low, high = self._background_argmaxes(maps, image)
         lut = np.append(IGNORE_INDEX, classes + 1)
         label = lut[low]
         label[high == 0] = 0

@@ -4,6 +4,7 @@ PSA's ``imutils.crf_inference`` (Ahn and Kwak, CVPR 2018,
 https://github.com/jiwoon-ahn/psa), through pydensecrf2.
 """
 from dataclasses import dataclass
+from typing import List, Sequence
 
 import numpy as np
 import pydensecrf.densecrf as dcrf
@@ -55,22 +56,35 @@ class DenseCRF:
         Returns:
             np.ndarray: ``(n, H, W)`` float32 refined probabilities.
         """
+        return self.refine_each(image, [probs])[0]
+
+    def refine_each(self, image: np.ndarray,
+                    probs: Sequence[np.ndarray]) -> List[np.ndarray]:
+        """Refine several ``(n, H, W)`` probabilities of one image, as
+        :meth:`__call__` each: the pairwise terms, which depend on the image
+        only, are built once."""
         image = np.asarray(image)
-        probs = np.asarray(probs, dtype=np.float32)
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise ValueError('image must be (H, W, 3) uint8 RGB, got '
                              f'{image.dtype} {image.shape}')
-        if probs.ndim != 3 or probs.shape[1:] != image.shape[:2]:
+        probs = [np.asarray(p, dtype=np.float32) for p in probs]
+        shapes = {p.shape for p in probs}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 3 or next(
+                iter(shapes))[1:] != image.shape[:2]:
             raise ValueError(f'probs must be (n, H, W) with (H, W) = '
-                             f'{image.shape[:2]}, got {probs.shape}')
-        n, h, w = probs.shape
+                             f'{image.shape[:2]}, got {sorted(shapes)}')
+        n, h, w = probs[0].shape
         crf = dcrf.DenseCRF2D(w, h, n)
-        crf.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(probs)))
         crf.addPairwiseGaussian(sxy=3 / self.scale_factor, compat=3)
         crf.addPairwiseBilateral(
             sxy=80 / self.scale_factor,
             srgb=13,
             rgbim=np.ascontiguousarray(image),
             compat=10)
-        return np.array(
-            crf.inference(self.t), dtype=np.float32).reshape(n, h, w)
+        refined = []
+        for p in probs:
+            crf.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(p)))
+            refined.append(
+                np.array(crf.inference(self.t),
+                         dtype=np.float32).reshape(n, h, w))
+        return refined

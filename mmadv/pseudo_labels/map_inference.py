@@ -7,10 +7,11 @@ jiwoon-ahn/psa), or maps refined by AffinityNet's random walk, written in
 the format of :mod:`.map_io` by :func:`infer_map_folder`.
 :mod:`mmadv.apis.inference` wires these to configs and checkpoints.
 """
+import contextlib
 import copy
 import os
 import os.path as osp
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from mmseg.structures import SegDataSample
 from torch.utils.data import DataLoader, Dataset
 
 from ..utils.console import progress_bar
-from ..utils.errors import InputError
+from ..utils.errors import InputError, MMAdvError
 from .map_io import (META_FILE, load_maps, map_path, read_meta, save_maps,
                      write_meta)
 from .random_walk import refine_maps
@@ -164,6 +165,10 @@ class MultiScaleMaps:
         self.scales = scales
         self.flip = flip
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
         """``(classes (K,), maps (K, H, W))`` of an item of
         ``PackWeakSegInputs`` (``name`` is not needed)."""
@@ -192,6 +197,10 @@ class RandomWalkMaps:
         self.beta = beta
         self.logt = logt
         self.stride = stride
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
 
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
         path = map_path(self.map_dir, name)
@@ -268,30 +277,53 @@ def prepare_map_folder(out_dir: str, meta: dict) -> None:
     barrier()
 
 
-class _NamedItems(Dataset):
-    """``(name, item, error)`` of the dataset's images: a decoding error
-    becomes a one-line message naming the image (raised by the reading
-    process, so a DataLoader worker's traceback does not hide it)."""
+def _one_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
-    def __init__(self, dataset: BaseDataset) -> None:
+
+class _MapItems(Dataset):
+    """``(name, classes, maps, error)`` of the dataset's images; without
+    ``compute_maps`` the item itself instead of ``(classes, maps)``. An
+    error reading the image (or an mmadv error of ``compute_maps``)
+    becomes a one-line message, which the main process raises, so that a
+    DataLoader worker's traceback does not hide it."""
+
+    def __init__(self, dataset: BaseDataset,
+                 compute_maps: Optional[MapFunction]) -> None:
         self.dataset = dataset
+        self.compute_maps = compute_maps
 
     def __len__(self) -> int:
         return len(self.dataset)
 
-    def __getitem__(self, index: int) -> Tuple[str, Optional[dict], str]:
+    def __getitem__(self, index: int) -> tuple:
         info = self.dataset.get_data_info(index)
         name = image_name(info['img_path'])
         try:
-            return name, self.dataset.pipeline(info), ''
+            item = self.dataset.pipeline(info)
         except Exception as e:  # any decoding error: one line
-            reason = (str(e).splitlines() or [type(e).__name__])[0]
-            return name, None, f'cannot read image {info["img_path"]}: ' \
-                f'{reason}'
+            return name, None, None, \
+                f'cannot read image {info["img_path"]}: {_one_line(e)}'
+        if self.compute_maps is None:
+            return name, item, None, ''
+        try:
+            return (name, *self.compute_maps(item, name), '')
+        except MMAdvError as e:
+            return name, None, None, str(e)
 
 
 def _unbatched(sample):
     return sample
+
+
+@contextlib.contextmanager
+def _torch_threads(num: int) -> Iterator[None]:
+    saved = torch.get_num_threads()
+    torch.set_num_threads(num)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
 
 
 def infer_map_folder(compute_maps: MapFunction,
@@ -303,17 +335,26 @@ def infer_map_folder(compute_maps: MapFunction,
 
     mmengine's ``DefaultSampler`` (no shuffle, no round-up) gives rank ``r``
     of ``W`` the images ``r, r + W, r + 2W, ...`` (one process: all); an
-    image whose ``<name>.npz`` exists is skipped (resume); the others are
-    read by a ``DataLoader`` with ``num_workers`` processes and every file
-    is written atomically (an interrupted run leaves no partial file).
+    image whose ``<name>.npz`` exists is skipped (resume); the others go
+    through a ``DataLoader`` with ``num_workers`` processes, and every file
+    is written atomically by this process (an interrupted run leaves no
+    partial file).
+
+    On a GPU the workers read the images and this process computes the
+    maps. On the CPU the workers compute them too (the work is many small
+    operations, which one process with several threads does not spread
+    over the cores); there every image is computed with one torch thread,
+    also without workers, so that the maps do not depend on
+    ``num_workers``.
 
     Args:
         compute_maps (callable): ``(item, name) -> (classes (K,), maps
-            (K, H, W))`` of a dataset item and its image name, e.g.
-            :class:`MultiScaleMaps` or :class:`RandomWalkMaps`.
+            (K, H, W))`` of a dataset item and its image name, with a
+            ``device``, e.g. :class:`MultiScaleMaps` or
+            :class:`RandomWalkMaps`.
         dataset (BaseDataset): the images, see :func:`build_map_dataset`.
         out_dir (str): the map folder.
-        num_workers (int): image-reading processes. Default: 0 (this one).
+        num_workers (int): DataLoader processes. Default: 0 (this one).
         progress (bool, optional): show a progress bar with ETA; default:
             on rank 0 only.
 
@@ -334,14 +375,23 @@ def infer_map_folder(compute_maps: MapFunction,
               f'in {out_dir} (skipped), {len(todo)} to infer',
               logger='current')
     show = rank == 0 if progress is None else progress
-    loader = DataLoader(_NamedItems(dataset), batch_size=None, sampler=todo,
-                        num_workers=num_workers, collate_fn=_unbatched)
+    on_cpu = compute_maps.device.type == 'cpu'
+    in_workers = on_cpu and num_workers > 0  # fork: the model is shared
+    loader = DataLoader(
+        _MapItems(dataset, compute_maps if in_workers else None),
+        batch_size=None,
+        sampler=todo,
+        num_workers=num_workers,
+        collate_fn=_unbatched)
+    threads = _torch_threads(1) if on_cpu else contextlib.nullcontext()
     try:
-        with progress_bar(len(todo) if show else 0) as bar:
-            for name, item, error in loader:
+        with threads, progress_bar(len(todo) if show else 0) as bar:
+            for name, *result, error in loader:
                 if error:
                     raise InputError(error)
-                save_maps(map_path(out_dir, name), *compute_maps(item, name))
+                if not in_workers:
+                    result = compute_maps(result[0], name)
+                save_maps(map_path(out_dir, name), *result)
                 stats['written'] += 1
                 bar.update()
     except KeyboardInterrupt:

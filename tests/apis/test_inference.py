@@ -183,7 +183,9 @@ def test_ranks_share_the_split(trained, reference, tmp_path, monkeypatch,
         assert np.array_equal(fused, maps[name][1])
 
 
-def test_image_readers_give_the_same_maps(trained, reference, tmp_path):
+def test_workers_give_the_same_maps(trained, reference, tmp_path):
+    # on the CPU the workers compute the maps, each with one thread, as
+    # this process does without workers
     _, maps = reference
     model = init_model(trained['config'], trained['checkpoint'], 'cpu')
     out = tmp_path / 'maps'

@@ -2,6 +2,7 @@
 (:func:`mmadv.apis.write_affinity_labels`) -> AffinityNet training
 (configs/demo/affinity_demo.py, :func:`mmadv.apis.train`) -> refined maps
 (:func:`mmadv.apis.refine_maps`) in the stage-2 format, resumable."""
+import shutil
 from pathlib import Path
 
 import cv2
@@ -115,3 +116,27 @@ def test_refined_maps_in_the_stage2_format(trained, tmp_path):
         walk(split='val', folder=tmp_path / 'val')
     with pytest.raises(ValueError, match='logt must be an integer >= 0'):
         walk(logt=-1)
+
+
+def test_workers_give_the_same_maps_and_one_line_errors(trained, tmp_path):
+    voc, names, map_dir, _, checkpoint, options = trained
+    model = init_model(AFFINITY_DEMO, str(checkpoint), 'cpu', options)
+    folders = {}
+    for workers in (0, 2):
+        folders[workers] = tmp_path / f'rw{workers}'
+        refine_maps(model, str(map_dir), 'train_aug', str(folders[workers]),
+                    16, 8, 2, num_workers=workers)
+    for name in names:
+        path = map_path(str(folders[0]), name)
+        other = map_path(str(folders[2]), name)
+        np.testing.assert_array_equal(load_maps(path)[1], load_maps(other)[1])
+    # maps of another size: named by the worker that computes them
+    shutil.copytree(map_dir, tmp_path / 'small')
+    small = map_path(str(tmp_path / 'small'), names[1])
+    classes, maps = load_maps(small)
+    save_maps(small, classes, maps[:, :40])
+    with pytest.raises(InputError) as error:
+        refine_maps(model, str(tmp_path / 'small'), 'train_aug',
+                    str(tmp_path / 'out'), 16, 8, 2, num_workers=2)
+    assert str(error.value) == (f'map size (40, 64) of {small} != image '
+                                'size (48, 64)')

@@ -71,3 +71,14 @@ def test_crf_fields_are_checked():
         DenseCRF(t=-1)
     with pytest.raises(ValueError, match='crf.scale_factor must be > 0'):
         DenseCRF(scale_factor=0)
+
+
+def test_refining_each_equals_refining_one_by_one():
+    image = two_colour_image(2)
+    probs = [blurred_probs(26), blurred_probs(38)[::-1].copy()]
+    crf = DenseCRF(t=5)
+    each = crf.refine_each(image, probs)
+    for one, p in zip(each, probs):
+        np.testing.assert_array_equal(one, crf(image, p))
+    with pytest.raises(ValueError, match=r'\(H, W\) = \(48, 64\)'):
+        crf.refine_each(image, [probs[0], probs[0][:, :5]])
