@@ -45,6 +45,19 @@ def dense_affinity(embedding: torch.Tensor,
     return dense
 
 
+def _power(matrix: torch.Tensor, exponent: float) -> torch.Tensor:
+    """A new tensor ``matrix ** exponent``, elementwise; a power of two by
+    squaring in place (a few times faster than ``pow`` on an (n, n)
+    matrix)."""
+    power = int(exponent)
+    if power != exponent or power < 2 or power & (power - 1):
+        return matrix.pow(exponent)
+    result = matrix * matrix
+    for _ in range(power.bit_length() - 2):
+        result.mul_(result)
+    return result
+
+
 def random_walk(scores: torch.Tensor, affinity: torch.Tensor, beta: float,
                 logt: int) -> torch.Tensor:
     """Propagate score maps by ``t = 2^logt`` random-walk steps::
@@ -83,8 +96,8 @@ def random_walk(scores: torch.Tensor, affinity: torch.Tensor, beta: float,
     if affinity.shape != (area, area):
         raise ValueError(f'affinity must be ({area}, {area}) for scores of '
                          f'{height}x{width}, got {tuple(affinity.shape)}')
-    trans = affinity.pow(beta)
-    trans = trans / trans.sum(dim=0, keepdim=True)
+    trans = _power(affinity, beta)
+    trans.div_(trans.sum(dim=0, keepdim=True))
     walked = scores.reshape(channels, area).to(trans.dtype)
     logt = int(logt)
     steps = 2**logt

@@ -100,3 +100,45 @@ def test_tools_take_their_defaults_from_the_settings():
     walk = parse('infer_random_walk', ['c.py', 'k.pth', 'maps'])
     for name in ('bg_alpha', 'beta', 'logt'):
         assert getattr(walk, name) == RandomWalkSettings.default(name)
+
+
+def test_map_inference_shards_over_torchrun_processes(tiny_voc, tmp_path):
+    """Two CPU processes (gloo) split the split by mmengine's
+    DefaultSampler and write the maps one process writes."""
+    import numpy as np
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from mmadv.apis import infer_maps, init_model
+    from mmadv.pseudo_labels import load_maps
+    from test_configs import tiny_config
+    from test_distributed import free_port
+
+    cfg = tiny_config('adv_erase_timm-resnet50d_voc.py', tiny_voc,
+                      tmp_path / 'work')
+    cfg.model.localizer.backbone.model_name = 'test_resnet'
+    cfg.model.adversary.backbone.model_name = 'test_resnet'
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    checkpoint = tmp_path / 'model.pth'
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()},
+               checkpoint)
+    config = tmp_path / 'tiny.py'
+    cfg.dump(str(config))
+    result = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+         f'--master_port={free_port()}',
+         osp.join(REPO, 'tools', 'infer_cam.py'), str(config),
+         str(checkpoint), '--out-dir', str(tmp_path / 'sharded'),
+         '--scales', '0.5', '1.0'],
+        capture_output=True, text=True, cwd=str(REPO), timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    model = init_model(str(config), str(checkpoint), 'cpu')
+    infer_maps(model, 'train_aug', str(tmp_path / 'one'), (0.5, 1.0), True)
+    one = sorted(p.name for p in (tmp_path / 'one').iterdir())
+    assert sorted(p.name for p in (tmp_path / 'sharded').iterdir()) == one
+    for name in one[:-1]:  # the .npz files, then meta.json
+        for a, b in zip(load_maps(str(tmp_path / 'one' / name)),
+                        load_maps(str(tmp_path / 'sharded' / name))):
+            np.testing.assert_array_equal(a, b)

@@ -9,6 +9,7 @@ to its destination, in the order of PSA's ``search_dist``
 (``tool/pyutils.get_indices_of_pairs``, ``voc12/data.py``
 ``ExtractAffinityLabelInRadius``).
 """
+import functools
 from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
@@ -64,6 +65,7 @@ def pair_offsets(radius: int) -> List[Tuple[int, int]]:
     return offsets
 
 
+@functools.lru_cache(maxsize=16)
 def pair_indices(height: int,
                  width: int,
                  radius: int,
@@ -85,7 +87,8 @@ def pair_indices(height: int,
         device (torch.device, optional): Device of the result.
 
     Returns:
-        tuple[Tensor, Tensor]: ``src`` and ``dst``, long, of shape (P,).
+        tuple[Tensor, Tensor]: ``src`` and ``dst``, long, of shape (P,);
+        shared by the calls with the same arguments (cached): read only.
     """
     offsets = torch.tensor(
         pair_offsets(radius), dtype=torch.long, device=device).reshape(-1, 2)
