@@ -7,6 +7,8 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
 
 import mmadv  # noqa: F401
 from mmadv.apis import build_runner
@@ -66,6 +68,24 @@ def tiny_config(name, data_root, work_dir, max_iters=2):
     cfg.work_dir = str(work_dir)
     cfg.launcher = 'none'
     return cfg
+
+
+def save_tiny_classifier(data_root, folder):
+    """A tiny adversarial erasing config (timm test_resnet networks) on
+    ``data_root`` and a checkpoint of its model with random weights, saved
+    in ``folder``; ``(config, checkpoint, model)``."""
+    cfg = tiny_config('adv_erase_timm-resnet50d_voc.py', data_root,
+                      osp.join(folder, 'work'))
+    cfg.model.localizer.backbone.model_name = 'test_resnet'
+    cfg.model.adversary.backbone.model_name = 'test_resnet'
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    checkpoint = osp.join(folder, 'model.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
+    config = osp.join(folder, 'tiny_adv_erase.py')
+    cfg.dump(config)
+    return config, checkpoint, model
 
 
 @pytest.mark.parametrize('name', CONFIGS)

@@ -21,8 +21,9 @@ import argparse
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.apis import (PipelineSettings, RandomWalkSettings, init_model,
                         refine_maps)
-from mmadv.utils import add_runner_args, load_runner_config
-from mmadv.utils.cli import init_distributed_from_env, run_tool
+from mmadv.utils import load_runner_config
+from mmadv.utils.cli import (add_inference_args, init_distributed_from_env,
+                             run_tool)
 
 
 def parse_args(argv=None):
@@ -43,16 +44,7 @@ def parse_args(argv=None):
             type=kind,
             default=RandomWalkSettings.default(name),
             help=f'{RandomWalkSettings.doc(name)} (default %(default)s)')
-    parser.add_argument(
-        '--device',
-        choices=['cpu', 'cuda'],
-        help='default: cuda:LOCAL_RANK when CUDA is available, else cpu')
-    parser.add_argument(
-        '--workers',
-        type=int,
-        help='DataLoader processes (default: the config\'s '
-        'train_dataloader.num_workers)')
-    add_runner_args(parser)
+    add_inference_args(parser)
     return parser.parse_args(argv)
 
 

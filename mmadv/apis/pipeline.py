@@ -61,7 +61,8 @@ from ..utils.instances import forget_new_instances, unique_name
 from .evaluation import evaluate_maps
 from .inference import infer_maps, init_model, refine_maps
 from .pseudo_labels import write_affinity_labels, write_pseudo_labels
-from .settings import REPO, PipelineSettings, resolve_config
+from .settings import (REPO, PipelineSettings, resolve_config,
+                       threshold_labeler)
 from .training import test, train
 
 TOOLS = osp.join(REPO, 'tools')
@@ -83,6 +84,12 @@ def _innermost_dataset(dataset: dict) -> dict:
     while 'dataset' in dataset:
         dataset = dataset['dataset']
     return dataset
+
+
+def _seeded(options: dict, seed: Optional[int]) -> dict:
+    """``options`` with ``randomness.seed`` set when ``seed`` is given."""
+    return options if seed is None else dict(options, **{
+        'randomness.seed': seed})
 
 
 def load_config(path: str, options: Optional[dict] = None) -> Config:
@@ -121,6 +128,14 @@ def training_done(work_dir: str, max_iters: int) -> str:
             if f.read().strip() == checkpoint:
                 return checkpoint
     return ''
+
+
+def _frozen_config(config: str, work_dir: str) -> Config:
+    """A frozen config to run in this process, into ``work_dir``."""
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
+    cfg.launcher = 'none'
+    return cfg
 
 
 def _maps_done(folder: str) -> bool:
@@ -245,9 +260,7 @@ def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
         })
     options.update(settings.seg_cfg_options)
     options.update(seg_cfg_options or {})
-    if seed is not None:
-        options['randomness.seed'] = seed
-    cfg = load_config(settings.seg_config, options)
+    cfg = load_config(settings.seg_config, _seeded(options, seed))
     return _SegPlan(
         pseudo, cfg,
         _frozen_path(root, f'seg{tag}.py', cfg.pretty_text,
@@ -272,11 +285,9 @@ def _plan(config: str, work_dir: str, data_root: Optional[str],
         config)
     name = osp.splitext(osp.basename(config))[0]
     root = osp.abspath(osp.join(work_dir, name))
-    options = {f'{loader}.dataset.data_root': data.root
-               for loader in LOADERS}
-    if seed is not None:
-        options['randomness.seed'] = seed
-    cfg.merge_from_dict(options)
+    cfg.merge_from_dict(
+        _seeded({f'{loader}.dataset.data_root': data.root
+                 for loader in LOADERS}, seed))
     frozen = {}
     plan = _Plan(
         name=name,
@@ -313,9 +324,7 @@ def _plan(config: str, work_dir: str, data_root: Optional[str],
         **walk.cfg_options,
         **(affinity_cfg_options or {})
     }
-    if seed is not None:
-        options['randomness.seed'] = seed
-    plan.affinity_cfg = load_config(walk.config, options)
+    plan.affinity_cfg = load_config(walk.config, _seeded(options, seed))
     plan.affinity_config = _frozen_path(root, 'affinity.py',
                                         plan.affinity_cfg.pretty_text,
                                         'AffinityNet config', frozen)
@@ -358,7 +367,7 @@ class _Steps:
         log_dir = osp.join(self.root, 'logs')
         os.makedirs(log_dir, exist_ok=True)
         log_file = osp.join(log_dir, _log_name(title))
-        record = dict(note='', log_file=log_file)
+        record = dict(note='')
         start = time.perf_counter()
         try:
             with forget_new_instances(), (
@@ -369,8 +378,8 @@ class _Steps:
                     logger_name='mmadv',
                     log_file=log_file if self.verbose else None)
                 yield record
-        except BaseException:
-            self.logger.error(f'{title}: failed after '
+        except BaseException:  # an error, or Ctrl-C
+            self.logger.error(f'{title}: stopped after '
                               f'{time.perf_counter() - start:.0f} s (log: '
                               f'{log_file})')
             raise
@@ -423,10 +432,8 @@ class _Runner:
                 self._launch('train.py', config, '--work-dir', work_dir,
                              '--resume')
             else:
-                frozen = Config.fromfile(config)
-                frozen.work_dir = work_dir
-                frozen.launcher = 'none'
-                train(frozen, resume=True, progress=self.progress)
+                train(_frozen_config(config, work_dir), resume=True,
+                      progress=self.progress)
             step['note'] = f'{max_iters} iterations'
         return training_done(work_dir, max_iters)
 
@@ -443,10 +450,8 @@ class _Runner:
                 self._launch('test.py', config, checkpoint, '--work-dir',
                              work_dir)
             else:
-                frozen = Config.fromfile(config)
-                frozen.work_dir = work_dir
-                frozen.launcher = 'none'
-                test(frozen, checkpoint, progress=self.progress)
+                test(_frozen_config(config, work_dir), checkpoint,
+                     progress=self.progress)
             # mmseg's IoUMetric reports percent; the rows hold fractions
             miou = _read_json(path)['mIoU'] / 100
             step['note'] = f'mIoU {miou * 100:.2f}'
@@ -598,11 +603,8 @@ class _Runner:
             if split == train_split:
                 metrics['bg_threshold'] = best['threshold']
         summary = seg.pseudo_labels + '.json'
-        labeler = dict(
-            type='ThresholdLabeler',
-            bg_threshold=metrics['bg_threshold'],
-            uncertain=settings.uncertain,
-            crf=dict() if settings.crf else None)
+        labeler = threshold_labeler(metrics['bg_threshold'],
+                                    settings.uncertain, settings.crf)
         result = self._labels(
             f'[{label}] pseudo-labels', summary,
             lambda: write_pseudo_labels(

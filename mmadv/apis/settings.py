@@ -2,9 +2,10 @@
 
 Every setting is a field of :class:`PipelineSettings` (or, for PSA's
 random-walk refinement, of :class:`RandomWalkSettings`) with its type, its
-default, the value of the reference code (``paper``: the paper's own code
-where it has one, else PSA's, whose refinement the paper uses; None where
-neither has one) and a docstring line (``doc``). A stage-1 config sets
+default, a docstring line (``doc``), where the default comes from
+(``source``: the paper's code, or PSA's, whose refinement the paper uses;
+empty for mmadv's own choice) and the paper's value where it differs from
+the default (``paper``, None otherwise). A stage-1 config sets
 them in its ``wsss_pipeline`` dict; ``--pipeline-options`` (or the
 ``pipeline_options`` of :func:`mmadv.apis.run_pipeline`) overrides them;
 the tools take their argparse defaults from here
@@ -15,7 +16,7 @@ import os
 import os.path as osp
 import typing
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 from ..pseudo_labels.crf import DenseCRF
 from ..pseudo_labels.labeling import check_uncertain
@@ -26,16 +27,16 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def setting(default: Any = MISSING,
             doc: str = '',
+            source: str = '',
             paper: Any = None,
             factory: Any = MISSING,
             must: Optional[str] = None) -> Any:
-    """A settings field with its docstring line (``doc``), its reference
-    value (``paper``) and, where the type does not say it, what a value
-    must be (``must``, for error messages)."""
+    """A settings field (see the module docstring); ``must`` says what a
+    value must be where the type does not, for error messages."""
     return field(
         default=default,
         default_factory=factory,
-        metadata=dict(doc=doc, paper=paper, must=must))
+        metadata=dict(doc=doc, source=source, paper=paper, must=must))
 
 
 def resolve_config(path: str, name: str) -> str:
@@ -49,6 +50,18 @@ def resolve_config(path: str, name: str) -> str:
         raise MissingInputError(f'{name} {path} not found (tried the '
                                 f'current directory and {REPO})')
     return in_repo
+
+
+def threshold_labeler(bg_threshold: float,
+                      uncertain: Optional[Sequence[float]],
+                      crf: bool) -> dict:
+    """The config of the pseudo-labels' labeler: the settings ``uncertain``
+    and ``crf`` (PSA's CRF) at the chosen ``bg_threshold``."""
+    return dict(
+        type='ThresholdLabeler',
+        bg_threshold=bg_threshold,
+        uncertain=uncertain,
+        crf=dict() if crf else None)
 
 
 def _default_workers() -> int:
@@ -82,6 +95,10 @@ def _conform(value: Any, hint) -> Any:
         if value is None:
             return None
         raise TypeError
+    if isinstance(hint, type) and issubclass(hint, _Settings):
+        if isinstance(value, (str, dict)):
+            return value  # resolved by from_value
+        raise TypeError
     if origin is tuple:
         if not isinstance(value, (list, tuple)) or (args[-1] is not ... and
                                                     len(value) != len(args)):
@@ -102,8 +119,8 @@ class _Settings:
 
     @classmethod
     def conformed(cls, values: dict, source: str) -> dict:
-        """``values`` checked against the fields (``random_walk`` is left
-        as it is), lists as tuples.
+        """``values`` checked against the fields, lists as tuples (nested
+        settings are left as they are).
 
         Raises:
             ConfigError: An unknown key or a value of the wrong type, named
@@ -117,9 +134,6 @@ class _Settings:
         hints = typing.get_type_hints(cls)
         conformed = {}
         for name, value in values.items():
-            if name == 'random_walk':
-                conformed[name] = value
-                continue
             try:
                 conformed[name] = _conform(value, hints[name])
             except TypeError:
@@ -171,19 +185,20 @@ class RandomWalkSettings(_Settings):
     affinity_alphas: Tuple[float, float] = setting(
         (4, 32),
         'background exponents of the confident foreground and background '
-        'of the affinity labels', (4, 32))
-    crf: bool = setting(True, 'dense CRF on the affinity labels', True)
+        'of the affinity labels', 'PSA\'s infer_cls.py')
+    crf: bool = setting(True, 'dense CRF on the affinity labels',
+                        'PSA\'s infer_cls.py')
     crf_scale: float = setting(
         DenseCRF.scale_factor,
         'divides the CRF\'s spatial deviations (for smaller images)',
-        DenseCRF.scale_factor)
+        'PSA\'s imutils.crf_inference')
     bg_alpha: float = setting(
         16, 'background exponent of the walk\'s scores (1 - max)^bg_alpha',
-        16)
+        'PSA\'s infer_aff.py')
     beta: float = setting(8, 'affinity exponent of the transition matrix',
-                          8)
+                          'PSA\'s infer_aff.py')
     logt: int = setting(
-        8, 'log2 of the number of random-walk steps', 8,
+        8, 'log2 of the number of random-walk steps', 'PSA\'s infer_aff.py',
         must='an integer >= 0')
     cfg_options: Dict[str, Any] = setting(
         doc='overrides of the AffinityNet config', factory=dict)
@@ -222,10 +237,10 @@ class PipelineSettings(_Settings):
         'the current directory or the repository)')
     train_split: str = setting(
         'train_aug', 'image list ImageSets/Segmentation/<split>.txt of the '
-        'pseudo-labels', 'train_aug')
+        'pseudo-labels', 'the paper\'s')
     eval_split: str = setting(
         'val', 'image list the maps and the segmentation are scored on',
-        'val')
+        'the paper\'s')
     train_gt_dir: str = setting(
         'SegmentationClassAug',
         'masks of the training split (under the data root), to choose the '
@@ -236,9 +251,9 @@ class PipelineSettings(_Settings):
     scales: Tuple[float, ...] = setting(
         (0.5, 1.0, 1.5, 2.0),
         'map inference resize factors, fused by summation',
-        (0.5, 1.0, 1.5, 2.0))
+        'PSA\'s infer_cls.py')
     flip: bool = setting(True, 'add the horizontal flip of every scale',
-                         True)
+                         'PSA\'s infer_cls.py')
     thresholds: Tuple[float, ...] = setting(
         tuple(round(0.05 * i, 2) for i in range(1, 13)),
         'background thresholds of the map evaluation sweep; the best on the '
@@ -255,7 +270,8 @@ class PipelineSettings(_Settings):
         doc='overrides of the segmentation config', factory=dict)
     random_walk: Optional[RandomWalkSettings] = setting(
         None, 'PSA\'s refinement: None, the AffinityNet config or a dict of '
-        'RandomWalkSettings')
+        'RandomWalkSettings',
+        must='None, the AffinityNet config or a dict of RandomWalkSettings')
 
     def __post_init__(self) -> None:
         if self.train_split == self.eval_split:

@@ -5,10 +5,11 @@ from .label_io import (colour_labels, read_label_png, read_rgb_image,
                        save_label_png, voc_palette)
 from .labeling import (DEFAULT_BG_THRESHOLD, IGNORE_INDEX, ThresholdLabeler,
                        best_class, build_labeler, threshold_labels)
-from .map_inference import (MultiScaleMaps, RandomWalkMaps, build_map_dataset,
-                            infer_map_folder, map_folder_meta,
-                            multi_scale_maps, prepare_map_folder,
-                            preprocess_image, preprocess_item)
+from .map_inference import (MapFunction, MultiScaleMaps, RandomWalkMaps,
+                            build_map_dataset, infer_map_folder,
+                            map_folder_meta, multi_scale_maps,
+                            prepare_map_folder, preprocess_image,
+                            preprocess_item)
 from .map_io import (list_map_names, load_maps, map_path, read_meta, save_maps,
                      write_meta)
 from .random_walk import (dense_affinity, embedding_stride, random_walk,
@@ -19,7 +20,7 @@ __all__ = [
     'run_jobs', 'colour_labels', 'read_label_png', 'read_rgb_image',
     'save_label_png', 'voc_palette', 'DEFAULT_BG_THRESHOLD', 'IGNORE_INDEX',
     'ThresholdLabeler', 'best_class', 'build_labeler', 'threshold_labels',
-    'MultiScaleMaps', 'RandomWalkMaps', 'build_map_dataset',
+    'MapFunction', 'MultiScaleMaps', 'RandomWalkMaps', 'build_map_dataset',
     'infer_map_folder', 'map_folder_meta', 'multi_scale_maps',
     'prepare_map_folder', 'preprocess_image', 'preprocess_item',
     'list_map_names', 'load_maps', 'map_path', 'read_meta', 'save_maps',

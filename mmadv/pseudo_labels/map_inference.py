@@ -7,6 +7,7 @@ jiwoon-ahn/psa), or maps refined by AffinityNet's random walk, written in
 the format of :mod:`.map_io` by :func:`infer_map_folder`.
 :mod:`mmadv.apis.inference` wires these to configs and checkpoints.
 """
+import abc
 import contextlib
 import copy
 import os
@@ -37,7 +38,6 @@ MAP_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]
 IMAGE_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
 
 Localizer = Callable[[torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]
-MapFunction = Callable[[dict, str], Tuple[np.ndarray, np.ndarray]]
 
 
 @torch.no_grad()
@@ -148,9 +148,30 @@ def preprocess_item(data_preprocessor: nn.Module,
     return image, classes
 
 
-class MultiScaleMaps:
-    """The maps of one dataset item by :func:`multi_scale_maps`: a map
-    function of :func:`infer_map_folder`.
+class MapFunction(metaclass=abc.ABCMeta):
+    """The maps of one dataset item by a model: ``(item, name) ->
+    (classes (K,), maps (K, H, W))``, for :func:`infer_map_folder`.
+
+    Args:
+        model (nn.Module): the model, in eval mode, on its device.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model computes."""
+        return next(self.model.parameters()).device
+
+    @abc.abstractmethod
+    def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
+        """``(classes (K,), maps (K, H, W))`` of a packed item and its
+        image name."""
+
+
+class MultiScaleMaps(MapFunction):
+    """The maps of one dataset item by :func:`multi_scale_maps`.
 
     Args:
         model (nn.Module): with ``localizer`` and ``data_preprocessor``
@@ -161,13 +182,9 @@ class MultiScaleMaps:
 
     def __init__(self, model: nn.Module, scales: Sequence[float],
                  flip: bool) -> None:
-        self.model = model
+        super().__init__(model)
         self.scales = scales
         self.flip = flip
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
 
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
         """``(classes (K,), maps (K, H, W))`` of an item of
@@ -178,10 +195,9 @@ class MultiScaleMaps:
         return classes.cpu().numpy(), maps.cpu().numpy()
 
 
-class RandomWalkMaps:
+class RandomWalkMaps(MapFunction):
     """The refined maps of one dataset item by
-    :func:`~mmadv.pseudo_labels.random_walk.refine_maps`: a map function of
-    :func:`infer_map_folder`.
+    :func:`~mmadv.pseudo_labels.random_walk.refine_maps`.
 
     Args:
         model (nn.Module): trained ``AffinityNet``, eval mode, on its device.
@@ -191,16 +207,12 @@ class RandomWalkMaps:
 
     def __init__(self, model: nn.Module, map_dir: str, bg_alpha: float,
                  beta: float, logt: int, stride: int) -> None:
-        self.model = model
+        super().__init__(model)
         self.map_dir = map_dir
         self.bg_alpha = bg_alpha
         self.beta = beta
         self.logt = logt
         self.stride = stride
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
 
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
         path = map_path(self.map_dir, name)
@@ -348,10 +360,8 @@ def infer_map_folder(compute_maps: MapFunction,
     ``num_workers``.
 
     Args:
-        compute_maps (callable): ``(item, name) -> (classes (K,), maps
-            (K, H, W))`` of a dataset item and its image name, with a
-            ``device``, e.g. :class:`MultiScaleMaps` or
-            :class:`RandomWalkMaps`.
+        compute_maps (MapFunction): the maps of a dataset item, e.g.
+            :class:`MultiScaleMaps` or :class:`RandomWalkMaps`.
         dataset (BaseDataset): the images, see :func:`build_map_dataset`.
         out_dir (str): the map folder.
         num_workers (int): DataLoader processes. Default: 0 (this one).

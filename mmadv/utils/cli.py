@@ -34,6 +34,21 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def add_inference_args(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of the map inference tools: the runner tools' and
+    ``--device``, ``--workers``."""
+    parser.add_argument(
+        '--device',
+        choices=['cpu', 'cuda'],
+        help='default: cuda:LOCAL_RANK when CUDA is available, else cpu')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        help='DataLoader processes (default: the config\'s '
+        'train_dataloader.num_workers)')
+    add_runner_args(parser)
+
+
 def load_runner_config(args: argparse.Namespace) -> Config:
     """Config with ``--cfg-options``, ``--launcher`` and the work dir
     applied (CLI > config > ``./work_dirs/<config name>``)."""

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..pseudo_labels.label_io import (colour_labels, read_label_png,
                                       read_rgb_image)
-from ..pseudo_labels.labeling import ThresholdLabeler
+from ..apis.settings import threshold_labeler
+from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_io import load_maps, map_path
 from ..utils.atomic import atomic_path
 from ..utils.errors import InputError, MissingInputError
@@ -22,13 +23,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 def _max_map(maps: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """``max_k A_k`` of ``(K, H, W)`` maps, zeros when K = 0."""
     return maps.max(0) if len(maps) else np.zeros(shape, np.float32)
-
-
-def _labeler(row: dict) -> ThresholdLabeler:
-    """The pseudo-labels' labeler of a ``metrics.json`` row, as the
-    pipeline made them (its threshold, ``uncertain`` band and ``crf``)."""
-    return ThresholdLabeler(row['bg_threshold'], row['uncertain'],
-                            dict() if row['crf'] else None)
 
 
 def draw_pipeline_figure(rows: dict,
@@ -80,6 +74,12 @@ def draw_pipeline_figure(rows: dict,
         titles += [title,
                    f'pseudo-label\n(threshold {row["bg_threshold"]:.2f})']
     titles.append('ground truth')
+    # each row's pseudo-labels, as the pipeline made them
+    labelers = [
+        build_labeler(
+            threshold_labeler(row['bg_threshold'], row['uncertain'],
+                              row['crf'])) for _, row in columns
+    ]
     fig, axes = plt.subplots(
         len(names), len(titles), figsize=(2 * len(titles), 2 * len(names)),
         squeeze=False)
@@ -90,9 +90,9 @@ def draw_pipeline_figure(rows: dict,
         _, baseline_maps = load_maps(
             map_path(rows[baseline]['map_dirs'][split], name))
         panels = [image, _max_map(baseline_maps, shape)]
-        for _, row in columns:
+        for (_, row), labeler in zip(columns, labelers):
             classes, maps = load_maps(map_path(row['map_dirs'][split], name))
-            label = _labeler(row)(classes, maps, image)
+            label = labeler(classes, maps, image)
             panels += [_max_map(maps, shape), colour_labels(label)]
         gt = read_label_png(
             osp.join(data_root, rows[method]['eval_gt_dir'], f'{name}.png'))

@@ -10,9 +10,7 @@ import pytest
 import torch
 from conftest import make_tiny_voc
 from mmengine.dataset import sampler
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
-from test_configs import tiny_config
+from test_configs import save_tiny_classifier
 
 import mmadv  # noqa: F401  (compat shim before mmseg models)
 from mmadv.apis import InputError, infer_maps, init_model
@@ -27,18 +25,8 @@ STD = np.float32([58.395, 57.12, 57.375])
 def trained(tiny_voc, tmp_path_factory):
     """A config file, a checkpoint of its model, and the model."""
     folder = tmp_path_factory.mktemp('infer_cam')
-    cfg = tiny_config('adv_erase_timm-resnet50d_voc.py', tiny_voc,
-                      folder / 'work')
-    cfg.model.localizer.backbone.model_name = 'test_resnet'
-    cfg.model.adversary.backbone.model_name = 'test_resnet'
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model).eval()
-    checkpoint = folder / 'model.pth'
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
-    config = folder / 'tiny_adv_erase.py'
-    cfg.dump(str(config))
-    return dict(config=str(config), checkpoint=str(checkpoint), model=model,
+    config, checkpoint, model = save_tiny_classifier(tiny_voc, str(folder))
+    return dict(config=config, checkpoint=checkpoint, model=model,
                 work_dir=folder / 'work', folder=folder)
 
 

@@ -34,10 +34,13 @@ def test_defaults_and_reference_values():
     assert [RandomWalkSettings.default(k) for k in (
         'affinity_alphas', 'crf', 'crf_scale', 'bg_alpha', 'beta',
         'logt')] == [(4, 32), True, 1.0, 16, 8, 8]
-    for cls in (PipelineSettings, RandomWalkSettings):
-        for f in fields(cls):
-            if f.metadata['paper'] is not None:
-                assert f.metadata['paper'] == cls.default(f.name), f.name
+    # where the defaults come from
+    walk = {f.name: f.metadata['source'] for f in fields(RandomWalkSettings)}
+    assert walk['bg_alpha'] == walk['logt'] == "PSA's infer_aff.py"
+    assert walk['affinity_alphas'] == "PSA's infer_cls.py"
+    pipeline = {f.name: f.metadata['source'] for f in fields(PipelineSettings)}
+    assert pipeline['scales'] == "PSA's infer_cls.py"
+    assert pipeline['thresholds'] == ''  # mmadv's own
     with pytest.raises(KeyError, match='no setting nope'):
         PipelineSettings.default('nope')
 
@@ -85,6 +88,8 @@ def test_random_walk_settings_are_checked(bad, match):
     (dict(train_split='val'), "train_split and eval_split are both 'val'"),
     (dict(scales=[1.0, 0]), 'scales must be positive factors'),
     (dict(workers=0), 'workers must be >= 1'),
+    (dict(random_walk=5), 'setting random_walk must be None, the AffinityNet '
+     'config or a dict'),
 ])
 def test_pipeline_settings_are_checked(bad, match):
     with pytest.raises(ValueError, match=match):

@@ -5,20 +5,12 @@ import json
 import cv2
 import numpy as np
 import pytest
+from test_labeling import CLASSES, MAPS
 
 import mmadv  # noqa: F401
 from mmadv.pseudo_labels import (LabelJob, ThresholdLabeler,
                                  check_label_folder, map_path, read_label_png,
                                  save_maps)
-
-# classes 4 (bottle, label 5) and 11 (dog, label 12)
-CLASSES = np.array([4, 11])
-# yapf: disable
-MAPS = np.array([[[0.10, 0.20, 0.30, 0.90],
-                  [0.05, 0.45, 0.35, 0.00]],
-                 [[0.15, 0.10, 0.40, 0.20],
-                  [0.00, 0.50, 0.30, 0.60]]], np.float32)
-# yapf: enable
 
 
 def test_job_writes_and_scores(tmp_path):

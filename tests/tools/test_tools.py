@@ -7,9 +7,14 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 from conftest import REPO, TINY, TINY_DATA
+from test_configs import save_tiny_classifier
+from test_distributed import free_port
 
-from mmadv.apis import PipelineSettings, RandomWalkSettings
+from mmadv.apis import (PipelineSettings, RandomWalkSettings, infer_maps,
+                        init_model)
+from mmadv.pseudo_labels import load_maps
 
 
 def tool(*args, cwd=REPO):
@@ -105,27 +110,7 @@ def test_tools_take_their_defaults_from_the_settings():
 def test_map_inference_shards_over_torchrun_processes(tiny_voc, tmp_path):
     """Two CPU processes (gloo) split the split by mmengine's
     DefaultSampler and write the maps one process writes."""
-    import numpy as np
-    import torch
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-
-    from mmadv.apis import infer_maps, init_model
-    from mmadv.pseudo_labels import load_maps
-    from test_configs import tiny_config
-    from test_distributed import free_port
-
-    cfg = tiny_config('adv_erase_timm-resnet50d_voc.py', tiny_voc,
-                      tmp_path / 'work')
-    cfg.model.localizer.backbone.model_name = 'test_resnet'
-    cfg.model.adversary.backbone.model_name = 'test_resnet'
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    checkpoint = tmp_path / 'model.pth'
-    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()},
-               checkpoint)
-    config = tmp_path / 'tiny.py'
-    cfg.dump(str(config))
+    config, checkpoint, _ = save_tiny_classifier(tiny_voc, str(tmp_path))
     result = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
          f'--master_port={free_port()}',
