@@ -4,10 +4,12 @@
 baseline CAM config with the same localizer, batch and input size, on
 random images with random labels. The full method alternates localizer
 and adversary blocks, so both phases are timed; its mean iteration is the
-mean of the two weighted by the block lengths of the config.
+mean of the two weighted by the block lengths of the config. ``--amp
+float16|bfloat16`` times it through mmengine's ``AmpOptimWrapper`` (a
+GPU), ``--channels-last`` with the networks in channels-last memory.
 
 ``infer-maps``: images/s of multi-scale + flip map inference
-(``tools/infer_cam.py``'s :func:`multi_scale_maps`) with a config's
+(:func:`~mmadv.pseudo_labels.multi_scale_maps`) with a config's
 localizer on random images.
 
 ``pseudo-labels``: images/s of the ``ThresholdLabeler`` on random smooth
@@ -15,11 +17,11 @@ maps and images, thresholding alone and with the dense CRF, and their
 ratio (one process; ``tools/make_pseudo_labels.py --workers N`` runs N).
 
 ``random-walk``: images/s of AffinityNet's random-walk refinement
-(:func:`~mmadv.pseudo_labels.random_walk.refine_maps`: embedding, dense
-affinity matrix, ``2^logt`` steps) with an affinity config's model on
-random images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
+(:func:`~mmadv.pseudo_labels.refine_maps`: embedding, dense affinity
+matrix, ``2^logt`` steps) with an affinity config's model on random
+images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
 
-Example::
+On a GPU every benchmark also reports its peak GPU memory. Example::
 
     python tools/analysis_tools/benchmark.py train-step \\
         configs/adv_erase_r38_voc.py configs/cam_r38_voc.py \\
@@ -31,13 +33,15 @@ Example::
         configs/demo/affinity_demo.py --size 64 --images 50
 """
 import argparse
+import contextlib
 import json
 import resource
 import time
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -49,6 +53,7 @@ from mmadv.apis import PipelineSettings, RandomWalkSettings
 from mmadv.pseudo_labels import (DEFAULT_BG_THRESHOLD, ThresholdLabeler,
                                  embedding_stride, multi_scale_maps,
                                  refine_maps)
+from mmadv.utils import enable_amp
 
 
 def random_batch(batch_size, size, num_classes, seed=0):
@@ -66,16 +71,42 @@ def random_batch(batch_size, size, num_classes, seed=0):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def build(config, size, device):
+def load(config: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config with ``cfg_options``, no pretrained weights (timing needs
+    none) and its default scope set."""
     cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
+    for part in (cfg.model, cfg.model.get('localizer')):
+        if part and part.get('backbone', {}).get('init_cfg'):
+            part.backbone.init_cfg = None
+    return cfg
+
+
+def amp_config(cfg: Config, dtype: str) -> None:
+    """Every optimizer wrapper of ``cfg`` an ``AmpOptimWrapper`` computing
+    in ``dtype`` (``'float16'`` or ``'bfloat16'``)."""
+    enable_amp(cfg)
+    wrappers = [cfg.optim_wrapper] if 'optimizer' in cfg.optim_wrapper else [
+        w for w in cfg.optim_wrapper.values()
+        if isinstance(w, dict) and 'optimizer' in w
+    ]
+    for wrapper in wrappers:
+        wrapper.dtype = dtype
+
+
+def build(config, size, device, amp=None, channels_last=False,
+          cfg_options=None):
+    cfg = load(config, cfg_options)
     cfg.model.data_preprocessor.size = (size, size)
-    backbone = cfg.model.localizer.backbone
-    if backbone.get('init_cfg'):
-        backbone.init_cfg = None  # timing needs no pretrained weights
+    if amp:
+        amp_config(cfg, amp)
     model = MODELS.build(cfg.model).to(device)
     model.init_weights()
     model.train()
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
     return cfg, model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 
@@ -84,39 +115,64 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
+@contextlib.contextmanager
+def peak_memory(device: torch.device, result: dict,
+                key: str = 'peak_mib') -> Iterator[None]:
+    """``result[key]``: the peak GPU memory (MiB) of the block; None on the
+    CPU."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    yield
+    result[key] = (torch.cuda.max_memory_allocated(device) /
+                   2**20 if device.type == 'cuda' else None)
+
+
 def time_phase(model, optim, batch, phase_iteration, iters, warmup, device):
     """Mean seconds of ``train_step`` with the model's counter set to
     ``phase_iteration`` before every step; peak CUDA memory in MiB."""
+    memory = {}
     for i in range(warmup + iters):
         if i == warmup:
             sync(device)
-            if device.type == 'cuda':
-                torch.cuda.reset_peak_memory_stats(device)
+            context = peak_memory(device, memory)
+            context.__enter__()
             start = time.perf_counter()
         model.iteration.fill_(phase_iteration)
         model.train_step(batch, optim)
     sync(device)
     seconds = (time.perf_counter() - start) / iters
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20
-            if device.type == 'cuda' else None)
-    return seconds, peak
+    context.__exit__(None, None, None)
+    return seconds, memory['peak_mib']
 
 
-def train_step_benchmark(args):
-    device = torch.device(args.device)
+def train_step_benchmark(config: str,
+                         baseline: str,
+                         batch_size: int = 8,
+                         size: int = 448,
+                         iters: int = 10,
+                         warmup: int = 2,
+                         device: str = 'cpu',
+                         amp: Optional[str] = None,
+                         channels_last: bool = False,
+                         cfg_options: Optional[dict] = None,
+                         baseline_options: Optional[dict] = None) -> dict:
+    """Both configs' iteration seconds, images/s and peak memory, and the
+    method / baseline ratio (see the module docstring)."""
+    device = torch.device(device)
     results = {}
-    for role, config in (('method', args.config),
-                         ('baseline', args.baseline)):
-        cfg, model, optim = build(config, args.size, device)
-        batch = random_batch(args.batch_size, args.size,
-                             model.localizer.num_classes)
+    for role, path, options in (('method', config, cfg_options),
+                                ('baseline', baseline, baseline_options)):
+        cfg, model, optim = build(path, size, device, amp, channels_last,
+                                  options)
+        batch = random_batch(batch_size, size, model.localizer.num_classes)
         phases = {'localizer': 0}
         if model.with_adversary and not model.simultaneous:
             phases['adversary'] = model.localizer_iters
-        row = {'config': config}
+        row = {'config': path}
         for phase, iteration in phases.items():
-            seconds, peak = time_phase(model, optim, batch, iteration,
-                                       args.iters, args.warmup, device)
+            seconds, peak = time_phase(model, optim, batch, iteration, iters,
+                                       warmup, device)
             row[f'{phase}_s'] = seconds
             row[f'{phase}_peak_mib'] = peak
         if 'adversary' in phases:
@@ -126,7 +182,7 @@ def train_step_benchmark(args):
                 weights[1] * row['adversary_s']) / sum(weights)
         else:
             row['iteration_s'] = row['localizer_s']
-        row['images_per_second'] = args.batch_size / row['iteration_s']
+        row['images_per_second'] = batch_size / row['iteration_s']
         results[role] = row
         del model, optim
     method, baseline = results['method'], results['baseline']
@@ -135,56 +191,70 @@ def train_step_benchmark(args):
     results['ratio_localizer_phase'] = method['localizer_s'] / baseline[
         'localizer_s']
     results['setup'] = dict(
-        device=str(device), batch_size=args.batch_size, size=args.size,
-        iters=args.iters, torch=torch.__version__,
+        device=str(device), batch_size=batch_size, size=size, iters=iters,
+        amp=amp, channels_last=channels_last, torch=torch.__version__,
         threads=torch.get_num_threads(),
         cpu_max_rss_mib=resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 1024)
     return results
 
 
-def infer_maps_benchmark(args):
-    device = torch.device(args.device)
-    _, model, _ = build(args.config, max(args.height, args.width), device)
+def infer_maps_benchmark(config: str,
+                         height: int = 375,
+                         width: int = 500,
+                         scales: Sequence[float] = (0.5, 1.0, 1.5, 2.0),
+                         flip: bool = True,
+                         images: int = 10,
+                         warmup: int = 1,
+                         device: str = 'cpu',
+                         cfg_options: Optional[dict] = None) -> dict:
+    device = torch.device(device)
+    _, model, _ = build(config, max(height, width), device,
+                        cfg_options=cfg_options)
     model.eval()
     gen = torch.Generator().manual_seed(0)
-    images = torch.randn(args.images + args.warmup, 3, args.height,
-                         args.width, generator=gen).to(device)
+    batch = torch.randn(images + warmup, 3, height, width,
+                        generator=gen).to(device)
     classes = torch.tensor([0, 1], device=device)
-    for i, image in enumerate(images):
-        if i == args.warmup:
+    result = dict(config=config)
+    for i, image in enumerate(batch):
+        if i == warmup:
             sync(device)
+            context = peak_memory(device, result)
+            context.__enter__()
             start = time.perf_counter()
-        multi_scale_maps(model.localizer, image, classes, args.scales,
-                         not args.no_flip)
+        multi_scale_maps(model.localizer, image, classes, scales, flip)
     sync(device)
-    seconds = (time.perf_counter() - start) / args.images
-    return dict(config=args.config, images_per_second=1 / seconds,
-                setup=dict(device=str(device), height=args.height,
-                           width=args.width, scales=args.scales,
-                           flip=not args.no_flip, classes=2,
-                           images=args.images,
-                           threads=torch.get_num_threads()))
+    seconds = (time.perf_counter() - start) / images
+    context.__exit__(None, None, None)
+    return dict(result, images_per_second=1 / seconds,
+                setup=dict(device=str(device), height=height, width=width,
+                           scales=list(scales), flip=flip, classes=2,
+                           images=images, threads=torch.get_num_threads()))
 
 
-def pseudo_labels_benchmark(args):
+def pseudo_labels_benchmark(height: int = 375,
+                            width: int = 500,
+                            images: int = 20,
+                            bg_threshold: float = DEFAULT_BG_THRESHOLD
+                            ) -> dict:
     rng = np.random.default_rng(0)
-    h, w = args.height, args.width
+    h, w = height, width
     # smooth maps in [0, 1]: upsampled coarse noise, as CAMs look
-    coarse = rng.random((args.images, 2, h // 8 + 1, w // 8 + 1))
+    coarse = rng.random((images, 2, h // 8 + 1, w // 8 + 1))
     maps = torch.nn.functional.interpolate(
         torch.from_numpy(coarse).float(), size=(h, w), mode='bilinear',
         align_corners=False).numpy()
-    images = rng.integers(0, 256, (args.images, h, w, 3), dtype=np.uint8)
+    pictures = rng.integers(0, 256, (images, h, w, 3), dtype=np.uint8)
     classes = np.array([0, 14])
-    results = dict(setup=dict(height=h, width=w, classes=2,
-                              images=args.images, processes=1))
+    results = dict(setup=dict(height=h, width=w, classes=2, images=images,
+                              processes=1))
     for name, crf in (('threshold', None), ('crf', dict())):
-        labeler = ThresholdLabeler(args.bg_threshold, crf=crf)
+        labeler = ThresholdLabeler(bg_threshold, crf=crf)
         start = time.perf_counter()
-        for image, image_maps in zip(images, maps):
+        for image, image_maps in zip(pictures, maps):
             labeler(classes, image_maps, image)
-        seconds = (time.perf_counter() - start) / args.images
+        seconds = (time.perf_counter() - start) / images
         results[f'{name}_images_per_second'] = 1 / seconds
     results['ratio_crf_threshold_time'] = (
         results['threshold_images_per_second'] /
@@ -192,38 +262,46 @@ def pseudo_labels_benchmark(args):
     return results
 
 
-def random_walk_benchmark(args):
-    device = torch.device(args.device)
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    if cfg.model.backbone.get('init_cfg'):
-        cfg.model.backbone.init_cfg = None  # timing needs no weights
+def random_walk_benchmark(config: str,
+                          size: int = 448,
+                          images: int = 5,
+                          bg_alpha: float = RandomWalkSettings.default(
+                              'bg_alpha'),
+                          beta: float = RandomWalkSettings.default('beta'),
+                          logt: int = RandomWalkSettings.default('logt'),
+                          device: str = 'cpu',
+                          cfg_options: Optional[dict] = None) -> dict:
+    device = torch.device(device)
+    cfg = load(config, cfg_options)
     model = MODELS.build(cfg.model).to(device).eval()
     stride = embedding_stride(model)
     gen = torch.Generator().manual_seed(0)
-    size = args.size
-    images = torch.randn(args.images + 1, 3, size, size, generator=gen)
-    maps = torch.rand(args.images + 1, 2, size, size, generator=gen)
+    pictures = torch.randn(images + 1, 3, size, size, generator=gen)
+    maps = torch.rand(images + 1, 2, size, size, generator=gen)
     classes = torch.tensor([0, 14])
-    for i, (image, image_maps) in enumerate(zip(images, maps)):
+    result = dict(config=config)
+    for i, (image, image_maps) in enumerate(zip(pictures, maps)):
         if i == 1:  # the first image is the warm-up
             sync(device)
+            context = peak_memory(device, result)
+            context.__enter__()
             start = time.perf_counter()
         refine_maps(model, image.to(device), classes, image_maps.to(device),
-                    args.bg_alpha, args.beta, args.logt, stride)
+                    bg_alpha, beta, logt, stride)
     sync(device)
-    seconds = (time.perf_counter() - start) / args.images
-    return dict(config=args.config, images_per_second=1 / seconds,
+    seconds = (time.perf_counter() - start) / images
+    context.__exit__(None, None, None)
+    return dict(result, images_per_second=1 / seconds,
                 setup=dict(device=str(device), size=size, classes=2,
-                           stride=stride, bg_alpha=args.bg_alpha,
-                           beta=args.beta, logt=args.logt,
-                           images=args.images,
+                           stride=stride, bg_alpha=bg_alpha, beta=beta,
+                           logt=logt, images=images,
                            threads=torch.get_num_threads()))
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='benchmark', required=True)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
     step = sub.add_parser('train-step', help='method vs baseline iteration')
     step.add_argument('config', help='method config')
     step.add_argument('baseline', help='baseline CAM config')
@@ -231,9 +309,8 @@ def parse_args():
     step.add_argument('--size', type=int, default=448)
     step.add_argument('--iters', type=int, default=10)
     step.add_argument('--warmup', type=int, default=2)
-    step.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    step.add_argument('--json', help='also write the results here')
+    step.add_argument('--amp', choices=['float16', 'bfloat16'])
+    step.add_argument('--channels-last', action='store_true')
     infer = sub.add_parser('infer-maps', help='map inference images/s')
     infer.add_argument('config', help='stage-1 config')
     infer.add_argument('--height', type=int, default=375)
@@ -243,16 +320,12 @@ def parse_args():
     infer.add_argument('--no-flip', action='store_true')
     infer.add_argument('--images', type=int, default=10)
     infer.add_argument('--warmup', type=int, default=1)
-    infer.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    infer.add_argument('--json', help='also write the results here')
     labels = sub.add_parser('pseudo-labels', help='pseudo-label images/s')
     labels.add_argument('--height', type=int, default=375)
     labels.add_argument('--width', type=int, default=500)
     labels.add_argument('--images', type=int, default=20)
     labels.add_argument('--bg-threshold', type=float,
                         default=DEFAULT_BG_THRESHOLD)
-    labels.add_argument('--json', help='also write the results here')
     walk = sub.add_parser('random-walk', help='random-walk images/s')
     walk.add_argument('config', help='AffinityNet config')
     walk.add_argument('--size', type=int, default=448)
@@ -260,38 +333,13 @@ def parse_args():
     for name, kind in (('bg_alpha', float), ('beta', float), ('logt', int)):
         walk.add_argument('--' + name.replace('_', '-'), type=kind,
                           default=RandomWalkSettings.default(name))
-    walk.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    walk.add_argument('--json', help='also write the results here')
+    for command in (step, infer, walk):
+        command.add_argument('--device', default=device)
+        command.add_argument('--cfg-options', nargs='+', action=DictAction,
+                             help='config overrides')
+    for command in (step, infer, labels, walk):
+        command.add_argument('--json', help='also write the results here')
     return parser.parse_args()
-
-
-def main():
-    args = parse_args()
-    if args.benchmark == 'infer-maps':
-        results = infer_maps_benchmark(args)
-        print_log(f'map inference {results["config"]}: '
-                  f'{results["images_per_second"]:.2f} images/s '
-                  f'({results["setup"]})', logger='current')
-    elif args.benchmark == 'random-walk':
-        results = random_walk_benchmark(args)
-        print_log(f'random walk {results["config"]}: '
-                  f'{results["images_per_second"]:.2f} images/s '
-                  f'({results["setup"]})', logger='current')
-    elif args.benchmark == 'pseudo-labels':
-        results = pseudo_labels_benchmark(args)
-        print_log(f'pseudo-labels: threshold '
-                  f'{results["threshold_images_per_second"]:.1f} images/s, '
-                  f'dense CRF {results["crf_images_per_second"]:.2f} '
-                  f'images/s (CRF costs '
-                  f'{results["ratio_crf_threshold_time"]:.0f}x the time; '
-                  f'{results["setup"]})', logger='current')
-    else:
-        results = train_step_benchmark(args)
-        report_train_step(results)
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=2)
 
 
 def report_train_step(results):
@@ -311,6 +359,43 @@ def report_train_step(results):
               f'{results["ratio_iteration"]:.2f}x, localizer phase '
               f'{results["ratio_localizer_phase"]:.2f}x '
               f'({results["setup"]})', logger='current')
+
+
+def main():
+    args = parse_args()
+    if args.benchmark == 'infer-maps':
+        results = infer_maps_benchmark(
+            args.config, args.height, args.width, args.scales,
+            not args.no_flip, args.images, args.warmup, args.device,
+            args.cfg_options)
+        print_log(f'map inference {results["config"]}: '
+                  f'{results["images_per_second"]:.2f} images/s '
+                  f'({results["setup"]})', logger='current')
+    elif args.benchmark == 'random-walk':
+        results = random_walk_benchmark(
+            args.config, args.size, args.images, args.bg_alpha, args.beta,
+            args.logt, args.device, args.cfg_options)
+        print_log(f'random walk {results["config"]}: '
+                  f'{results["images_per_second"]:.2f} images/s '
+                  f'({results["setup"]})', logger='current')
+    elif args.benchmark == 'pseudo-labels':
+        results = pseudo_labels_benchmark(args.height, args.width,
+                                          args.images, args.bg_threshold)
+        print_log(f'pseudo-labels: threshold '
+                  f'{results["threshold_images_per_second"]:.1f} images/s, '
+                  f'dense CRF {results["crf_images_per_second"]:.2f} '
+                  f'images/s (CRF costs '
+                  f'{results["ratio_crf_threshold_time"]:.0f}x the time; '
+                  f'{results["setup"]})', logger='current')
+    else:
+        results = train_step_benchmark(
+            args.config, args.baseline, args.batch_size, args.size,
+            args.iters, args.warmup, args.device, args.amp,
+            args.channels_last, args.cfg_options, args.cfg_options)
+        report_train_step(results)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,45 @@
+"""The prepared GPU check in its CPU smoke mode: every part runs, at tiny
+sizes, and writes its JSON and table."""
+import json
+import os.path as osp
+import subprocess
+
+from conftest import REPO
+
+
+def test_gpu_check_smoke_writes_every_part(tmp_path):
+    out = tmp_path / 'out'
+    result = subprocess.run(
+        ['bash', osp.join(REPO, 'tools', 'gpu_check.sh'), '--cpu-smoke',
+         str(out)],
+        capture_output=True, text=True, cwd=str(tmp_path), timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    results = json.loads((out / 'gpu_check.json').read_text())
+    parts = results['parts']
+    assert results['mode'] == 'cpu-smoke'
+    assert list(parts) == ['machine', 'train_step', 'dist_train',
+                           'infer_maps', 'pseudo_labels', 'random_walk']
+    assert all(p['status'] == 'ok' for p in parts.values()), parts
+    rows = parts['train_step']['result']['rows']
+    assert [(r['config'], r['mode']) for r in rows] == [
+        (config, mode)
+        for config in ('adv_erase_r38_voc', 'adv_erase_timm-resnet50d_voc')
+        for mode in ('fp32', 'fp32 channels-last', 'fp16', 'bf16',
+                     'fp16 channels-last')
+    ]
+    for row in rows:
+        if 'fp16' in row['mode'] or 'bf16' in row['mode']:
+            assert row['skipped'] == 'AmpOptimWrapper needs a GPU'
+        else:
+            # erasing and the adversary cost more than the CAM alone
+            assert row['ratio'] > 1 and row['images_per_second'] > 0
+    train = parts['dist_train']['result']
+    runs = [(r['iters'], r['resume']) for r in train['runs']]
+    assert runs == [(4, False), (6, True)]
+    assert train['final_iteration'] == 6 and train['losses'] > 0
+    for name in ('infer_maps', 'random_walk'):
+        assert parts[name]['result']['images_per_second'] > 0
+    table = (out / 'gpu_check.md').read_text().splitlines()
+    assert table[0] == '| part | what | result |'
+    assert len(table) == 2 + 1 + len(rows) + 4 + 1  # machine ... total
+    assert table[-1].startswith('| total | cpu-smoke | ')

@@ -1,0 +1,398 @@
+"""The prepared GPU check: one command that measures mmadv on a GPU in a few
+minutes and writes ``gpu_check.json`` and ``gpu_check.md`` (a Markdown
+table) into OUT_DIR. ``tools/gpu_check.sh`` runs it.
+
+Parts (each timed; one that fails is recorded with its error line and the
+others still run; the exit status is 1 when any failed):
+
+- ``machine``: GPU name, memory, torch, CUDA and cuDNN versions, CPUs;
+- ``train_step``: one training iteration (:mod:`benchmark`'s
+  ``train-step``) of ``configs/adv_erase_r38_voc.py`` against
+  ``configs/cam_r38_voc.py`` at 448 px, batch 8, and of the timm
+  ResNet-50-D config against its CAM baseline: images/s, peak memory and
+  the method / baseline ratio in fp32, fp16 and bf16 autocast
+  (``AmpOptimWrapper``), and fp32 and fp16 with channels-last networks;
+- ``dist_train``: 20 iterations of ``configs/adv_erase_r38_voc.py`` through
+  ``tools/dist_train.sh CONFIG 1 --amp`` on generated VOC-layout data
+  (the demo's generator at 448 px), then ``--resume`` to 30: both runs
+  end, every logged loss is finite, the checkpoints are written and the
+  second run starts from the first's;
+- ``infer_maps``: map inference of the ResNet-38 localizer at 375 x 500
+  with PSA's 4 scales + flip;
+- ``pseudo_labels``: pseudo-labels at 375 x 500, thresholded and with the
+  dense CRF (CPU work, one process);
+- ``random_walk``: the random walk of the ResNet-38 AffinityNet at 448 px.
+
+``--cpu-smoke`` runs every part on the CPU at tiny sizes, with timm's
+``test_resnet`` for every network, in under a minute (the AMP modes need a
+GPU: they are listed as skipped), so that the check cannot rot between
+GPU runs. Nothing is downloaded. Usage::
+
+    bash tools/gpu_check.sh OUT_DIR
+    bash tools/gpu_check.sh --cpu-smoke OUT_DIR
+"""
+import argparse
+import json
+import math
+import os
+import os.path as osp
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from typing import Callable, Dict, List
+
+import torch
+from mmengine.logging import MMLogger
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import benchmark  # noqa: E402
+
+import mmadv  # noqa: E402,F401
+from mmadv.datasets.demo_shapes import generate_demo_voc  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = osp.join(REPO, 'configs')
+# the CAM baseline of a method config (as configs/cam_r38_voc.py)
+BASELINE = {
+    'model.adversary': None,
+    'model.attention_mining_loss': None,
+    'model.regularization_loss': None,
+    'optim_wrapper.adversary': None,
+    'custom_hooks': []
+}
+# every network timm's tiny test_resnet (--cpu-smoke)
+TINY_NETWORKS = {
+    'model.localizer.backbone':
+    dict(
+        _delete_=True,
+        type='TimmFeatureBackbone',
+        model_name='test_resnet',
+        output_stride=8),
+    'model.adversary.backbone.model_name': 'test_resnet',
+}
+TINY_AFFINITY = {
+    'model.backbone':
+    dict(
+        _delete_=True,
+        type='TimmFeatureBackbone',
+        model_name='test_resnet',
+        output_stride=8,
+        out_indices=(0, 2, 4)),
+    'model.embed_channels': 16,
+}
+
+
+class Check:
+    """The sizes of the check, GPU or smoke."""
+
+    def __init__(self, smoke: bool, work_dir: str, out_dir: str) -> None:
+        self.smoke = smoke
+        self.device = 'cpu' if smoke else 'cuda'
+        self.work_dir = work_dir
+        self.out_dir = out_dir
+        self.networks = TINY_NETWORKS if smoke else {}
+        self.size = 32 if smoke else 448
+        self.height, self.width = (24, 32) if smoke else (375, 500)
+
+
+def machine(check: Check) -> dict:
+    info = dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        cuda=torch.version.cuda,
+        cudnn=torch.backends.cudnn.version(),
+        cpus=os.cpu_count(),
+        cuda_available=torch.cuda.is_available())
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        info.update(
+            gpu=props.name,
+            gpu_memory_gib=round(props.total_memory / 2**30, 1),
+            capability=f'{props.major}.{props.minor}')
+    return info
+
+
+def train_step(check: Check) -> dict:
+    modes = [('fp32', None, False), ('fp32 channels-last', None, True),
+             ('fp16', 'float16', False), ('bf16', 'bfloat16', False),
+             ('fp16 channels-last', 'float16', True)]
+    pairs = [('adv_erase_r38_voc', 'cam_r38_voc'),
+             ('adv_erase_timm-resnet50d_voc', None)]
+    rows = []
+    for method, baseline in pairs:
+        for mode, amp, channels_last in modes:
+            row = dict(config=method, mode=mode)
+            rows.append(row)
+            if amp and check.smoke:
+                row['skipped'] = 'AmpOptimWrapper needs a GPU'
+                continue
+            options = dict(check.networks)
+            # the baseline has no adversary to shrink
+            cam = {k: v for k, v in options.items()
+                   if not k.startswith('model.adversary')}
+            result = benchmark.train_step_benchmark(
+                osp.join(CONFIGS, f'{method}.py'),
+                osp.join(CONFIGS, f'{baseline or method}.py'),
+                batch_size=2 if check.smoke else 8,
+                size=check.size,
+                iters=1 if check.smoke else 10,
+                warmup=1 if check.smoke else 3,
+                device=check.device,
+                amp=amp,
+                channels_last=channels_last,
+                cfg_options=options,
+                baseline_options=dict(cam, **({} if baseline else BASELINE)))
+            row.update(
+                images_per_second=result['method']['images_per_second'],
+                baseline_images_per_second=result['baseline'][
+                    'images_per_second'],
+                ratio=result['ratio_iteration'],
+                peak_mib=max(v for k, v in result['method'].items()
+                             if k.endswith('_peak_mib')) if
+                not check.smoke else None)
+    return dict(rows=rows, size=check.size,
+                batch_size=2 if check.smoke else 8)
+
+
+def _losses_finite(work_dir: str) -> List[float]:
+    """Every logged ``loss*`` value of a work dir's scalars."""
+    values = []
+    for root, _, files in os.walk(work_dir):
+        if 'scalars.json' in files:
+            with open(osp.join(root, 'scalars.json')) as f:
+                for line in f:
+                    values += [
+                        v for k, v in json.loads(line).items()
+                        if k.startswith('loss')
+                    ]
+    return values
+
+
+def dist_train(check: Check) -> dict:
+    data = generate_demo_voc(
+        osp.join(check.work_dir, 'voc'),
+        num_train=8 if check.smoke else 32,
+        num_val=2,
+        size=64 if check.smoke else 448,
+        show_progress=False)
+    work_dir = osp.join(check.work_dir, 'dist_train')
+    first, last = (4, 6) if check.smoke else (20, 30)
+    config = osp.join(CONFIGS, 'adv_erase_r38_voc.py')
+    if check.smoke:  # the same config with tiny networks
+        base, config = config, osp.join(check.work_dir, 'tiny_r38.py')
+        with open(config, 'w') as f:
+            f.write(f'_base_ = [{base!r}]\n'
+                    'model = dict(localizer=dict(backbone=dict(_delete_=True,'
+                    " type='TimmFeatureBackbone', model_name='test_resnet',"
+                    ' output_stride=8)), adversary=dict(backbone=dict('
+                    "model_name='test_resnet')))\n")
+    options = dict(
+        **{
+            'train_dataloader.dataset.data_root': data,
+            'val_dataloader.dataset.data_root': data,
+            'test_dataloader.dataset.data_root': data,
+            'model.localizer.backbone.init_cfg': None,
+            'train_dataloader.batch_size': 2 if check.smoke else 8,
+            'train_dataloader.num_workers': 0 if check.smoke else 4,
+            'train_dataloader.persistent_workers': False,
+            'model.localizer_iters': 2 if check.smoke else 5,
+            'model.adversary_iters': 2 if check.smoke else 5,
+            'default_hooks.checkpoint.interval': first // 2,
+            'default_hooks.logger.interval': 1,
+        })
+    if check.smoke:
+        options.update({
+            'train_dataloader.dataset.pipeline.1.transforms.0.scale':
+            (64, 64),
+            'train_dataloader.dataset.pipeline.1.transforms.3.crop_size':
+            (32, 32),
+            'model.data_preprocessor.size': (32, 32),
+        })
+    runs = []
+    for max_iters, resume in ((first, []), (last, ['--resume'])):
+        args = {**options, 'train_cfg.max_iters': max_iters,
+                'train_cfg.val_interval': 10 * last}
+        cmd = [
+            'bash', osp.join(REPO, 'tools', 'dist_train.sh'), config, '1',
+            '--work-dir', work_dir, *resume,
+            *([] if check.smoke else ['--amp']),
+            '--cfg-options', *(f'{k}={_cli(v)}' for k, v in args.items())
+        ]
+        start = time.perf_counter()
+        result = subprocess.run(
+            cmd, capture_output=True, text=True, cwd=REPO,
+            env=dict(os.environ, PORT=str(29500 + os.getpid() % 1000)))
+        runs.append(dict(iters=max_iters, resume=bool(resume),
+                         seconds=time.perf_counter() - start,
+                         returncode=result.returncode))
+        with open(osp.join(check.out_dir, 'dist_train.log'), 'a') as f:
+            f.write(f'$ {" ".join(cmd)}\n{result.stdout[-20000:]}\n'
+                    f'{result.stderr[-20000:]}\n')
+        if result.returncode:
+            raise RuntimeError(f'dist_train.sh to {max_iters} iterations: '
+                               f'exit {result.returncode} (see '
+                               'dist_train.log)')
+    checkpoint = torch.load(
+        osp.join(work_dir, f'iter_{last}.pth'), map_location='cpu',
+        weights_only=False)
+    losses = _losses_finite(work_dir)
+    resumed = int(checkpoint['state_dict']['iteration'])
+    if not (losses and all(math.isfinite(v) for v in losses)):
+        raise RuntimeError(f'losses not finite: {losses[:10]}')
+    if resumed != last or not osp.isfile(
+            osp.join(work_dir, f'iter_{first}.pth')):
+        raise RuntimeError(f'the resumed run ended at iteration {resumed}')
+    return dict(runs=runs, amp=not check.smoke, losses=len(losses),
+                max_loss=max(losses), final_iteration=resumed)
+
+
+def _cli(value) -> str:
+    """A ``--cfg-options`` value as mmengine's DictAction reads it."""
+    if isinstance(value, tuple):
+        return '(' + ','.join(map(str, value)) + ')'
+    return str(value)
+
+
+def infer_maps(check: Check) -> dict:
+    return benchmark.infer_maps_benchmark(
+        osp.join(CONFIGS, 'adv_erase_r38_voc.py'), check.height, check.width,
+        images=2 if check.smoke else 10, device=check.device,
+        cfg_options=check.networks)
+
+
+def pseudo_labels(check: Check) -> dict:
+    return benchmark.pseudo_labels_benchmark(
+        check.height, check.width, images=2 if check.smoke else 20)
+
+
+def random_walk(check: Check) -> dict:
+    return benchmark.random_walk_benchmark(
+        osp.join(CONFIGS, 'affinity_r38_voc.py'),
+        size=64 if check.smoke else 448,
+        images=2 if check.smoke else 5,
+        logt=2 if check.smoke else 8,
+        device=check.device,
+        cfg_options=TINY_AFFINITY if check.smoke else None)
+
+
+PARTS: Dict[str, Callable[[Check], dict]] = dict(
+    machine=machine,
+    train_step=train_step,
+    dist_train=dist_train,
+    infer_maps=infer_maps,
+    pseudo_labels=pseudo_labels,
+    random_walk=random_walk)
+
+
+def _fmt(value, digits=2) -> str:
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def markdown(results: dict) -> str:
+    """The results as one Markdown table: part, what, numbers."""
+    lines = ['| part | what | result |', '|---|---|---|']
+    for name, part in results['parts'].items():
+        if part['status'] != 'ok':
+            lines.append(f'| {name} | - | {part["status"]} |')
+            continue
+        value = part['result']
+        if name == 'machine':
+            lines.append(f'| machine | {value.get("gpu", "no GPU")} | torch '
+                         f'{value["torch"]}, CUDA {value["cuda"]}, cuDNN '
+                         f'{value["cudnn"]}, {value["cpus"]} CPUs |')
+        elif name == 'train_step':
+            for row in value['rows']:
+                what = (f'{row["config"]}, {row["mode"]}, '
+                        f'{value["size"]} px, batch {value["batch_size"]}')
+                if 'skipped' in row:
+                    lines.append(f'| train step | {what} | skipped: '
+                                 f'{row["skipped"]} |')
+                    continue
+                lines.append(
+                    f'| train step | {what} | '
+                    f'{_fmt(row["images_per_second"])} images/s, '
+                    f'{_fmt(row["ratio"])}x the CAM baseline\'s time '
+                    f'({_fmt(row["baseline_images_per_second"])} images/s), '
+                    f'peak {_fmt(row["peak_mib"], 0)} MiB |')
+        elif name == 'dist_train':
+            runs = ', '.join(f'{r["iters"]} iterations'
+                             f'{" (resumed)" if r["resume"] else ""} in '
+                             f'{r["seconds"]:.0f} s' for r in value['runs'])
+            lines.append(f'| dist_train.sh 1{" --amp" if value["amp"] else ""}'
+                         f' | {runs} | {value["losses"]} finite losses, '
+                         f'ends at iteration {value["final_iteration"]} |')
+        elif name == 'pseudo_labels':
+            setup = value['setup']
+            lines.append(
+                f'| pseudo-labels | {setup["height"]} x {setup["width"]}, '
+                f'one process | threshold '
+                f'{_fmt(value["threshold_images_per_second"], 1)} images/s,'
+                f' dense CRF {_fmt(value["crf_images_per_second"])} '
+                'images/s |')
+        else:
+            setup = value['setup']
+            size = (f'{setup["height"]} x {setup["width"]}, '
+                    f'scales {setup["scales"]}, flip' if name == 'infer_maps'
+                    else f'{setup["size"]} px, 2^{setup["logt"]} steps')
+            lines.append(f'| {name.replace("_", " ")} | '
+                         f'{osp.basename(value["config"])}, {size} | '
+                         f'{_fmt(value["images_per_second"])} images/s, '
+                         f'peak {_fmt(value.get("peak_mib"), 0)} MiB |')
+    lines.append(f'| total | {results["mode"]} | '
+                 f'{results["seconds"]:.0f} s |')
+    return '\n'.join(lines) + '\n'
+
+
+def run(smoke: bool, out_dir: str) -> dict:
+    if not smoke and not torch.cuda.is_available():
+        raise SystemExit('gpu_check: error: no CUDA device; --cpu-smoke '
+                         'runs the check on the CPU at tiny sizes')
+    os.makedirs(out_dir, exist_ok=True)
+    # only the parts' lines and the table on the console
+    MMLogger.get_instance('gpu_check', log_level='WARNING')
+    work_dir = tempfile.mkdtemp(prefix='gpu_check_')
+    check = Check(smoke, work_dir, out_dir)
+    results = dict(mode='cpu-smoke' if smoke else 'gpu', parts={})
+    start = time.perf_counter()
+    try:
+        for name, part in PARTS.items():
+            part_start = time.perf_counter()
+            try:
+                results['parts'][name] = dict(status='ok', result=part(check))
+            except Exception as e:  # recorded; the other parts still run
+                line = (str(e).splitlines() or [type(e).__name__])[0]
+                results['parts'][name] = dict(status=f'failed: {line}')
+                with open(osp.join(out_dir, 'errors.log'), 'a') as f:
+                    f.write(f'{name}:\n{traceback.format_exc()}\n')
+            results['parts'][name]['seconds'] = time.perf_counter() - \
+                part_start
+            print(f'{name}: {results["parts"][name]["status"]} '
+                  f'({results["parts"][name]["seconds"]:.0f} s)', flush=True)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    results['seconds'] = time.perf_counter() - start
+    with open(osp.join(out_dir, 'gpu_check.json'), 'w') as f:
+        json.dump(results, f, indent=2, default=str)
+    with open(osp.join(out_dir, 'gpu_check.md'), 'w') as f:
+        f.write(markdown(results))
+    return results
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('out_dir', help='folder of gpu_check.json and .md')
+    parser.add_argument('--cpu-smoke', action='store_true',
+                        help='every part on the CPU at tiny sizes')
+    args = parser.parse_args(argv)
+    results = run(args.cpu_smoke, args.out_dir)
+    print(markdown(results))
+    if any(p['status'] != 'ok' for p in results['parts'].values()):
+        raise SystemExit(1)
+
+
+if __name__ == '__main__':
+    main()

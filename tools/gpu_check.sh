@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The prepared GPU check: measures mmadv on a GPU in a few minutes and
+# writes gpu_check.json and gpu_check.md into OUT_DIR (see
+# tools/analysis_tools/gpu_check.py). Run from a fresh install:
+#   bash tools/gpu_check.sh OUT_DIR
+#   bash tools/gpu_check.sh --cpu-smoke OUT_DIR   # every part, tiny, on CPU
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec python tools/analysis_tools/gpu_check.py "$@"
