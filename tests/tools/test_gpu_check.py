@@ -31,8 +31,10 @@ def test_gpu_check_smoke_writes_every_part(tmp_path):
         if 'fp16' in row['mode'] or 'bf16' in row['mode']:
             assert row['skipped'] == 'AmpOptimWrapper needs a GPU'
         else:
-            # erasing and the adversary cost more than the CAM alone
-            assert row['ratio'] > 1 and row['images_per_second'] > 0
+            # a localizer step with erasing and the adversary costs more
+            # than the CAM's alone (the adversary's phase can cost less)
+            assert row['localizer_phase_ratio'] > 1
+            assert row['images_per_second'] > 0 and row['ratio'] > 0
     train = parts['dist_train']['result']
     runs = [(r['iters'], r['resume']) for r in train['runs']]
     assert runs == [(4, False), (6, True)]

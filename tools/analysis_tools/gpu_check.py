@@ -151,6 +151,7 @@ def train_step(check: Check) -> dict:
                 baseline_images_per_second=result['baseline'][
                     'images_per_second'],
                 ratio=result['ratio_iteration'],
+                localizer_phase_ratio=result['ratio_localizer_phase'],
                 peak_mib=max(v for k, v in result['method'].items()
                              if k.endswith('_peak_mib')) if
                 not check.smoke else None)
@@ -316,8 +317,9 @@ def markdown(results: dict) -> str:
                     f'| train step | {what} | '
                     f'{_fmt(row["images_per_second"])} images/s, '
                     f'{_fmt(row["ratio"])}x the CAM baseline\'s time '
-                    f'({_fmt(row["baseline_images_per_second"])} images/s), '
-                    f'peak {_fmt(row["peak_mib"], 0)} MiB |')
+                    f'({_fmt(row["baseline_images_per_second"])} images/s; '
+                    f'localizer phase {_fmt(row["localizer_phase_ratio"])}x)'
+                    f', peak {_fmt(row["peak_mib"], 0)} MiB |')
         elif name == 'dist_train':
             runs = ', '.join(f'{r["iters"]} iterations'
                              f'{" (resumed)" if r["resume"] else ""} in '
