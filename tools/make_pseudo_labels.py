@@ -23,6 +23,7 @@ import argparse
 
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.apis import PipelineSettings, write_pseudo_labels
+from mmadv.datasets.layout import IMG_SUFFIX
 from mmadv.pseudo_labels import DEFAULT_BG_THRESHOLD, DenseCRF
 from mmadv.utils.cli import run_tool
 
@@ -77,7 +78,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='processes (default: the CPUs, at most 8)')
     parser.add_argument(
         '--gt-dir', help='score the labels against these <name>.png masks')
-    parser.add_argument('--img-suffix', default='.jpg', help='image suffix')
+    parser.add_argument(
+        '--img-suffix', default=IMG_SUFFIX, help='image suffix')
     parser.add_argument(
         '--json', help='write the summary and the settings to this file')
     return parser.parse_args(argv)

@@ -29,7 +29,8 @@ from ..pseudo_labels.map_inference import (IMAGE_PIPELINE, MultiScaleMaps,
                                            prepare_map_folder)
 from ..pseudo_labels.map_io import read_meta
 from ..pseudo_labels.random_walk import embedding_stride
-from ..utils.errors import ConfigError, InputError, MissingInputError
+from ..utils.errors import (ConfigError, InputError, MissingInputError,
+                            one_line)
 
 
 def select_device(name: Optional[str] = None) -> torch.device:
@@ -86,9 +87,8 @@ def load_checkpoint_strict(model: nn.Module, checkpoint: str,
         loaded = _load_checkpoint(checkpoint, map_location='cpu',
                                   logger='silent')
     except Exception as e:  # any reader error becomes one line
-        reason = (str(e).splitlines() or [type(e).__name__])[0]
-        raise InputError(f'cannot read checkpoint {checkpoint}: {reason}') \
-            from None
+        raise InputError(f'cannot read checkpoint {checkpoint}: '
+                         f'{one_line(e)}') from None
     state = loaded.get('state_dict', loaded) if isinstance(loaded,
                                                            dict) else None
     if not isinstance(state, dict):
@@ -152,8 +152,15 @@ def init_model(config: Union[str, Config],
     return model.to(select_device(device)).eval()
 
 
-def _num_workers(cfg: Config) -> int:
-    return cfg.train_dataloader.get('num_workers', 0)
+def _num_workers(cfg: Config, num_workers: Optional[int]) -> int:
+    """``num_workers``, by default the config's
+    ``train_dataloader.num_workers``; checked."""
+    if num_workers is None:
+        num_workers = cfg.train_dataloader.get('num_workers', 0)
+    if not (isinstance(num_workers, int) and num_workers >= 0):
+        raise ConfigError(
+            f'num_workers must be an integer >= 0, got {num_workers!r}')
+    return num_workers
 
 
 def infer_maps(model: nn.Module,
@@ -183,6 +190,10 @@ def infer_maps(model: nn.Module,
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
     """
+    if not scales or min(scales) <= 0:
+        raise ConfigError(
+            f'scales must be positive factors, got {list(scales)}')
+    num_workers = _num_workers(model.cfg, num_workers)
     dataset = build_map_dataset(model.cfg, split)
     meta = map_folder_meta(dataset, split, model.cfg.filename,
                            model.checkpoint, scales=list(scales), flip=flip)
@@ -190,9 +201,8 @@ def infer_maps(model: nn.Module,
     print_log(
         f'maps of {split} ({len(dataset)} images) -> {out_dir}: scales '
         f'{meta["scales"]}, flip {flip}', logger='current')
-    return infer_map_folder(
-        MultiScaleMaps(model, scales, flip), dataset, out_dir,
-        _num_workers(model.cfg) if num_workers is None else num_workers)
+    return infer_map_folder(MultiScaleMaps(model, scales, flip), dataset,
+                            out_dir, num_workers)
 
 
 def refine_maps(model: nn.Module,
@@ -226,6 +236,7 @@ def refine_maps(model: nn.Module,
     """
     if not (isinstance(logt, int) and logt >= 0):
         raise ConfigError(f'logt must be an integer >= 0, got {logt!r}')
+    num_workers = _num_workers(model.cfg, num_workers)
     read_meta(map_dir, split)  # maps of this split
     dataset = build_map_dataset(model.cfg, split, IMAGE_PIPELINE)
     stride = embedding_stride(model)
@@ -239,6 +250,4 @@ def refine_maps(model: nn.Module,
         f'{out_dir}: bg_alpha {bg_alpha}, beta {beta}, 2^{logt} steps, '
         f'embedding stride {stride}', logger='current')
     compute = RandomWalkMaps(model, map_dir, bg_alpha, beta, logt, stride)
-    return infer_map_folder(
-        compute, dataset, out_dir,
-        _num_workers(model.cfg) if num_workers is None else num_workers)
+    return infer_map_folder(compute, dataset, out_dir, num_workers)

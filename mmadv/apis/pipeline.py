@@ -34,7 +34,9 @@ numbers as fractions, the settings, where every output is and every
 step's seconds) and the rows returned.
 
 A subprocess runs only with ``gpus > 1``: then the trainings, tests and
-map inference run as ``torchrun`` of the tools, one process per GPU.
+map inference run as ``torchrun`` of the tools, one process per GPU, whose
+output goes line by line into the step's log (and to the console with
+``verbose``); those steps show no progress bar.
 """
 import contextlib
 import glob
@@ -54,6 +56,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
+from ..datasets.layout import IMG_SUFFIX, innermost_dataset, split_file
 from ..utils.atomic import write_json, write_text
 from ..utils.console import quiet
 from ..utils.errors import ConfigError, InputError, MissingInputError
@@ -75,17 +78,6 @@ def _read_json(path: str) -> dict:
         return json.load(f)
 
 
-def _split_file(split: str) -> str:
-    return f'ImageSets/Segmentation/{split}.txt'
-
-
-def _innermost_dataset(dataset: dict) -> dict:
-    """The innermost dataset of ``RepeatDataset``-style wrappers."""
-    while 'dataset' in dataset:
-        dataset = dataset['dataset']
-    return dataset
-
-
 def _seeded(options: dict, seed: Optional[int]) -> dict:
     """``options`` with ``randomness.seed`` set when ``seed`` is given."""
     return options if seed is None else dict(options, **{
@@ -101,6 +93,39 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
         raise ConfigError(f'{path}: the pipeline needs an iteration-based '
                           'train_cfg (train_cfg.max_iters)')
     return cfg
+
+
+def check_weights(cfg: Config, source: str) -> None:
+    """Every weights file the model of ``cfg`` reads (``Pretrained``
+    init_cfg checkpoints, ``checkpoint`` and ``pretrained`` paths) is a
+    local file: nothing is downloaded, and a missing file is named before
+    any training."""
+
+    def check(value, key: str) -> None:
+        if value is None:
+            return
+        if '://' in value:
+            raise ConfigError(f'{source}: {key} {value} would be downloaded;'
+                              ' give a local file')
+        if not osp.isfile(value):
+            raise MissingInputError(f'{source}: weights file {value} of '
+                                    f'{key} not found')
+
+    def walk(node, key: str) -> None:
+        if isinstance(node, dict):
+            if node.get('type') == 'Pretrained':
+                check(node.get('checkpoint'), f'{key}.checkpoint')
+            else:
+                for name in ('checkpoint', 'pretrained'):
+                    if isinstance(node.get(name), str):
+                        check(node[name], f'{key}.{name}')
+            for name, value in node.items():
+                walk(value, f'{key}.{name}')
+        elif isinstance(node, (list, tuple)):
+            for i, value in enumerate(node):
+                walk(value, f'{key}.{i}')
+
+    walk(cfg.model, 'model')
 
 
 def _frozen_path(root: str, filename: str, text: str, what: str,
@@ -165,7 +190,7 @@ class _Data:
         data = cls(
             root=data_root,
             img_dir=osp.join(data_root, dataset.data_prefix['img_path']),
-            img_suffix=dataset.get('img_suffix', '.jpg'),
+            img_suffix=dataset.get('img_suffix', IMG_SUFFIX),
             train_gt=osp.join(data_root, settings.train_gt_dir),
             eval_gt=osp.join(data_root, settings.eval_gt_dir))
         for split, gt_dir in ((settings.train_split, data.train_gt),
@@ -175,7 +200,7 @@ class _Data:
 
     def _check_split(self, split: str, gt_dir: str) -> None:
         """Every image of the split's list and its mask exist."""
-        path = osp.join(self.root, _split_file(split))
+        path = osp.join(self.root, split_file(split))
         if not osp.isfile(path):
             raise MissingInputError(f'image list {path} of split {split!r} '
                                     'not found')
@@ -235,6 +260,8 @@ class _Plan:
             config=self.config,
             work_dir=self.root,
             data_root=self.data.root,
+            img_dir=self.data.img_dir,
+            img_suffix=self.data.img_suffix,
             seed=self.seed,
             **self.settings.to_dict())
 
@@ -249,18 +276,19 @@ def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
     options = {
         'train_dataloader.dataset.data_root': data.root,
         'train_dataloader.dataset.ann_file':
-        _split_file(settings.train_split),
+        split_file(settings.train_split),
         'train_dataloader.dataset.data_prefix.seg_map_path': pseudo,
     }
     for loader in LOADERS[1:]:
         options.update({
             f'{loader}.dataset.data_root': data.root,
-            f'{loader}.dataset.ann_file': _split_file(settings.eval_split),
+            f'{loader}.dataset.ann_file': split_file(settings.eval_split),
             f'{loader}.dataset.data_prefix.seg_map_path': data.eval_gt
         })
     options.update(settings.seg_cfg_options)
     options.update(seg_cfg_options or {})
     cfg = load_config(settings.seg_config, _seeded(options, seed))
+    check_weights(cfg, settings.seg_config)
     return _SegPlan(
         pseudo, cfg,
         _frozen_path(root, f'seg{tag}.py', cfg.pretty_text,
@@ -276,10 +304,11 @@ def _plan(config: str, work_dir: str, data_root: Optional[str],
     the files it freezes (:meth:`_Plan.freeze` writes them)."""
     config = resolve_config(config, 'config')
     cfg = load_config(config, cfg_options)
+    check_weights(cfg, config)
     settings = PipelineSettings.from_sources(
         (f'{config}: wsss_pipeline', cfg.get('wsss_pipeline')),
         ('pipeline options', pipeline_options))
-    dataset = _innermost_dataset(cfg.train_dataloader.dataset)
+    dataset = innermost_dataset(cfg.train_dataloader.dataset)
     data = _Data.checked(
         osp.abspath(data_root or dataset.data_root), dataset, settings,
         config)
@@ -318,13 +347,14 @@ def _plan(config: str, work_dir: str, data_root: Optional[str],
     options = {
         'train_dataloader.dataset.data_root': data.root,
         'train_dataloader.dataset.ann_file':
-        _split_file(settings.train_split),
+        split_file(settings.train_split),
         'train_dataloader.dataset.data_prefix.seg_map_path':
         osp.join(root, f'affinity_labels_{settings.train_split}'),
         **walk.cfg_options,
         **(affinity_cfg_options or {})
     }
     plan.affinity_cfg = load_config(walk.config, _seeded(options, seed))
+    check_weights(plan.affinity_cfg, walk.config)
     plan.affinity_config = _frozen_path(root, 'affinity.py',
                                         plan.affinity_cfg.pretty_text,
                                         'AffinityNet config', frozen)
@@ -370,13 +400,10 @@ class _Steps:
         record = dict(note='')
         start = time.perf_counter()
         try:
-            with forget_new_instances(), (
-                    contextlib.nullcontext() if self.verbose else
-                    quiet(log_file)):
-                MMLogger.get_instance(
-                    unique_name('step'),
-                    logger_name='mmadv',
-                    log_file=log_file if self.verbose else None)
+            with forget_new_instances(), quiet(log_file, self.verbose):
+                # the current logger of the step, on the redirected stdout
+                MMLogger.get_instance(unique_name('step'),
+                                      logger_name='mmadv')
                 yield record
         except BaseException:  # an error, or Ctrl-C
             self.logger.error(f'{title}: stopped after '
@@ -411,11 +438,14 @@ class _Runner:
         ]
         if launcher:
             cmd += ['--launcher', 'pytorch']
-        # quiet: into the step's log, which is where sys.stdout points
-        out = None if self.verbose else sys.stdout
-        result = subprocess.run(cmd, stdout=out, stderr=out)
-        if result.returncode != 0:
-            raise InputError(f'{script} failed (exit {result.returncode}): '
+        # every line into the step's log (and the console with verbose),
+        # which is where sys.stdout points
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) as proc:
+            for line in proc.stdout:
+                sys.stdout.write(line)
+        if proc.returncode != 0:
+            raise InputError(f'{script} failed (exit {proc.returncode}): '
                              f'{shlex.join(cmd)}')
 
     def _train(self, title: str, cfg: Config, config: str,
@@ -516,7 +546,7 @@ class _Runner:
                              '--split', split, '--out-dir', folder,
                              '--scales', *settings.scales,
                              *([] if settings.flip else ['--no-flip']),
-                             launcher=False)
+                             '--workers', settings.workers, launcher=False)
                 return {}
             if model is None:
                 model = init_model(plan.stage1_config, checkpoint)
@@ -563,7 +593,8 @@ class _Runner:
                              affinity_checkpoint, maps, '--split', split,
                              '--out-dir', folder, '--bg-alpha',
                              walk.bg_alpha, '--beta', walk.beta, '--logt',
-                             walk.logt, launcher=False)
+                             walk.logt, '--workers', settings.workers,
+                             launcher=False)
                 return {}
             if model is None:
                 model = init_model(plan.affinity_config, affinity_checkpoint)

@@ -20,6 +20,7 @@ from mmengine.logging import print_log
 from mmseg.datasets import PascalVOCDataset
 from prettytable import PrettyTable
 
+from ..datasets.layout import IMG_SUFFIX
 from ..evaluation.map_metrics import iou_summary
 from ..pseudo_labels.label_folder import (LabelJob, check_label_folder,
                                           remove_temp_files, run_jobs)
@@ -55,7 +56,7 @@ def write_pseudo_labels(map_dir: str,
                         labeler: Union[dict, object],
                         workers: int = 1,
                         gt_dir: Optional[str] = None,
-                        img_suffix: str = '.jpg',
+                        img_suffix: str = IMG_SUFFIX,
                         json_path: Optional[str] = None) -> dict:
     """Write a label PNG per image of ``map_dir`` into ``out_dir``.
 
@@ -167,7 +168,7 @@ def write_affinity_labels(map_dir: str,
                           alphas: Sequence[float],
                           crf: Optional[dict],
                           workers: int = 1,
-                          img_suffix: str = '.jpg',
+                          img_suffix: str = IMG_SUFFIX,
                           json_path: Optional[str] = None) -> dict:
     """AffinityNet's training labels of ``map_dir``: confident foreground
     from the background score ``(1 - max)^alphas[0]``, confident

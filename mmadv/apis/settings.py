@@ -81,8 +81,8 @@ def _describe(hint) -> str:
 
 
 def _conform(value: Any, hint) -> Any:
-    """``value`` as type ``hint`` (lists as tuples, ints as floats);
-    ``TypeError`` when it is not one."""
+    """``value`` as type ``hint`` (lists as tuples; an int is accepted, and
+    kept, as a float); ``TypeError`` when it is not one."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Union:
         for option in args:
@@ -292,7 +292,10 @@ class PipelineSettings(_Settings):
                      ) -> 'PipelineSettings':
         """The defaults updated by each ``(name, values)`` in turn (e.g. a
         config's ``wsss_pipeline``, then ``--pipeline-options``), every key
-        and value checked, ``seg_config`` and ``random_walk`` resolved.
+        and value checked, ``seg_config`` and ``random_walk`` resolved. A
+        key ``random_walk.<name>`` sets one of the random walk's settings
+        (a ``random_walk`` given as its config's path becomes
+        ``dict(config=<path>)``).
 
         Raises:
             ConfigError: A bad key or value (named with its source).
@@ -300,7 +303,18 @@ class PipelineSettings(_Settings):
         """
         merged = {}
         for name, values in sources:
-            merged.update(cls.conformed(values or {}, name))
+            values = dict(values or {})
+            nested = {
+                key.split('.', 1)[1]: values.pop(key)
+                for key in list(values) if key.startswith('random_walk.')
+            }
+            merged.update(cls.conformed(values, name))
+            if nested:
+                walk = merged.get('random_walk')
+                walk = dict(config=walk) if isinstance(walk, str) else dict(
+                    walk or {})
+                walk.update(nested)
+                merged['random_walk'] = walk
         walk = merged.pop('random_walk', None)
         merged['random_walk'] = RandomWalkSettings.from_value(walk) \
             if walk else None

@@ -16,6 +16,8 @@ from mmengine.utils import is_abs
 from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 from mmseg.registry import DATASETS
 
+from .layout import IMG_SUFFIX, split_file
+
 LABEL_SOURCES = ('xml', 'file', 'mask')
 
 
@@ -66,14 +68,14 @@ class VOCImageLabelDataset(BaseSegDataset):
     METAINFO = PascalVOCDataset.METAINFO
 
     def __init__(self,
-                 ann_file: str = 'ImageSets/Segmentation/train_aug.txt',
+                 ann_file: str = split_file('train_aug'),
                  data_prefix: dict = dict(
                      img_path='JPEGImages',
                      seg_map_path='SegmentationClassAug'),
                  label_source: str = 'xml',
                  xml_dir: str = 'Annotations',
                  labels_file: Optional[str] = None,
-                 img_suffix: str = '.jpg',
+                 img_suffix: str = IMG_SUFFIX,
                  seg_map_suffix: str = '.png',
                  **kwargs) -> None:
         if label_source not in LABEL_SOURCES:

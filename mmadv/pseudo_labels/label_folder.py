@@ -12,6 +12,7 @@ from typing import Callable, Dict, Iterator, List, Optional
 import numpy as np
 import torch
 
+from ..datasets.layout import IMG_SUFFIX
 from ..evaluation.map_metrics import confusion_matrix
 from ..utils.errors import InputError
 from .label_io import read_label_png, read_rgb_image, save_label_png
@@ -53,7 +54,7 @@ class LabelJob:
                  img_dir: str,
                  out_dir: str,
                  labeler: Labeler,
-                 img_suffix: str = '.jpg',
+                 img_suffix: str = IMG_SUFFIX,
                  gt_dir: Optional[str] = None,
                  num_classes: int = 21) -> None:
         self.map_dir = map_dir

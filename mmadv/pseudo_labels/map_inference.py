@@ -10,6 +10,7 @@ the format of :mod:`.map_io` by :func:`infer_map_folder`.
 import abc
 import contextlib
 import copy
+import glob
 import os
 import os.path as osp
 from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple
@@ -27,8 +28,9 @@ from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
 from torch.utils.data import DataLoader, Dataset
 
+from ..datasets.layout import innermost_dataset, split_file
 from ..utils.console import progress_bar
-from ..utils.errors import InputError, MMAdvError
+from ..utils.errors import InputError, MMAdvError, one_line
 from .map_io import (META_FILE, load_maps, map_path, read_meta, save_maps,
                      write_meta)
 from .random_walk import refine_maps
@@ -244,12 +246,10 @@ def build_map_dataset(cfg: Config,
     the labels of the dataset's label source; no masks are read.
     """
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset_cfg = cfg.train_dataloader.dataset
-    while 'dataset' in dataset_cfg:
-        dataset_cfg = dataset_cfg.dataset
-    dataset_cfg = copy.deepcopy(dataset_cfg)
+    dataset_cfg = copy.deepcopy(
+        innermost_dataset(cfg.train_dataloader.dataset))
     dataset_cfg.update(
-        ann_file=f'ImageSets/Segmentation/{split}.txt',
+        ann_file=split_file(split),
         pipeline=list(pipeline))
     return DATASETS.build(dataset_cfg)
 
@@ -257,12 +257,12 @@ def build_map_dataset(cfg: Config,
 def map_folder_meta(dataset: BaseDataset, split: str, config: Optional[str],
                     checkpoint: str, **settings) -> dict:
     """The ``meta.json`` of a map folder: which images (``split``,
-    ``ann_file``, ``num_images``), which model (absolute ``config`` and
-    ``checkpoint`` paths; ``config`` None for a config not from a file)
-    and the ``settings`` that made the maps."""
+    ``ann_file``, ``num_images``), which model (``config``, ``checkpoint``;
+    absolute paths, ``config`` None for a config not from a file) and the
+    ``settings`` that made the maps."""
     return dict(
         split=split,
-        ann_file=dataset.ann_file,
+        ann_file=osp.abspath(dataset.ann_file),
         num_images=len(dataset),
         config=osp.abspath(config) if config else None,
         checkpoint=osp.abspath(checkpoint),
@@ -273,9 +273,11 @@ def prepare_map_folder(out_dir: str, meta: dict) -> None:
     """Create ``out_dir`` and write its ``meta.json`` (rank 0), then wait
     for every rank. A folder already holding maps made with other settings
     is refused on every rank, so a resumed run never mixes two models or
-    two sets of scales."""
+    two sets of scales; one with a ``meta.json`` but no maps yet takes the
+    new settings."""
     os.makedirs(out_dir, exist_ok=True)
-    if osp.isfile(osp.join(out_dir, META_FILE)):
+    if osp.isfile(osp.join(out_dir, META_FILE)) and glob.glob(
+            osp.join(out_dir, '*.npz')):
         old = read_meta(out_dir)
         changed = sorted(k for k in meta if old.get(k) != meta[k])
         if changed:
@@ -287,10 +289,6 @@ def prepare_map_folder(out_dir: str, meta: dict) -> None:
     elif get_dist_info()[0] == 0:
         write_meta(out_dir, **meta)
     barrier()
-
-
-def _one_line(error: Exception) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 class _MapItems(Dataset):
@@ -315,7 +313,7 @@ class _MapItems(Dataset):
             item = self.dataset.pipeline(info)
         except Exception as e:  # any decoding error: one line
             return name, None, None, \
-                f'cannot read image {info["img_path"]}: {_one_line(e)}'
+                f'cannot read image {info["img_path"]}: {one_line(e)}'
         if self.compute_maps is None:
             return name, item, None, ''
         try:
@@ -410,4 +408,5 @@ def infer_map_folder(compute_maps: MapFunction,
         raise
     print_log(f'{prefix}wrote {stats["written"]} map files to {out_dir}',
               logger='current')
+    barrier()  # the folder is complete when any rank returns
     return stats

@@ -39,16 +39,38 @@ def progress_bar(total: int) -> Iterator[ProgressBar]:
         stream.flush()
 
 
+class _Tee:
+    """A text stream that writes to several streams."""
+
+    def __init__(self, *streams: TextIO) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
 @contextlib.contextmanager
-def quiet(log_file: str) -> Iterator[None]:
+def quiet(log_file: str, echo: bool = False) -> Iterator[None]:
     """Send standard output and error to ``log_file`` (appended to) while
-    progress bars keep writing to the console."""
+    progress bars keep writing to the console; with ``echo``, to the
+    console as well (every line on both)."""
     global _console
     saved = _console
     _console = console()
     try:
-        with open(log_file, 'a') as f, contextlib.redirect_stdout(f), \
-                contextlib.redirect_stderr(f):
-            yield
+        with open(log_file, 'a') as f:
+            stream = _Tee(f, _console) if echo else f
+            with contextlib.redirect_stdout(stream), \
+                    contextlib.redirect_stderr(stream):
+                yield
     finally:
         _console = saved

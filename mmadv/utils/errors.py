@@ -29,3 +29,9 @@ class MissingInputError(MMAdvError, FileNotFoundError):
 
 class OutputExistsError(MMAdvError, FileExistsError):
     """An output file or folder that exists and was made otherwise."""
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of ``error``'s message, or its type's name when the
+    message is empty (for wrapping a library's error in one of ours)."""
+    return (str(error).splitlines() or [type(error).__name__])[0]

@@ -8,9 +8,10 @@ from typing import Sequence
 import matplotlib
 import numpy as np
 
+from ..apis.settings import threshold_labeler
+from ..datasets.layout import split_file
 from ..pseudo_labels.label_io import (colour_labels, read_label_png,
                                       read_rgb_image)
-from ..apis.settings import threshold_labeler
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_io import load_maps, map_path
 from ..utils.atomic import atomic_path
@@ -53,13 +54,12 @@ def draw_pipeline_figure(rows: dict,
         if name not in rows:
             raise InputError(f'{source} has no results of {name} (it has '
                              f'{sorted(rows)})')
-        if 'map_dirs' not in rows[name]:
+        if 'map_dirs' not in rows[name] or 'img_dir' not in rows[name]:
             raise InputError(f'{source} is from an older pipeline (no '
-                             'map_dirs): rerun it')
+                             'map_dirs or img_dir): rerun it')
     data_root = rows[method]['data_root']
     split = rows[method]['eval_split']
-    list_file = osp.join(data_root, 'ImageSets', 'Segmentation',
-                         f'{split}.txt')
+    list_file = osp.join(data_root, split_file(split))
     if not osp.isfile(list_file):
         raise MissingInputError(f'image list {list_file} not found')
     with open(list_file) as f:
@@ -85,7 +85,8 @@ def draw_pipeline_figure(rows: dict,
         squeeze=False)
     for ax_row, name in zip(axes, names):
         image = read_rgb_image(
-            osp.join(data_root, 'JPEGImages', f'{name}.jpg'))
+            osp.join(rows[method]['img_dir'],
+                     name + rows[method]['img_suffix']))
         shape = image.shape[:2]
         _, baseline_maps = load_maps(
             map_path(rows[baseline]['map_dirs'][split], name))

@@ -13,7 +13,7 @@ from mmengine.dataset import sampler
 from test_configs import save_tiny_classifier
 
 import mmadv  # noqa: F401  (compat shim before mmseg models)
-from mmadv.apis import InputError, infer_maps, init_model
+from mmadv.apis import ConfigError, InputError, infer_maps, init_model
 from mmadv.pseudo_labels import load_maps, map_inference, multi_scale_maps
 
 SCALES = (0.5, 1.0)
@@ -201,6 +201,16 @@ def test_checkpoint_of_another_model_is_one_clear_line(trained, tmp_path):
     assert not out.exists()
     with pytest.raises(InputError, match='cannot read checkpoint .*none'):
         infer(trained, out, checkpoint=str(tmp_path / 'none.pth'))
+
+
+def test_settings_are_checked_before_the_folder(trained, tmp_path):
+    model = init_model(trained['config'], trained['checkpoint'], 'cpu')
+    out = tmp_path / 'maps'
+    with pytest.raises(ConfigError, match=r'scales .*got \[1.0, 0\]'):
+        infer_maps(model, 'train_aug', str(out), [1.0, 0], True)
+    with pytest.raises(ConfigError, match='num_workers .*got -1'):
+        infer_maps(model, 'train_aug', str(out), SCALES, True, -1)
+    assert not out.exists()
 
 
 def test_unreadable_image_is_one_clear_line(trained, tmp_path):

@@ -55,6 +55,8 @@ def test_every_stage_writes_and_reads_back(demo_run):
     assert len(val_names) == 6
     for name in CONFIGS:
         m = rows[name]
+        assert (m['img_dir'], m['img_suffix']) == (osp.join(
+            data_root, 'JPEGImages'), '.jpg')
         for key in ('map_miou_train_aug', 'map_miou_val',
                     'pseudo_label_miou', 'seg_miou'):
             assert 0. <= m[key] <= 1., (name, key, m[key])
@@ -176,10 +178,9 @@ def test_everything_is_checked_before_any_training(demo_run, tmp_path):
     work_dir = tmp_path / 'work'
     configs = [osp.join(REPO, 'configs/demo', f'{c}.py') for c in CONFIGS]
 
-    def fresh(root=data_root, **kwargs):
-        return run_pipeline(kwargs.pop('configs', configs),
-                            work_dir=str(work_dir), data_root=root, **TINY,
-                            **kwargs)
+    def fresh(root=data_root, configs=configs, **kwargs):
+        return run_pipeline(configs, work_dir=str(work_dir), data_root=root,
+                            **dict(TINY, **kwargs))
 
     # a split that does not exist, named with its file
     with pytest.raises(MissingInputError,
@@ -200,6 +201,15 @@ def test_everything_is_checked_before_any_training(demo_run, tmp_path):
         fresh(pipeline_options=dict(random_walk='x.py'))
     with pytest.raises(ConfigError, match='named apart'):
         fresh(configs=configs[:1] * 2)
+    # ImageNet weights that are not there, or would be downloaded
+    with pytest.raises(MissingInputError, match='weights file none.pth of '
+                       'model.localizer.backbone.checkpoint not found'):
+        fresh(cfg_options=dict(TINY['cfg_options'], **{
+            'model.localizer.backbone.checkpoint': 'none.pth'}))
+    with pytest.raises(ConfigError, match='would be downloaded'):
+        fresh(seg_cfg_options={
+            'model.backbone.init_cfg':
+            dict(type='Pretrained', checkpoint='https://x/w.pth')})
     assert not [p for p in work_dir.iterdir() if p.is_dir()]
 
 

@@ -9,6 +9,7 @@ from mmengine.config import Config
 import mmadv  # noqa: F401
 from mmadv.apis import PipelineSettings, RandomWalkSettings
 from mmadv.apis.settings import REPO
+from mmadv.utils.errors import ConfigError
 
 METHOD = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
 
@@ -60,6 +61,18 @@ def test_config_and_options_set_them_in_turn():
     assert demo_settings(random_walk=None).random_walk is None
     path = demo_settings(random_walk='configs/demo/affinity_demo.py')
     assert path.random_walk.bg_alpha == 16  # PSA's again
+    # one setting of the walk, the others from the config's dict or path
+    dotted = demo_settings(**{'random_walk.bg_alpha': 2})
+    assert (dotted.random_walk.bg_alpha, dotted.random_walk.logt) == (2, 4)
+    dotted = demo_settings(**{
+        'random_walk': 'configs/demo/affinity_demo.py',
+        'random_walk.beta': 3
+    })
+    assert (dotted.random_walk.beta, dotted.random_walk.logt) == (3, 8)
+    with pytest.raises(ConfigError, match='random_walk needs a config'):
+        demo_settings(**{'random_walk': None, 'random_walk.beta': 3})
+    with pytest.raises(ConfigError, match="knows .*got .*'nope'"):
+        demo_settings(**{'random_walk.nope': 3})
 
 
 @pytest.mark.parametrize('bad,match', [

@@ -16,7 +16,7 @@ from mmadv.pseudo_labels import map_inference
 from mmadv.pseudo_labels.map_inference import (multi_scale_maps,
                                                prepare_map_folder,
                                                preprocess_item)
-from mmadv.pseudo_labels.map_io import read_meta
+from mmadv.pseudo_labels.map_io import map_path, read_meta, save_maps
 
 NUM_CLASSES = 5
 
@@ -202,5 +202,11 @@ def test_map_folder_refuses_other_settings(tmp_path, monkeypatch):
     prepare_map_folder(str(tmp_path / 'a'), meta)
     assert read_meta(str(tmp_path / 'a'), 'train_aug') == meta
     prepare_map_folder(str(tmp_path / 'a'), meta)  # same settings: resume
-    with pytest.raises(ValueError, match="scales: \\[1.0\\] now \\[2.0\\]"):
-        prepare_map_folder(str(tmp_path / 'a'), dict(meta, scales=[2.0]))
+    # no maps yet: nothing to mix, the folder takes the other settings
+    prepare_map_folder(str(tmp_path / 'a'), dict(meta, scales=[2.0]))
+    assert read_meta(str(tmp_path / 'a'))['scales'] == [2.0]
+    save_maps(map_path(str(tmp_path / 'a'), 'x'), np.zeros(1),
+              np.zeros((1, 2, 2), np.float32))
+    prepare_map_folder(str(tmp_path / 'a'), dict(meta, scales=[2.0]))
+    with pytest.raises(ValueError, match="scales: \\[2.0\\] now \\[1.0\\]"):
+        prepare_map_folder(str(tmp_path / 'a'), meta)

@@ -53,6 +53,7 @@ import benchmark  # noqa: E402
 
 import mmadv  # noqa: E402,F401
 from mmadv.datasets.demo_shapes import generate_demo_voc  # noqa: E402
+from mmadv.utils.errors import one_line  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(REPO, 'configs')
@@ -366,8 +367,8 @@ def run(smoke: bool, out_dir: str) -> dict:
             try:
                 results['parts'][name] = dict(status='ok', result=part(check))
             except Exception as e:  # recorded; the other parts still run
-                line = (str(e).splitlines() or [type(e).__name__])[0]
-                results['parts'][name] = dict(status=f'failed: {line}')
+                results['parts'][name] = dict(
+                    status=f'failed: {one_line(e)}')
                 with open(osp.join(out_dir, 'errors.log'), 'a') as f:
                     f.write(f'{name}:\n{traceback.format_exc()}\n')
             results['parts'][name]['seconds'] = time.perf_counter() - \

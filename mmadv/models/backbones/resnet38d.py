@@ -20,6 +20,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptMultiConfig
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...utils.errors import MissingInputError
+
 ActOutput = Tuple[torch.Tensor, torch.Tensor]
 
 
@@ -296,12 +298,12 @@ class ResNet38d(BaseModule):
         """Initialize the weights, loading pretrained ones from init_cfg.
 
         Raises:
-            FileNotFoundError: If a ``Pretrained`` checkpoint is not a local
+            MissingInputError: If a ``Pretrained`` checkpoint is not a local
                 file (nothing is ever downloaded).
         """
         for checkpoint in self._pretrained_checkpoints():
             if not osp.isfile(checkpoint):
-                raise FileNotFoundError(
+                raise MissingInputError(
                     f'ResNet38d pretrained checkpoint {checkpoint} not '
                     f'found; convert the MXNet ImageNet weights '
                     f'(ilsvrc-cls_rna-a1_cls1000_ep-0001.params) with '

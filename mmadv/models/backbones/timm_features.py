@@ -7,6 +7,8 @@ import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
+from ...utils.errors import MissingInputError
+
 
 @MODELS.register_module()
 class TimmFeatureBackbone(BaseModule):
@@ -46,7 +48,7 @@ class TimmFeatureBackbone(BaseModule):
         super().__init__(init_cfg)
         if checkpoint is not None:
             if not osp.isfile(checkpoint):
-                raise FileNotFoundError(
+                raise MissingInputError(
                     f'timm checkpoint for {model_name} not found: '
                     f'{checkpoint}')
             kwargs.update(pretrained=True,

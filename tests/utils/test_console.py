@@ -1,0 +1,53 @@
+"""The pipeline's quiet and verbose steps: where printed lines, loggers
+and a launched tool's output go."""
+import contextlib
+import io
+
+import pytest
+from mmengine.logging import MMLogger
+
+from mmadv.apis import pipeline
+from mmadv.utils.console import console, quiet
+from mmadv.utils.errors import InputError
+from mmadv.utils.instances import forget_new_instances, unique_name
+
+
+@pytest.mark.parametrize('echo', [False, True])
+def test_quiet_step_keeps_every_line_in_its_log(tmp_path, echo):
+    log_file = tmp_path / 'step.log'
+    log_file.write_text('before\n')
+    screen = io.StringIO()
+    with contextlib.redirect_stdout(screen):
+        with forget_new_instances(), quiet(str(log_file), echo):
+            print('printed')
+            MMLogger.get_instance(unique_name('t'),
+                                  logger_name='mmadv').info('logged')
+            assert console() is screen
+            console().write('bar\n')
+        print('after')
+    log = log_file.read_text()
+    assert log.startswith('before\nprinted\n')  # appended to
+    assert 'logged' in log and 'bar' not in log and 'after' not in log
+    shown = screen.getvalue()
+    assert ('printed' in shown) is echo and ('logged' in shown) is echo
+    assert 'bar' in shown and 'after' in shown
+
+
+def test_launched_tool_output_goes_to_the_step(tmp_path, monkeypatch):
+    """A torchrun child's lines reach ``sys.stdout`` (the step's log, or
+    the log and the console); a failing child is one line naming it."""
+    (tmp_path / 'hello.py').write_text(
+        'import sys\nprint("out", sys.argv[1:])\n'
+        'print("err", file=sys.stderr)\nsys.exit(int(sys.argv[1]))\n')
+    monkeypatch.setattr(pipeline, 'TOOLS', str(tmp_path))
+    runner = pipeline._Runner.__new__(pipeline._Runner)
+    runner.gpus = 1
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runner._launch('hello.py', 0, launcher=False)
+    assert "out ['0']" in out.getvalue() and 'err' in out.getvalue()
+    # torchrun exits 1 when its child fails
+    with pytest.raises(InputError,
+                       match=r'^hello\.py failed \(exit 1\): .*hello\.py 3$'
+                       ), contextlib.redirect_stdout(io.StringIO()):
+        runner._launch('hello.py', 3, launcher=False)
