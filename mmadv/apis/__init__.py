@@ -9,7 +9,7 @@ from .inference import (infer_maps, init_model, load_checkpoint_strict,
 from .pipeline import run_pipeline, summary_table
 from .pseudo_labels import write_affinity_labels, write_pseudo_labels
 from .settings import PipelineSettings, RandomWalkSettings
-from .training import build_runner, test, train
+from .training import build_runner, resume_checkpoint, test, train
 
 __all__ = [
     'MMAdvError', 'ConfigError', 'InputError', 'MissingInputError',
@@ -17,5 +17,5 @@ __all__ = [
     'init_model', 'load_checkpoint_strict', 'refine_maps', 'select_device',
     'run_pipeline', 'summary_table', 'write_affinity_labels',
     'write_pseudo_labels', 'PipelineSettings', 'RandomWalkSettings',
-    'build_runner', 'test', 'train'
+    'build_runner', 'resume_checkpoint', 'test', 'train'
 ]

@@ -15,20 +15,28 @@ Example::
     test(cfg, 'work_dirs/adv_erase_demo/iter_1200.pth')
 """
 import copy
+import glob
+import logging
 import os.path as osp
+import re
 from typing import Optional
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
 from mmseg.registry import RUNNERS
 
 from ..utils.atomic import write_json
 from ..utils.cli import enable_amp
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.instances import unique_name
 from .inference import load_checkpoint_strict
+
+# the checkpoints mmengine's CheckpointHook writes
+_CHECKPOINT_NAME = re.compile(r'(?:iter|epoch)_(\d+)\.pth')
 
 
 def build_runner(cfg: Config, progress: bool = False) -> Runner:
@@ -59,6 +67,62 @@ def build_runner(cfg: Config, progress: bool = False) -> Runner:
     return Runner.from_cfg(cfg)
 
 
+def _unreadable(checkpoint: str) -> str:
+    """Why ``checkpoint`` cannot be resumed from; '' when it can."""
+    try:
+        loaded = _load_checkpoint(checkpoint, map_location='cpu',
+                                  logger='silent')
+    except Exception as e:  # truncated, corrupt, refused by the unpickler
+        return one_line(e)
+    if not (isinstance(loaded, dict) and 'state_dict' in loaded
+            and 'meta' in loaded):
+        return 'not a checkpoint of an mmengine Runner'
+    return ''
+
+
+def resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint to resume the training in ``work_dir`` from.
+
+    The one its ``last_checkpoint`` file names; when that one cannot be
+    read (a run killed while it saved, a disk error), the newest readable
+    ``iter_<n>.pth`` / ``epoch_<n>.pth`` of ``work_dir``, with a warning
+    naming both. None when there is no checkpoint (a new training).
+
+    Raises:
+        InputError: There are checkpoints, and none can be read.
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    latest = None
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            latest = f.read().strip() or None
+    numbered = sorted(
+        (p for p in glob.glob(osp.join(work_dir, '*.pth'))
+         if _CHECKPOINT_NAME.fullmatch(osp.basename(p))),
+        key=lambda p: -int(_CHECKPOINT_NAME.fullmatch(
+            osp.basename(p)).group(1)))
+    candidates = ([latest] if latest else []) + [
+        p for p in numbered
+        if not latest or osp.abspath(p) != osp.abspath(latest)
+    ]
+    if not candidates:
+        return None
+    reasons = []
+    for checkpoint in candidates:
+        reason = _unreadable(checkpoint)
+        if not reason:
+            if reasons:
+                print_log(
+                    f'cannot resume from {candidates[0]} ({reasons[0]}): '
+                    f'resuming from {checkpoint}, the newest readable '
+                    'checkpoint', logger='current', level=logging.WARNING)
+            return checkpoint
+        reasons.append(reason)
+    raise InputError(f'cannot resume the training in {work_dir}: none of '
+                     f'its {len(candidates)} checkpoints can be read '
+                     f'({candidates[0]}: {reasons[0]})')
+
+
 def train(cfg: Config,
           resume: bool = False,
           amp: bool = False,
@@ -68,7 +132,9 @@ def train(cfg: Config,
     Args:
         cfg (Config): The config (``work_dir`` set).
         resume (bool): Resume from the latest checkpoint of the work dir
-            when there is one. Defaults to False.
+            when there is one, or from the newest readable one when the
+            latest cannot be read (:func:`resume_checkpoint`). Defaults to
+            False.
         amp (bool): Every optimizer wrapper an ``AmpOptimWrapper``
             (:func:`~mmadv.utils.cli.enable_amp`). Defaults to False.
         progress (bool): A progress bar over the iterations.
@@ -80,6 +146,9 @@ def train(cfg: Config,
     if amp:
         enable_amp(cfg)
     cfg.resume = resume
+    if resume and cfg.get('load_from') is None:
+        cfg.load_from = resume_checkpoint(cfg.work_dir)
+        cfg.resume = cfg.load_from is not None
     runner = build_runner(cfg, progress)
     runner.train()
     return runner

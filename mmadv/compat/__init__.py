@@ -6,7 +6,8 @@ Each fix is a no-op where its trap is absent (full mmcv installed,
 """
 from .checkpoint_loading import (MMENGINE_CHECKPOINT_GLOBALS,
                                  allow_mmengine_checkpoint_types,
-                                 load_mmengine_checkpoint)
+                                 load_mmengine_checkpoint,
+                                 resume_without_running_checkpoint_code)
 from .cpu_distributed import allow_cpu_distributed, init_dist_pytorch
 from .mmcv_ops import has_compiled_mmcv_ops, install_mmcv_ops_fallback
 from .package_lookup import patch_mmengine_package_lookup
@@ -17,6 +18,7 @@ def apply_compat() -> None:
     install_mmcv_ops_fallback()
     patch_mmengine_package_lookup()
     allow_mmengine_checkpoint_types()
+    resume_without_running_checkpoint_code()
     allow_cpu_distributed()
 
 
@@ -24,5 +26,6 @@ __all__ = [
     'apply_compat', 'install_mmcv_ops_fallback', 'has_compiled_mmcv_ops',
     'patch_mmengine_package_lookup', 'allow_mmengine_checkpoint_types',
     'load_mmengine_checkpoint', 'MMENGINE_CHECKPOINT_GLOBALS',
+    'resume_without_running_checkpoint_code',
     'allow_cpu_distributed', 'init_dist_pytorch'
 ]

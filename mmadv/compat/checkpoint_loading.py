@@ -8,24 +8,34 @@ checkpoint loader of mmengine is wrapped so that, while it loads, the
 unpickler also accepts exactly the types an mmengine checkpoint holds
 (:data:`MMENGINE_CHECKPOINT_GLOBALS`):
 
-* ``mmengine.logging.HistoryBuffer`` (the logged scalars) and
-  ``builtins.getattr``, because the buffer's statistic methods
-  (``HistoryBuffer.min`` ...) pickle as ``getattr(HistoryBuffer, 'min')``.
-  The unpickler still refuses to *call* anything not allow-listed, so this
-  only looks attributes up;
+* ``mmengine.logging.HistoryBuffer`` (the logged scalars). Its state holds
+  its statistic methods (``HistoryBuffer.min`` ...), which pickle as
+  ``getattr(HistoryBuffer, 'min')``; the name ``builtins.getattr`` is
+  therefore bound to :func:`history_buffer_method`, which returns those
+  methods and refuses every other attribute (the real ``getattr`` would
+  reach any object's attributes, ``__builtins__`` included);
 * numpy arrays, dtypes and scalars (``_reconstruct``, ``ndarray``,
   ``dtype`` and its numeric subclasses, ``scalar``), under both the numpy 1
   (``numpy.core``) and numpy 2 (``numpy._core``) module names.
 
 Nothing is added to torch's process-wide allow-list: outside mmengine's
 checkpoint loading ``torch.load`` behaves as torch ships it.
+
+``Runner.resume`` of mmengine 0.10 parses a checkpoint's
+``meta['config']`` as Python (``Config.fromstring(..., '.py')``), only to
+read a legacy ``gpu_ids``; the Runner itself writes its config to
+``meta['cfg']``, never there. :func:`resume_without_running_checkpoint_code`
+drops that key from what ``Runner.load_checkpoint`` returns, so a resume
+executes nothing a checkpoint carries.
 """
-import builtins
+import functools
+import pickle
 from typing import Callable, List, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import Runner
 from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 
 try:
@@ -46,9 +56,27 @@ def _both_numpy_names(obj: Callable) -> List[SafeGlobal]:
             (obj, f'numpy._core.multiarray.{name}')]
 
 
+def history_buffer_method(owner: type, name: str) -> Callable:
+    """``getattr(owner, name)`` for a statistic method of
+    ``HistoryBuffer`` (``min``, ``max``, ``current``, ``mean`` and any
+    registered with ``HistoryBuffer.register_statistics``).
+
+    Raises:
+        pickle.UnpicklingError: Any other owner or attribute.
+    """
+    methods = {'min', 'max', 'current', 'mean',
+               *HistoryBuffer._statistics_methods}
+    if owner is not HistoryBuffer or name not in methods:
+        raise pickle.UnpicklingError(
+            f'checkpoint asks for getattr({owner!r}, {name!r}); only '
+            f'HistoryBuffer\'s statistic methods {sorted(methods)} are '
+            'allowed')
+    return getattr(HistoryBuffer, name)
+
+
 MMENGINE_CHECKPOINT_GLOBALS: List[SafeGlobal] = [
     HistoryBuffer,
-    builtins.getattr,
+    (history_buffer_method, 'builtins.getattr'),
     np.ndarray,
     np.dtype,
     *(type(np.dtype(name)) for name in _NUMERIC_DTYPES),
@@ -69,3 +97,23 @@ def allow_mmengine_checkpoint_types() -> None:
     harmless too, the context only widens what ``weights_only`` accepts)."""
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_mmengine_checkpoint, force=True)
+
+
+def resume_without_running_checkpoint_code() -> None:
+    """Make ``Runner.load_checkpoint`` (which ``Runner.resume`` calls) drop
+    ``meta['config']``, the text ``resume`` would execute; idempotent."""
+    original = Runner.load_checkpoint
+    if getattr(original, 'drops_meta_config', False):
+        return
+
+    @functools.wraps(original)
+    def load_checkpoint(self, *args, **kwargs):
+        checkpoint = original(self, *args, **kwargs)
+        meta = checkpoint.get('meta') if isinstance(checkpoint, dict) \
+            else None
+        if isinstance(meta, dict):
+            meta.pop('config', None)
+        return checkpoint
+
+    load_checkpoint.drops_meta_config = True
+    Runner.load_checkpoint = load_checkpoint
