@@ -173,7 +173,7 @@ def evaluate_maps(map_dir: str, gt_dir: str, split: str,
     with progress_bar(len(names)) as bar:
         for name in names:
             path = map_path(map_dir, name)
-            img_classes, maps = load_maps(path)
+            img_classes, maps = load_maps(path, len(classes) - 1)
             gt = _read_gt(gt_dir, name, path, maps.shape[1:])
             try:
                 sweep.update(img_classes, maps, gt)

@@ -45,8 +45,9 @@ class LabelJob:
             :class:`~mmadv.pseudo_labels.labeling.ThresholdLabeler`.
         img_suffix (str): Image suffix. Defaults to ``'.jpg'``.
         gt_dir (str, optional): Ground-truth masks. Defaults to None.
-        num_classes (int): Classes of the ground truth, background
-            included. Defaults to 21.
+        num_classes (int): Classes of the labels, background included
+            (the maps' class indices must be below ``num_classes - 1``).
+            Defaults to 21.
     """
 
     def __init__(self,
@@ -90,15 +91,19 @@ class LabelJob:
             raise InputError(f'label size {label.shape} of {out_path} != '
                              f'ground truth size {gt.shape} of {gt_path}')
         valid = gt != IGNORE_INDEX
+        try:
+            confusion = confusion_matrix(label, gt, self.num_classes)
+        except ValueError as e:
+            raise InputError(f'{gt_path}: {e}') from None
         result.update(
-            confusion=confusion_matrix(label, gt, self.num_classes),
+            confusion=confusion,
             num_valid=int(valid.sum()),
             num_labelled=int((valid & (label != IGNORE_INDEX)).sum()))
         return result
 
     def _make(self, name: str) -> np.ndarray:
         path = map_path(self.map_dir, name)
-        classes, maps = load_maps(path)
+        classes, maps = load_maps(path, self.num_classes - 1)
         img_path = osp.join(self.img_dir, name + self.img_suffix)
         image = read_rgb_image(img_path)
         if image.shape[:2] != maps.shape[1:]:

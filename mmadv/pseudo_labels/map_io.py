@@ -19,7 +19,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from ..utils.atomic import atomic_path
-from ..utils.errors import InputError, MissingInputError
+from ..utils.errors import InputError, MissingInputError, one_line
 
 META_FILE = 'meta.json'
 
@@ -28,29 +28,77 @@ def map_path(folder: str, name: str) -> str:
     return osp.join(folder, f'{name}.npz')
 
 
-def save_maps(path: str, classes: np.ndarray, maps: np.ndarray) -> None:
-    """Write one image's maps atomically (see the module docstring)."""
-    classes = np.asarray(classes, dtype=np.int64)
-    maps = np.asarray(maps)
+def _check(path: str, classes: np.ndarray, maps: np.ndarray,
+           num_classes: Optional[int]) -> None:
+    """Raise an :class:`InputError` naming ``path`` unless ``classes``
+    and ``maps`` are in the format of the module docstring."""
+    if classes.ndim != 1 or not np.issubdtype(classes.dtype, np.integer):
+        raise InputError(f'{path}: classes must be (K,) integers, got '
+                         f'{classes.dtype} {classes.shape}')
     if maps.ndim != 3 or maps.shape[0] != classes.shape[0]:
-        raise ValueError(f'{path}: maps must be (K, H, W) with K = '
+        raise InputError(f'{path}: maps must be (K, H, W) with K = '
                          f'{classes.shape[0]} classes, got {maps.shape}')
+    out = classes < 0
+    if num_classes is not None:
+        out |= classes >= num_classes
+    if out.any():
+        allowed = '>= 0' if num_classes is None else \
+            f'0..{num_classes - 1}'
+        raise InputError(f'{path}: class index {int(classes[out][0])} is '
+                         f'not a foreground class ({allowed})')
+    if len(np.unique(classes)) != classes.size:
+        raise InputError(f'{path}: a class appears twice in {classes}')
+    finite = np.isfinite(maps)
+    if not finite.all():
+        raise InputError(f'{path}: {int((~finite).sum())} map values are '
+                         'NaN or infinite')
+    if maps.size and (maps.min() < 0 or maps.max() > 1):
+        raise InputError(f'{path}: map values must be in [0, 1], got '
+                         f'{float(maps.min()):g}..{float(maps.max()):g}')
+
+
+def save_maps(path: str, classes: np.ndarray, maps: np.ndarray) -> None:
+    """Write one image's maps atomically (see the module docstring).
+
+    Raises:
+        InputError: They are not in the format (e.g. NaN from a diverged
+            model), named with ``path``.
+    """
+    classes = np.asarray(classes)
+    maps = np.asarray(maps)
+    _check(path, classes, maps, None)
+    classes = classes.astype(np.int64)
     with atomic_path(path) as tmp:
         np.savez_compressed(tmp, classes=classes,
                             maps=maps.astype(np.float16))
 
 
-def load_maps(path: str) -> Tuple[np.ndarray, np.ndarray]:
+def load_maps(path: str,
+              num_classes: Optional[int] = None
+              ) -> Tuple[np.ndarray, np.ndarray]:
     """``classes`` (K,) int64 and ``maps`` (K, H, W) float32 of one image.
+
+    Args:
+        path (str): The ``.npz`` file.
+        num_classes (int, optional): The data set's foreground classes
+            (VOC: 20); a class index not below it is refused.
+
+    Raises:
+        MissingInputError: No such file.
+        InputError: It does not read (truncated, not an ``.npz``), or its
+            content is not in the format: NaN or infinite values, values
+            outside [0, 1], class indices out of range or repeated.
     """
     if not osp.isfile(path):
         raise MissingInputError(f'attention maps not found: {path}')
     try:
         with np.load(path) as data:
-            return data['classes'], data['maps'].astype(np.float32)
-    except (KeyError, ValueError, OSError) as e:
-        raise InputError(f'{path} is not an attention map file ({e})') \
-            from None
+            classes, maps = data['classes'], data['maps']
+    except Exception as e:  # truncated zip, not an npz, missing array
+        raise InputError(f'{path} is not an attention map file '
+                         f'({one_line(e)})') from None
+    _check(path, classes, maps, num_classes)
+    return classes.astype(np.int64), maps.astype(np.float32)
 
 
 def write_meta(folder: str, **meta) -> None:

@@ -123,3 +123,12 @@ def test_errors_are_one_line(tiny_voc, tmp_path):
         evaluate_maps(str(map_dir), str(gt_dir), 'val', [0.3])
     assert f'{names[1]}.png' in str(error.value)
     assert 'outside 0..20' in str(error.value)
+    # NaN maps used to count as foreground: refused, naming the file
+    cv2.imwrite(str(missing), np.zeros((48, 64), np.uint8))
+    path = map_dir / f'{names[0]}.npz'
+    with np.load(path) as data:
+        classes, maps = data['classes'], data['maps']
+    maps[0, 10] = np.nan
+    np.savez_compressed(path, classes=classes, maps=maps)
+    with pytest.raises(MMAdvError, match=f'^{path}: 64 map values are NaN'):
+        evaluate_maps(str(map_dir), str(gt_dir), 'val', [0.3])

@@ -206,3 +206,42 @@ def test_input_errors(voc_maps, tmp_path):
         run(images, map_dir, tmp_path / 'out')
     left = [p.name for p in (tmp_path / 'out').iterdir()]
     assert all(not n.startswith('.') for n in left)
+
+
+@pytest.mark.parametrize('bad,match', [
+    ('nan', '3 map values are NaN or infinite'),
+    ('class', r'class index 25 is not a foreground class \(0..19\)'),
+])
+def test_maps_out_of_the_format_write_no_label(voc_maps, tmp_path, bad,
+                                               match):
+    """NaN maps used to give a PNG of one class, class 25 a label 26 that
+    only the segmentation training tripped over: now one line naming the
+    map file, and no PNG of that image."""
+    voc, map_dir, names = voc_maps
+    maps_copy = tmp_path / 'maps'
+    shutil.copytree(map_dir, maps_copy)
+    path = maps_copy / f'{names[2]}.npz'
+    with np.load(path) as data:
+        classes, maps = data['classes'], data['maps']
+    if bad == 'nan':
+        maps[0, 0, :3] = np.nan
+    else:
+        classes[0] = 25
+    np.savez_compressed(path, classes=classes, maps=maps)
+    out = tmp_path / 'out'
+    with pytest.raises(MMAdvError, match=f'^{path}: {match}$'):
+        run(voc, maps_copy, out, workers=2)
+    assert not (out / f'{names[2]}.png').exists()
+
+
+def test_ground_truth_out_of_range_is_named(voc_maps, tmp_path):
+    voc, map_dir, names = voc_maps
+    gt_dir = tmp_path / 'gt'
+    shutil.copytree(voc / 'SegmentationClassAug', gt_dir)
+    bad = gt_dir / f'{names[1]}.png'
+    gt = np.array(Image.open(bad))
+    gt[0, 0] = 30
+    Image.fromarray(gt).save(bad)
+    with pytest.raises(MMAdvError, match=f'^{bad}: ground truth holds '
+                       r'values \[30\] outside 0..20 and 255$'):
+        run(voc, map_dir, tmp_path / 'out', gt_dir=str(gt_dir))

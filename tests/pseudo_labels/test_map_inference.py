@@ -205,7 +205,7 @@ def test_map_folder_refuses_other_settings(tmp_path, monkeypatch):
     # no maps yet: nothing to mix, the folder takes the other settings
     prepare_map_folder(str(tmp_path / 'a'), dict(meta, scales=[2.0]))
     assert read_meta(str(tmp_path / 'a'))['scales'] == [2.0]
-    save_maps(map_path(str(tmp_path / 'a'), 'x'), np.zeros(1),
+    save_maps(map_path(str(tmp_path / 'a'), 'x'), np.zeros(1, int),
               np.zeros((1, 2, 2), np.float32))
     prepare_map_folder(str(tmp_path / 'a'), dict(meta, scales=[2.0]))
     with pytest.raises(ValueError, match="scales: \\[2.0\\] now \\[1.0\\]"):

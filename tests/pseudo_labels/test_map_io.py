@@ -1,8 +1,11 @@
 """Map files and map folders: round trip, image lists, errors."""
+import os.path as osp
+
 import numpy as np
 import pytest
 
 import mmadv  # noqa: F401
+from mmadv.apis import InputError
 from mmadv.pseudo_labels import (list_map_names, load_maps, map_path,
                                  read_meta, save_maps, write_meta)
 
@@ -42,6 +45,45 @@ def test_map_file_round_trip_and_errors(tmp_path):
     (tmp_path / 'bad.npz').write_bytes(b'not a zip')
     with pytest.raises(ValueError, match='bad.npz is not an attention map'):
         load_maps(str(tmp_path / 'bad.npz'))
+    # a file cut short (a disk full, a copy stopped): named, one line
+    (tmp_path / 'cut.npz').write_bytes(open(path, 'rb').read()[:-20])
+    with pytest.raises(InputError, match=r'cut\.npz is not an attention '
+                       r'map file \(.+\)$'):
+        load_maps(str(tmp_path / 'cut.npz'))
+
+
+@pytest.mark.parametrize('classes,maps,match', [
+    ([3], [[[np.nan, 0.5]]], '1 map values are NaN or infinite'),
+    ([3], [[[np.inf, 0.5]]], '1 map values are NaN or infinite'),
+    ([3], [[[1.5, 0.5]]], r'map values must be in \[0, 1\], got 0.5..1.5'),
+    ([3], [[[-0.5, 0.5]]], r'in \[0, 1\], got -0.5..0.5'),
+    ([25], [[[0.5, 0.5]]], r'class index 25 is not a foreground class '
+     r'\(0..19\)'),
+    ([-1], [[[0.5, 0.5]]], r'class index -1 is not a foreground class '
+     r'\(0..19\)'),
+    ([2, 2], [[[0.5, 0.5]], [[0.5, 0.5]]], 'a class appears twice'),
+    ([[2]], [[[0.5, 0.5]]], r'classes must be \(K,\) integers'),
+    ([0.5], [[[0.5, 0.5]]], r'classes must be \(K,\) integers'),
+])
+def test_map_files_out_of_the_format_are_refused(tmp_path, classes, maps,
+                                                 match):
+    """Written by another tool, or by an older mmadv: every reader
+    refuses them in one line naming the file; the writer too, but for the
+    number of classes, which only the reader knows."""
+    path = str(tmp_path / 'x.npz')
+    np.savez_compressed(path, classes=np.array(classes),
+                        maps=np.array(maps, np.float16))
+    with pytest.raises(InputError, match=match) as error:
+        load_maps(path, num_classes=20)
+    assert str(error.value).startswith(path) and '\n' not in str(error.value)
+    other = str(tmp_path / 'y.npz')
+    if classes == [25]:
+        save_maps(other, classes, np.array(maps))
+        assert load_maps(other)[0].tolist() == [25]
+    else:
+        with pytest.raises(InputError, match=match.split(r' \(0..19')[0]):
+            save_maps(other, np.array(classes), np.array(maps, np.float32))
+        assert not osp.exists(other)
 
 
 def test_read_meta_checks_the_split(tmp_path):
