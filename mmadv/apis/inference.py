@@ -237,13 +237,13 @@ def refine_maps(model: nn.Module,
     if not (isinstance(logt, int) and logt >= 0):
         raise ConfigError(f'logt must be an integer >= 0, got {logt!r}')
     num_workers = _num_workers(model.cfg, num_workers)
-    read_meta(map_dir, split)  # maps of this split
+    maps_meta = read_meta(map_dir, split)  # maps of this split
     dataset = build_map_dataset(model.cfg, split, IMAGE_PIPELINE)
     stride = embedding_stride(model)
     meta = map_folder_meta(
         dataset, split, model.cfg.filename, model.checkpoint,
-        maps=osp.abspath(map_dir), bg_alpha=bg_alpha, beta=beta, logt=logt,
-        stride=stride)
+        maps=osp.abspath(map_dir), maps_meta=maps_meta, bg_alpha=bg_alpha,
+        beta=beta, logt=logt, stride=stride)
     prepare_map_folder(out_dir, meta)
     print_log(
         f'random walk of {map_dir} ({split}, {len(dataset)} images) -> '

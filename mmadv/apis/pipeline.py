@@ -57,10 +57,12 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from ..datasets.layout import IMG_SUFFIX, innermost_dataset, split_file
+from ..pseudo_labels.map_io import read_meta
 from ..utils.atomic import write_json, write_text
 from ..utils.console import quiet
 from ..utils.errors import ConfigError, InputError, MissingInputError
 from ..utils.instances import forget_new_instances, unique_name
+from ..utils.provenance import changes, file_sha256
 from .evaluation import evaluate_maps
 from .inference import infer_maps, init_model, refine_maps
 from .pseudo_labels import write_affinity_labels, write_pseudo_labels
@@ -161,6 +163,13 @@ def _frozen_config(config: str, work_dir: str) -> Config:
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     return cfg
+
+
+def _made_by(checkpoint: str) -> dict:
+    """The entries of a map folder's ``meta.json`` that name the model's
+    weights."""
+    return dict(checkpoint=osp.abspath(checkpoint),
+                checkpoint_sha256=file_sha256(checkpoint))
 
 
 def _maps_done(folder: str) -> bool:
@@ -488,8 +497,17 @@ class _Runner:
         return miou
 
     def _maps(self, title: str, folder: str,
-              make: Callable[[], Dict[str, int]]) -> None:
+              make: Callable[[], Dict[str, int]], made_from: dict) -> None:
+        """Make the map folder unless done; a done one must have been
+        made from ``made_from`` (its ``meta.json`` entries)."""
         if _maps_done(folder):
+            old = read_meta(folder)
+            changed = changes({k: old.get(k) for k in made_from}, made_from)
+            if changed:
+                raise InputError(
+                    f'{folder} holds maps made from other inputs ('
+                    f'{", ".join(changed)}): delete it and the outputs made '
+                    'from it to make them again')
             self.steps.skip(title, folder)
             return
         with self.steps.run(title) as step:
@@ -558,7 +576,9 @@ class _Runner:
             dict(
                 plan.common(),
                 stage1_checkpoint=checkpoint,
-                **self._maps_to_segmentation(plan.name, '', stage1_maps))
+                **self._maps_to_segmentation(
+                    plan.name, '', stage1_maps,
+                    lambda split: _made_by(checkpoint)))
         }
         model = None
         walk = settings.random_walk
@@ -605,16 +625,21 @@ class _Runner:
             plan.common(),
             stage1_checkpoint=checkpoint,
             affinity_checkpoint=affinity_checkpoint,
-            **self._maps_to_segmentation(label, '_rw', walked_maps))
+            **self._maps_to_segmentation(
+                label, '_rw', walked_maps, lambda split: dict(
+                    _made_by(affinity_checkpoint),
+                    maps_meta=read_meta(
+                        osp.join(plan.root, f'maps_{split}')))))
         return rows
 
     def _maps_to_segmentation(
             self, label: str, tag: str,
-            make_maps: Callable[[str, str], Dict[str, int]]) -> dict:
+            make_maps: Callable[[str, str], Dict[str, int]],
+            made_from: Callable[[str], dict]) -> dict:
         """Steps 2-5 for the maps ``maps<tag>_<split>`` (``make_maps(split,
-        folder)`` writes them): their evaluation (threshold chosen on the
-        training split), pseudo-labels, segmentation training and test.
-        Returns the metrics of the row."""
+        folder)`` writes them, from the inputs ``made_from(split)``): their
+        evaluation (threshold chosen on the training split), pseudo-labels,
+        segmentation training and test. Returns the metrics of the row."""
         plan, settings = self.plan, self.settings
         train_split, eval_split = settings.train_split, settings.eval_split
         seg = plan.seg[tag]
@@ -624,7 +649,7 @@ class _Runner:
             folder = osp.join(plan.root, f'maps{tag}_{split}')
             metrics['map_dirs'][split] = folder
             self._maps(f'[{label}] maps {split}', folder,
-                       lambda: make_maps(split, folder))
+                       lambda: make_maps(split, folder), made_from(split))
             thresholds = settings.thresholds if split == train_split else [
                 metrics['bg_threshold']
             ]

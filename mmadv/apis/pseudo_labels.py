@@ -104,8 +104,9 @@ def write_pseudo_labels(map_dir: str,
     names, source = list_map_names(map_dir, map_meta)
     if isinstance(labeler, dict):
         labeler = build_labeler(labeler)
+    # the maps' own record too: maps re-made otherwise make these stale
     settings = dict(map_dir=osp.abspath(map_dir), split=split,
-                    **labeler.settings())
+                    map_meta=map_meta, **labeler.settings())
     job = LabelJob(map_dir, img_dir, out_dir, labeler, img_suffix, gt_dir,
                    len(PascalVOCDataset.METAINFO['classes']))
     os.makedirs(out_dir, exist_ok=True)
@@ -116,7 +117,7 @@ def write_pseudo_labels(map_dir: str,
                   f'from {out_dir}', logger='current')
     info = dict(settings, setting_keys=sorted(settings),
                 img_dir=osp.abspath(img_dir), image_list=source,
-                num_images=len(names), map_meta=map_meta)
+                num_images=len(names))
     write_meta(out_dir, **info)
     print_log(f'labels of {len(names)} images ({source}) to {out_dir} with '
               f'{workers} workers', logger='current')

@@ -15,6 +15,7 @@ import torch
 from ..datasets.layout import IMG_SUFFIX
 from ..evaluation.map_metrics import confusion_matrix
 from ..utils.errors import InputError
+from ..utils.provenance import changes
 from .label_io import read_label_png, read_rgb_image, save_label_png
 from .labeling import IGNORE_INDEX
 from .map_io import META_FILE, load_maps, map_path
@@ -143,15 +144,13 @@ def check_label_folder(out_dir: str, settings: dict) -> None:
     with open(path) as f:
         old = json.load(f)
     new = json.loads(json.dumps(settings))
-    keys = sorted(set(new) | set(old.get('setting_keys', [])))
-    diff = [
-        f'{key}={old.get(key)!r} (now {new.get(key)!r})' for key in keys
-        if old.get(key) != new.get(key)
-    ]
+    keys = set(new) | set(old.get('setting_keys', []))
+    diff = changes({k: old.get(k) for k in keys},
+                   {k: new.get(k) for k in keys})
     if diff:
-        raise InputError(f'{out_dir} holds labels made with '
-                         f'{", ".join(diff)} ({path}); choose another '
-                         'output folder or delete it')
+        raise InputError(f'{out_dir} holds labels made with other settings '
+                         f'or maps ({", ".join(diff)}; {path}): choose '
+                         'another output folder or delete it')
 
 
 def remove_temp_files(out_dir: str) -> int:

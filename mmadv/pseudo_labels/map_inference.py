@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 from ..datasets.layout import innermost_dataset, split_file
 from ..utils.console import progress_bar
 from ..utils.errors import InputError, MMAdvError, one_line
+from ..utils.provenance import changes, file_sha256
 from .map_io import (META_FILE, load_maps, map_path, read_meta, save_maps,
                      write_meta)
 from .random_walk import refine_maps
@@ -258,14 +259,16 @@ def map_folder_meta(dataset: BaseDataset, split: str, config: Optional[str],
                     checkpoint: str, **settings) -> dict:
     """The ``meta.json`` of a map folder: which images (``split``,
     ``ann_file``, ``num_images``), which model (``config``, ``checkpoint``;
-    absolute paths, ``config`` None for a config not from a file) and the
-    ``settings`` that made the maps."""
+    absolute paths, ``config`` None for a config not from a file; and
+    ``checkpoint_sha256``, the checkpoint's content) and the ``settings``
+    that made the maps."""
     return dict(
         split=split,
         ann_file=osp.abspath(dataset.ann_file),
         num_images=len(dataset),
         config=osp.abspath(config) if config else None,
         checkpoint=osp.abspath(checkpoint),
+        checkpoint_sha256=file_sha256(checkpoint),
         **settings)
 
 
@@ -278,14 +281,12 @@ def prepare_map_folder(out_dir: str, meta: dict) -> None:
     os.makedirs(out_dir, exist_ok=True)
     if osp.isfile(osp.join(out_dir, META_FILE)) and glob.glob(
             osp.join(out_dir, '*.npz')):
-        old = read_meta(out_dir)
-        changed = sorted(k for k in meta if old.get(k) != meta[k])
+        changed = changes(read_meta(out_dir), meta)
         if changed:
             raise InputError(
-                f'{out_dir} holds maps made with other settings ('
-                + ', '.join(f'{k}: {old.get(k)!r} now {meta[k]!r}'
-                            for k in changed)
-                + '): choose another --out-dir or empty it')
+                f'{out_dir} holds maps made with other settings or inputs '
+                f'({", ".join(changed)}): choose another --out-dir or '
+                'empty it')
     elif get_dist_info()[0] == 0:
         write_meta(out_dir, **meta)
     barrier()

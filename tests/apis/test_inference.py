@@ -1,7 +1,9 @@
 """Map inference (:func:`mmadv.apis.infer_maps`) end to end on the tiny VOC
 tree: outputs, resume, Ctrl-C, sharding over ranks and the errors that
 must be one clear line."""
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -88,6 +90,8 @@ def test_writes_one_map_file_per_image(trained, reference, tiny_voc):
         num_images=4,
         config=trained['config'],
         checkpoint=trained['checkpoint'],
+        checkpoint_sha256=hashlib.sha256(
+            Path(trained['checkpoint']).read_bytes()).hexdigest(),
         scales=[0.5, 1.0],
         flip=True)
 
@@ -111,6 +115,26 @@ def test_resumes_only_missing_files(trained, reference, tmp_path):
     # other settings in the same folder: refused, nothing mixed
     with pytest.raises(InputError, match='flip: True now False'):
         infer(trained, out, flip=False)
+
+
+def test_checkpoint_replaced_at_its_path_is_refused(trained, reference,
+                                                    tmp_path):
+    """A killed run, then other weights under the same file name: the
+    rerun must not add their maps to the folder."""
+    checkpoint = tmp_path / 'model.pth'
+    shutil.copy(trained['checkpoint'], checkpoint)
+    out = tmp_path / 'maps'
+    infer(trained, out, checkpoint=str(checkpoint))
+    next(out.glob('*.npz')).unlink()  # killed before its last map
+    state = torch.load(str(checkpoint))
+    for value in state['state_dict'].values():
+        value.add_(1)
+    torch.save(state, str(checkpoint))
+    with pytest.raises(InputError, match=r'other settings or inputs '
+                       r"\(checkpoint_sha256: '[0-9a-f]{64}' now "
+                       r"'[0-9a-f]{64}'\)"):
+        infer(trained, out, checkpoint=str(checkpoint))
+    assert len(list(out.glob('*.npz'))) == 3
 
 
 def test_ctrl_c_leaves_no_partial_file(trained, reference, tmp_path,

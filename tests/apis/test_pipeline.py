@@ -161,6 +161,23 @@ def test_rerun_skips_every_step(demo_run, monkeypatch, capsys):
     assert all(rest.startswith('done before') for _, _, rest in steps)
 
 
+def test_maps_of_other_weights_are_refused(demo_run):
+    """A done map folder whose record names other weights (stage 1
+    trained again) is not taken as done: the rerun stops at it."""
+    folder = Path(demo_run['rows']['cam_demo']['map_dirs']['val'])
+    meta_file = folder / 'meta.json'
+    saved = meta_file.read_text()
+    try:
+        meta_file.write_text(json.dumps(
+            dict(json.loads(saved), checkpoint_sha256='0' * 64)))
+        with pytest.raises(InputError, match=f'^{folder} holds maps made '
+                           r"from other inputs \(checkpoint_sha256: '0{64}' "
+                           r"now '[0-9a-f]{64}'\): delete it"):
+            rerun(demo_run)
+    finally:
+        meta_file.write_text(saved)
+
+
 def test_other_settings_are_refused(demo_run):
     with pytest.raises(InputError, match='another stage-1 config'):
         rerun(demo_run, seed=4)

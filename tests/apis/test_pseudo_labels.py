@@ -112,13 +112,13 @@ def test_resume_rewrites_only_the_missing(voc_maps, tmp_path):
     assert after == before
     for name in names[:2] + names[3:]:
         assert (out / f'{name}.png').stat().st_mtime_ns == mtimes[name]
-    with pytest.raises(MMAdvError, match='bg_threshold=0.25 .now 0.3'):
+    with pytest.raises(MMAdvError, match='bg_threshold: 0.25 now 0.3'):
         run(voc, map_dir, out, dict(type='ThresholdLabeler',
                                     bg_threshold=0.3))
     # another labeler into the same folder
     with pytest.raises(
-            MMAdvError, match=r"affinity=None \(now \[4, 32\]\).*"
-            r"labeler='ThresholdLabeler' \(now 'AffinityLabeler'"):
+            MMAdvError, match=r"affinity: None now \[4, 32\].*"
+            r"labeler: 'ThresholdLabeler' now 'AffinityLabeler'"):
         run(voc, map_dir, out, dict(type='AffinityLabeler', low_alpha=4,
                                     high_alpha=32))
 
@@ -245,3 +245,20 @@ def test_ground_truth_out_of_range_is_named(voc_maps, tmp_path):
     with pytest.raises(MMAdvError, match=f'^{bad}: ground truth holds '
                        r'values \[30\] outside 0..20 and 255$'):
         run(voc, map_dir, tmp_path / 'out', gt_dir=str(gt_dir))
+
+
+def test_labels_of_re_made_maps_are_refused(voc_maps, tmp_path):
+    """Maps made again by another checkpoint (same folder, same names):
+    the labels of the old maps are not kept as if they were theirs."""
+    voc, map_dir, names = voc_maps
+    maps_copy = tmp_path / 'maps'
+    shutil.copytree(map_dir, maps_copy)
+    out = tmp_path / 'out'
+    assert run(voc, maps_copy, out)['written'] == len(names)
+    meta = json.loads((maps_copy / 'meta.json').read_text())
+    write_meta(str(maps_copy), **dict(meta, checkpoint_sha256='b' * 64))
+    with pytest.raises(MMAdvError, match=r'holds labels made with other '
+                       r"settings or maps \(map_meta.checkpoint_sha256: "
+                       r"None now 'b{64}'"):
+        run(voc, maps_copy, out)
+    assert run(voc, maps_copy, tmp_path / 'new')['written'] == len(names)

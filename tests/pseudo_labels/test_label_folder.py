@@ -70,10 +70,10 @@ def test_folder_of_other_settings_is_refused(tmp_path):
         json.dumps(
             dict(settings, setting_keys=sorted(settings), num_images=3)))
     check_label_folder(str(tmp_path), settings)  # the same: resume
-    with pytest.raises(ValueError, match=r'bg_threshold=0.3 \(now 0.5\)'):
+    with pytest.raises(ValueError, match=r'bg_threshold: 0.3 now 0.5'):
         check_label_folder(str(tmp_path), dict(settings, bg_threshold=0.5))
     # a recorded setting the new labeler does not have
-    with pytest.raises(ValueError, match=r'bg_threshold=0.3 \(now None\)'):
+    with pytest.raises(ValueError, match=r'bg_threshold: 0.3 now None'):
         check_label_folder(
             str(tmp_path),
             dict(map_dir='/maps', split='train_aug', affinity=[4, 32]))

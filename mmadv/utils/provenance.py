@@ -1,0 +1,44 @@
+"""What made an output: content digests of the files it was made from,
+and the changes between two records of it, as a message names them."""
+import hashlib
+import os
+import os.path as osp
+from typing import Dict, List, Tuple
+
+_digests: Dict[Tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 hex digest of the file's content (a checkpoint replaced
+    at the same path gets another); cached per path, size and mtime."""
+    stat = os.stat(path)
+    key = (osp.abspath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        digest = hashlib.sha256()
+        with open(path, 'rb') as f:
+            for block in iter(lambda: f.read(1 << 20), b''):
+                digest.update(block)
+        _digests[key] = digest.hexdigest()
+    return _digests[key]
+
+
+def _flat(record: dict, prefix: str = '') -> dict:
+    flat = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f'{prefix}{key}.'))
+        else:
+            flat[f'{prefix}{key}'] = value
+    return flat
+
+
+def changes(old: dict, new: dict) -> List[str]:
+    """``'<key>: <old> now <new>'`` for every key whose value differs
+    between ``old`` and ``new`` (a missing key is None), nested dicts
+    compared key by key (``'a.b: ...'``), in key order."""
+    old_flat, new_flat = _flat(old), _flat(new)
+    return [
+        f'{key}: {old_flat.get(key)!r} now {new_flat.get(key)!r}'
+        for key in sorted(set(old_flat) | set(new_flat))
+        if old_flat.get(key) != new_flat.get(key)
+    ]
