@@ -59,7 +59,7 @@ from prettytable import PrettyTable
 from ..datasets.layout import IMG_SUFFIX, innermost_dataset, split_file
 from ..pseudo_labels.map_io import read_meta
 from ..utils.atomic import write_json, write_text
-from ..utils.console import quiet
+from ..utils.console import erase_progress_bar, quiet
 from ..utils.errors import ConfigError, InputError, MissingInputError
 from ..utils.instances import forget_new_instances, unique_name
 from ..utils.provenance import changes, file_sha256
@@ -415,6 +415,7 @@ class _Steps:
                                       logger_name='mmadv')
                 yield record
         except BaseException:  # an error, or Ctrl-C
+            erase_progress_bar()
             self.logger.error(f'{title}: stopped after '
                               f'{time.perf_counter() - start:.0f} s (log: '
                               f'{log_file})')

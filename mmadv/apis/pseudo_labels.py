@@ -23,10 +23,10 @@ from prettytable import PrettyTable
 from ..datasets.layout import IMG_SUFFIX
 from ..evaluation.map_metrics import iou_summary
 from ..pseudo_labels.label_folder import (LabelJob, check_label_folder,
-                                          remove_temp_files, run_jobs)
+                                          run_jobs)
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_io import list_map_names, read_meta, write_meta
-from ..utils.atomic import atomic_path
+from ..utils.atomic import atomic_path, remove_temp_files
 from ..utils.console import progress_bar
 from ..utils.errors import MissingInputError
 
@@ -111,7 +111,7 @@ def write_pseudo_labels(map_dir: str,
                    len(PascalVOCDataset.METAINFO['classes']))
     os.makedirs(out_dir, exist_ok=True)
     check_label_folder(out_dir, settings)
-    num_temp = remove_temp_files(out_dir)
+    num_temp = remove_temp_files(out_dir, '.png')
     if num_temp:
         print_log(f'removed {num_temp} temporary files of an earlier run '
                   f'from {out_dir}', logger='current')
@@ -140,7 +140,7 @@ def write_pseudo_labels(map_dir: str,
         # on an error or Ctrl-C: stop the workers, then delete the
         # temporary file of any PNG they were writing when stopped
         results.close()
-        remove_temp_files(out_dir)
+        remove_temp_files(out_dir, '.png')
     seconds = time.perf_counter() - start
     summary = dict(written=written, skipped=len(names) - written,
                    scored=scored, mIoU=None, seconds=seconds)

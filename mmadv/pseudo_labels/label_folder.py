@@ -3,9 +3,7 @@ makes, writes and scores one image's label, run in a process pool, and the
 checks that keep a folder from mixing labels made otherwise."""
 import json
 import multiprocessing
-import os
 import os.path as osp
-import re
 import signal
 from typing import Callable, Dict, Iterator, List, Optional
 
@@ -19,9 +17,6 @@ from ..utils.provenance import changes
 from .label_io import read_label_png, read_rgb_image, save_label_png
 from .labeling import IGNORE_INDEX
 from .map_io import META_FILE, load_maps, map_path
-
-# temporary names of mmadv.utils.atomic_path, left by a killed process
-TEMP_PNG = re.compile(r'^\..+\.tmp\d+\.png$')
 
 Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
@@ -151,11 +146,3 @@ def check_label_folder(out_dir: str, settings: dict) -> None:
         raise InputError(f'{out_dir} holds labels made with other settings '
                          f'or maps ({", ".join(diff)}; {path}): choose '
                          'another output folder or delete it')
-
-
-def remove_temp_files(out_dir: str) -> int:
-    """Delete the temporary PNGs killed processes left; their number."""
-    temps = [f for f in os.listdir(out_dir) if TEMP_PNG.match(f)]
-    for name in temps:
-        os.remove(osp.join(out_dir, name))
-    return len(temps)

@@ -29,6 +29,7 @@ from mmseg.structures import SegDataSample
 from torch.utils.data import DataLoader, Dataset
 
 from ..datasets.layout import innermost_dataset, split_file
+from ..utils.atomic import remove_temp_files
 from ..utils.console import progress_bar
 from ..utils.errors import InputError, MMAdvError, one_line
 from ..utils.provenance import changes, file_sha256
@@ -277,7 +278,7 @@ def prepare_map_folder(out_dir: str, meta: dict) -> None:
     for every rank. A folder already holding maps made with other settings
     is refused on every rank, so a resumed run never mixes two models or
     two sets of scales; one with a ``meta.json`` but no maps yet takes the
-    new settings."""
+    new settings. The temporary files of a killed run are deleted."""
     os.makedirs(out_dir, exist_ok=True)
     if osp.isfile(osp.join(out_dir, META_FILE)) and glob.glob(
             osp.join(out_dir, '*.npz')):
@@ -289,6 +290,11 @@ def prepare_map_folder(out_dir: str, meta: dict) -> None:
                 'empty it')
     elif get_dist_info()[0] == 0:
         write_meta(out_dir, **meta)
+    if get_dist_info()[0] == 0:  # before any rank writes again
+        num_temp = remove_temp_files(out_dir, '.npz')
+        if num_temp:
+            print_log(f'removed {num_temp} temporary files of an earlier '
+                      f'run from {out_dir}', logger='current')
     barrier()
 
 

@@ -2,8 +2,12 @@
 import json
 import os
 import os.path as osp
+import re
 from contextlib import contextmanager
 from typing import Iterator
+
+# the temporary names of atomic_path: ``.<stem>.tmp<pid><ext>``
+_TEMP_NAME = re.compile(r'\..+\.tmp\d+(\.[^.]*)?')
 
 
 @contextmanager
@@ -24,6 +28,19 @@ def atomic_path(path: str) -> Iterator[str]:
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+def remove_temp_files(folder: str, ext: str) -> int:
+    """Delete the temporary ``<ext>`` files of :func:`atomic_path` that
+    killed processes left in ``folder`` (call it while no other process
+    writes there); their number."""
+    temps = [
+        name for name in os.listdir(folder)
+        if name.endswith(ext) and _TEMP_NAME.fullmatch(name)
+    ]
+    for name in temps:
+        os.remove(osp.join(folder, name))
+    return len(temps)
 
 
 def write_text(path: str, text: str) -> None:

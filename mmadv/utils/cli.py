@@ -11,6 +11,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.dist import init_dist, is_distributed
 from mmengine.logging import print_log
 
+from .console import erase_progress_bar
 from .errors import ConfigError, MissingInputError, MMAdvError
 
 T = TypeVar('T')
@@ -123,15 +124,18 @@ def enable_amp(cfg: Config) -> None:
 def run_tool(main: Callable[[], T], prog: str) -> T:
     """``main()``, with mmadv's errors as one line (``<prog>: error: ...``,
     exit status 1) and Ctrl-C as a hint to rerun (exit status 130), not
-    tracebacks."""
+    tracebacks; a progress bar left on the console is erased first."""
     try:
         return main()
     except MMAdvError as e:
         raise SystemExit(f'{prog}: error: {e}') from None
     except KeyboardInterrupt:
+        erase_progress_bar()
         print_log('interrupted: run the same command again to resume',
                   logger='current', level=logging.WARNING)
         raise SystemExit(130) from None
+    finally:  # before Python prints the message or a traceback
+        erase_progress_bar()
 
 
 def init_distributed_from_env() -> None:

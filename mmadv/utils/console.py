@@ -8,6 +8,8 @@ from typing import Iterator, Optional, TextIO
 from mmengine.utils import ProgressBar
 
 _console: Optional[TextIO] = None
+# a progress bar's line is on the console and not erased yet
+_bar_drawn = False
 
 
 def console() -> TextIO:
@@ -27,16 +29,28 @@ def progress_bar(total: int) -> Iterator[ProgressBar]:
     """mmengine's ``ProgressBar`` over ``total`` tasks on the
     :func:`console`, erased on exit; one that draws nothing when ``total``
     is 0 or the console is not a terminal (a log file gets no bars)."""
+    global _bar_drawn
     stream = console()
     if total <= 0 or not stream.isatty():
         yield _NoBar()
         return
     bar = ProgressBar(total, file=stream)
+    _bar_drawn = True
     try:
         yield bar
     finally:
-        stream.write('\r\033[2K')  # erase the bar's line
+        erase_progress_bar()
+
+
+def erase_progress_bar() -> None:
+    """Erase the line of a progress bar still on the console (one whose
+    work stopped with an error), so that the next line starts clean."""
+    global _bar_drawn
+    if _bar_drawn:
+        stream = console()
+        stream.write('\r\033[2K')
         stream.flush()
+        _bar_drawn = False
 
 
 class _Tee:

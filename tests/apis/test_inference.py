@@ -137,6 +137,20 @@ def test_checkpoint_replaced_at_its_path_is_refused(trained, reference,
     assert len(list(out.glob('*.npz'))) == 3
 
 
+def test_rerun_deletes_the_temporary_files_of_a_killed_run(
+        trained, reference, tmp_path):
+    """SIGKILL gives ``atomic_path`` no chance to delete its file."""
+    _, maps = reference
+    out = tmp_path / 'maps'
+    infer(trained, out)
+    first = sorted(maps)[0]
+    (out / f'{first}.npz').rename(out / f'.{first}.tmp4242.npz')
+    (out / 'notes.tmp1.txt').write_text('not ours')
+    assert infer(trained, out)['written'] == 1
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f'{name}.npz' for name in maps] + ['meta.json', 'notes.tmp1.txt'])
+
+
 def test_ctrl_c_leaves_no_partial_file(trained, reference, tmp_path,
                                        monkeypatch):
     _, maps = reference

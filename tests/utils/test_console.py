@@ -7,7 +7,9 @@ import pytest
 from mmengine.logging import MMLogger
 
 from mmadv.apis import pipeline
-from mmadv.utils.console import console, quiet
+from mmadv.engine.hooks.progress_bar_hook import ProgressBarHook
+from mmadv.utils.cli import run_tool
+from mmadv.utils.console import console, erase_progress_bar, quiet
 from mmadv.utils.errors import InputError
 from mmadv.utils.instances import forget_new_instances, unique_name
 
@@ -51,3 +53,29 @@ def test_launched_tool_output_goes_to_the_step(tmp_path, monkeypatch):
                        match=r'^hello\.py failed \(exit 1\): .*hello\.py 3$'
                        ), contextlib.redirect_stdout(io.StringIO()):
         runner._launch('hello.py', 3, launcher=False)
+
+
+class Terminal(io.StringIO):
+
+    def isatty(self):
+        return True
+
+
+def test_an_error_starts_on_a_line_of_its_own():
+    """A progress bar whose work stopped with an error (a Runner's hook
+    never reaches ``after_train``) is erased before the tool's message."""
+    screen = Terminal()
+    hook = ProgressBarHook()  # alive, as the Runner that holds it
+
+    def stops_half_way():
+        hook._start(4)
+        hook._update()
+        raise InputError('bad.png: no labels')
+
+    with contextlib.redirect_stdout(screen):
+        with pytest.raises(SystemExit, match='^t: error: bad.png'):
+            run_tool(stops_half_way, 't')
+        drawn = screen.getvalue()
+        assert '1/4' in drawn and drawn.endswith('\r\033[2K')
+        erase_progress_bar()  # nothing left to erase
+        assert screen.getvalue() == drawn
