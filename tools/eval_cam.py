@@ -18,7 +18,7 @@ from mmengine.logging import print_log
 
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.apis import PipelineSettings, evaluate_maps
-from mmadv.utils.cli import run_tool
+from mmadv.utils.cli import add_debug_arg, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,6 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=list(PipelineSettings.default('thresholds')),
         help='background thresholds (default %(default)s)')
     parser.add_argument('--json', help='write every number to this file')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -54,7 +55,7 @@ def run(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    return run_tool(lambda: run(args), 'eval_cam')
+    return run_tool(lambda: run(args), 'eval_cam', args.debug)
 
 
 if __name__ == '__main__':

@@ -58,7 +58,7 @@ def run(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    return run_tool(lambda: run(args), 'infer_cam')
+    return run_tool(lambda: run(args), 'infer_cam', args.debug)
 
 
 if __name__ == '__main__':

@@ -60,7 +60,8 @@ def run(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    return run_tool(lambda: run(args), 'infer_random_walk')
+    return run_tool(lambda: run(args), 'infer_random_walk',
+                    args.debug)
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.apis import PipelineSettings, write_pseudo_labels
 from mmadv.datasets.layout import IMG_SUFFIX
 from mmadv.pseudo_labels import DEFAULT_BG_THRESHOLD, DenseCRF
-from mmadv.utils.cli import run_tool
+from mmadv.utils.cli import add_debug_arg, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -82,6 +82,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--img-suffix', default=IMG_SUFFIX, help='image suffix')
     parser.add_argument(
         '--json', help='write the summary and the settings to this file')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -103,7 +104,7 @@ def main(argv=None) -> dict:
         lambda: write_pseudo_labels(
             args.map_dir, args.img_dir, args.out_dir, args.split,
             labeler(args), args.workers, args.gt_dir, args.img_suffix,
-            args.json), 'make_pseudo_labels')
+            args.json), 'make_pseudo_labels', args.debug)
 
 
 if __name__ == '__main__':

@@ -27,7 +27,7 @@ import mmadv  # noqa: F401
 from mmadv.apis import run_pipeline
 from mmadv.apis.settings import REPO
 from mmadv.datasets.demo_shapes import NUM_TRAIN, NUM_VAL, generate_demo_voc
-from mmadv.utils.cli import run_tool
+from mmadv.utils.cli import add_debug_arg, run_tool
 from mmadv.visualization import draw_pipeline_figure
 
 BASELINE = osp.join(REPO, 'configs', 'demo', 'cam_demo.py')
@@ -58,6 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='skip the random-walk refinement')
     parser.add_argument(
         '--verbose', action='store_true', help='every log line')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -87,7 +88,7 @@ def run(args) -> dict:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    return run_tool(lambda: run(args), 'run_demo')
+    return run_tool(lambda: run(args), 'run_demo', args.debug)
 
 
 if __name__ == '__main__':

@@ -17,7 +17,7 @@ from mmengine.config import DictAction
 
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.apis import run_pipeline
-from mmadv.utils.cli import run_tool
+from mmadv.utils.cli import add_debug_arg, run_tool
 
 
 def parse_args(argv=None):
@@ -41,6 +41,7 @@ def parse_args(argv=None):
                         help='wsss_pipeline overrides, e.g. crf=True')
     parser.add_argument('--verbose', action='store_true',
                         help='every log line on the console')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -61,7 +62,7 @@ def pipeline_kwargs(args) -> dict:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     return run_tool(lambda: run_pipeline(args.configs, **pipeline_kwargs(
-        args)), 'run_pipeline')
+        args)), 'run_pipeline', args.debug)
 
 
 if __name__ == '__main__':

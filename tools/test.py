@@ -29,7 +29,7 @@ def main(argv=None):
     args = parse_args(argv)
     return run_tool(
         lambda: test(load_runner_config(args), args.checkpoint, args.out),
-        'test')
+        'test', args.debug)
 
 
 if __name__ == '__main__':

@@ -33,7 +33,7 @@ def main(argv=None):
     args = parse_args(argv)
     run_tool(
         lambda: train(load_runner_config(args), args.resume, args.amp),
-        'train')
+        'train', args.debug)
 
 
 if __name__ == '__main__':

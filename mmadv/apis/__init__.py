@@ -3,6 +3,7 @@ the pipeline itself (:func:`run_pipeline`), as ``mmseg.apis`` does for
 segmentation."""
 from ..utils.errors import (ConfigError, InputError, MissingInputError,
                             MMAdvError, OutputExistsError)
+from .data_check import check_data
 from .evaluation import MapEvaluation, evaluate_maps
 from .inference import (infer_maps, init_model, load_checkpoint_strict,
                         refine_maps, select_device)
@@ -13,9 +14,10 @@ from .training import build_runner, resume_checkpoint, test, train
 
 __all__ = [
     'MMAdvError', 'ConfigError', 'InputError', 'MissingInputError',
-    'OutputExistsError', 'MapEvaluation', 'evaluate_maps', 'infer_maps',
-    'init_model', 'load_checkpoint_strict', 'refine_maps', 'select_device',
-    'run_pipeline', 'summary_table', 'write_affinity_labels',
-    'write_pseudo_labels', 'PipelineSettings', 'RandomWalkSettings',
-    'build_runner', 'resume_checkpoint', 'test', 'train'
+    'OutputExistsError', 'check_data', 'MapEvaluation', 'evaluate_maps',
+    'infer_maps', 'init_model', 'load_checkpoint_strict', 'refine_maps',
+    'select_device', 'run_pipeline', 'summary_table',
+    'write_affinity_labels', 'write_pseudo_labels', 'PipelineSettings',
+    'RandomWalkSettings', 'build_runner', 'resume_checkpoint', 'test',
+    'train'
 ]

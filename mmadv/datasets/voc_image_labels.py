@@ -5,17 +5,21 @@ foreground classes per image; the pixel masks are read only to evaluate.
 """
 import io
 import json
+import logging
 import os.path as osp
 import xml.etree.ElementTree as ET
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import mmcv
 import mmengine.fileio as fileio
 import numpy as np
+from mmengine.logging import print_log
 from mmengine.utils import is_abs
 from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 from mmseg.registry import DATASETS
 
+from ..utils.errors import (ConfigError, InputError, MissingInputError,
+                            MMAdvError, one_line)
 from .layout import IMG_SUFFIX, split_file
 
 LABEL_SOURCES = ('xml', 'file', 'mask')
@@ -62,6 +66,10 @@ class VOCImageLabelDataset(BaseSegDataset):
             relative to ``data_root`` unless absolute. Defaults to None.
         img_suffix (str): Image suffix. Defaults to ``'.jpg'``.
         seg_map_suffix (str): Mask suffix. Defaults to ``'.png'``.
+        skip_invalid (bool): Leave out the images whose files are missing
+            or do not read, with a warning, instead of stopping (training
+            draws another image). Defaults to False: every bad file stops
+            the run with one line naming it.
         **kwargs: The other arguments of
             :class:`mmseg.datasets.BaseSegDataset`.
     """
@@ -77,15 +85,17 @@ class VOCImageLabelDataset(BaseSegDataset):
                  labels_file: Optional[str] = None,
                  img_suffix: str = IMG_SUFFIX,
                  seg_map_suffix: str = '.png',
+                 skip_invalid: bool = False,
                  **kwargs) -> None:
         if label_source not in LABEL_SOURCES:
-            raise ValueError(f'label_source must be one of {LABEL_SOURCES}, '
-                             f'got {label_source!r}')
+            raise ConfigError(f'label_source must be one of {LABEL_SOURCES},'
+                              f' got {label_source!r}')
         if label_source == 'file' and not labels_file:
-            raise ValueError("label_source='file' needs labels_file")
+            raise ConfigError("label_source='file' needs labels_file")
         self.label_source = label_source
         self.xml_dir = xml_dir
         self.labels_file = labels_file
+        self.skip_invalid = skip_invalid
         super().__init__(
             ann_file=ann_file,
             data_prefix=data_prefix,
@@ -126,43 +136,85 @@ class VOCImageLabelDataset(BaseSegDataset):
             ``label_map``, ``reduce_zero_label``, ``seg_fields`` and
             ``img_labels``.
 
+        With ``skip_invalid``, an image whose files are missing or wrong
+        is left out instead (a warning counts them and names the first).
+
         Raises:
-            FileNotFoundError: The list, an image, an XML file, a mask or
+            MissingInputError: The list, an image, an XML file, a mask or
                 the label file is missing.
-            ValueError: An unknown class, or an image without a label.
+            InputError: A malformed XML file or mask, an unknown class, or
+                an image without a label.
         """
         if not self.ann_file or not self._exists(self.ann_file):
-            raise FileNotFoundError(f'image list {self.ann_file} not found')
+            raise MissingInputError(f'image list {self.ann_file} not found')
         img_dir = self.data_prefix.get('img_path') or ''
         seg_dir = self.data_prefix.get('seg_map_path')
         read_labels = self._label_reader()
         list_name = osp.basename(self.ann_file)
         lines = fileio.get_text(
             self.ann_file, backend_args=self.backend_args).splitlines()
-        data_list = []
+        data_list, skipped = [], []
         for line_no, line in enumerate(lines, start=1):
             name = line.strip()
             if not name:
                 continue
-            img_path = fileio.join_path(img_dir, name + self.img_suffix)
-            if not self._exists(img_path):
-                raise FileNotFoundError(
-                    f'{list_name} line {line_no}: {img_path} not found')
-            seg_map_path = None
-            if seg_dir:
-                seg_map_path = fileio.join_path(seg_dir,
-                                                name + self.seg_map_suffix)
-                if not self._exists(seg_map_path):
-                    seg_map_path = None
-            data_list.append(
-                dict(
-                    img_path=img_path,
-                    seg_map_path=seg_map_path,
-                    label_map=self.label_map,
-                    reduce_zero_label=self.reduce_zero_label,
-                    seg_fields=[],
-                    img_labels=read_labels(name)))
+            try:
+                img_path = fileio.join_path(img_dir, name + self.img_suffix)
+                if not self._exists(img_path):
+                    raise MissingInputError(
+                        f'{list_name} line {line_no}: {img_path} not found')
+                seg_map_path = None
+                if seg_dir:
+                    seg_map_path = fileio.join_path(
+                        seg_dir, name + self.seg_map_suffix)
+                    if not self._exists(seg_map_path):
+                        seg_map_path = None
+                data_list.append(
+                    dict(
+                        img_path=img_path,
+                        seg_map_path=seg_map_path,
+                        label_map=self.label_map,
+                        reduce_zero_label=self.reduce_zero_label,
+                        seg_fields=[],
+                        img_labels=read_labels(name)))
+            except MMAdvError as e:
+                if not self.skip_invalid:
+                    raise
+                skipped.append(str(e))
+        self.invalid = skipped  # the lines of the images left out
+        if skipped:
+            print_log(
+                f'skip_invalid: left out {len(skipped)} of '
+                f'{len(skipped) + len(data_list)} images of {self.ann_file} '
+                f'(first: {skipped[0]})',
+                logger='current',
+                level=logging.WARNING)
+        if not data_list:
+            raise InputError(f'no valid image in {self.ann_file}')
         return data_list
+
+    def prepare_data(self, idx: int) -> Any:
+        """The pipeline's output for image ``idx``.
+
+        An error of the pipeline (an image or mask that does not decode, a
+        transform that refuses it) becomes one line naming the image's
+        files; with ``skip_invalid`` a warning instead, and None, so that
+        mmengine's ``BaseDataset`` draws another image (in training).
+        """
+        info = self.get_data_info(idx)
+        try:
+            return self.pipeline(info)
+        except Exception as e:  # any reader's error, named
+            files = ' and '.join(
+                str(p) for p in (info['img_path'], info.get('seg_map_path'))
+                if p)
+            error = str(e) if isinstance(e, MMAdvError) else \
+                f'cannot load {files}: {one_line(e)}'
+            if not self.skip_invalid:
+                raise InputError(error) from None
+            print_log(f'skip_invalid: {error}', logger='current',
+                      level=logging.WARNING)
+            return None
 
     def _label_reader(self) -> Callable[[str], np.ndarray]:
         """The function ``name -> img_labels`` of ``label_source``."""
@@ -179,7 +231,7 @@ class VOCImageLabelDataset(BaseSegDataset):
         labels = np.zeros(self.num_fg_classes, dtype=np.float32)
         labels[list(indices)] = 1.
         if not labels.any():
-            raise ValueError(f'{source}: image {name} has no foreground '
+            raise InputError(f'{source}: image {name} has no foreground '
                              'class label')
         return labels
 
@@ -193,15 +245,19 @@ class VOCImageLabelDataset(BaseSegDataset):
             if cls_name in index:
                 indices.append(index[cls_name])
             elif cls_name not in known:
-                raise ValueError(f'{source}: unknown class {cls_name!r}')
+                raise InputError(f'{source}: unknown class {cls_name!r}')
         return indices
 
     def _labels_from_xml(self, name: str) -> np.ndarray:
         xml_path = fileio.join_path(self.xml_dir, name + '.xml')
         if not self._exists(xml_path):
-            raise FileNotFoundError(f'annotation {xml_path} not found')
-        root = ET.fromstring(
-            fileio.get_text(xml_path, backend_args=self.backend_args))
+            raise MissingInputError(f'annotation {xml_path} not found')
+        try:
+            root = ET.fromstring(
+                fileio.get_text(xml_path, backend_args=self.backend_args))
+        except ET.ParseError as e:
+            raise InputError(f'{xml_path}: not a valid XML file ({e})') \
+                from None
         names = [(obj.findtext('name') or '').strip()
                  for obj in root.iter('object')]
         return self._multi_hot(
@@ -212,11 +268,18 @@ class VOCImageLabelDataset(BaseSegDataset):
             self.data_prefix.get('seg_map_path') or '',
             name + self.seg_map_suffix)
         if not self._exists(seg_map_path):
-            raise FileNotFoundError(f'mask {seg_map_path} not found')
-        mask = mmcv.imfrombytes(
-            fileio.get(seg_map_path, backend_args=self.backend_args),
-            flag='unchanged',
-            backend='pillow')
+            raise MissingInputError(f'mask {seg_map_path} not found')
+        try:
+            mask = mmcv.imfrombytes(
+                fileio.get(seg_map_path, backend_args=self.backend_args),
+                flag='unchanged',
+                backend='pillow')
+        except Exception as e:  # any decoder error: one line
+            raise InputError(f'cannot decode mask {seg_map_path} '
+                             f'({one_line(e)})') from None
+        if mask.ndim != 2:
+            raise InputError(f'{seg_map_path} is not a single-channel label '
+                             f'PNG (shape {mask.shape})')
         values = np.unique(mask)
         values = values[(values != 0) & (values != self.ignore_index)]
         if self.label_map is not None:
@@ -224,7 +287,7 @@ class VOCImageLabelDataset(BaseSegDataset):
             values = values[(values != 0) & (values != self.ignore_index)]
         bad = values[values > self.num_fg_classes]
         if bad.size:
-            raise ValueError(f'{seg_map_path}: pixel values {bad.tolist()} '
+            raise InputError(f'{seg_map_path}: pixel values {bad.tolist()} '
                              f'are not classes 1..{self.num_fg_classes}')
         return self._multi_hot(values.astype(int) - 1, seg_map_path, name)
 
@@ -232,24 +295,24 @@ class VOCImageLabelDataset(BaseSegDataset):
         """Read ``labels_file`` (``.npy`` dict or ``.json`` object)."""
         path = self.labels_file
         if not self._exists(path):
-            raise FileNotFoundError(f'labels_file {path} not found')
+            raise MissingInputError(f'labels_file {path} not found')
         if path.endswith('.npy'):
             content = fileio.get(path, backend_args=self.backend_args)
             return np.load(io.BytesIO(content), allow_pickle=True).item()
         if path.endswith('.json'):
             return json.loads(
                 fileio.get_text(path, backend_args=self.backend_args))
-        raise ValueError(f'labels_file {path} must be a .npy or a .json')
+        raise InputError(f'labels_file {path} must be a .npy or a .json')
 
     def _labels_from_table(self, table: Dict[str, object],
                            name: str) -> np.ndarray:
         path = self.labels_file
         if name not in table:
-            raise ValueError(f'{path}: no labels for image {name}')
+            raise InputError(f'{path}: no labels for image {name}')
         entry = table[name]
         if isinstance(entry, np.ndarray):
             if entry.shape != (self.num_fg_classes, ):
-                raise ValueError(
+                raise InputError(
                     f'{path}: labels of {name} have shape {entry.shape}, '
                     f'expected ({self.num_fg_classes},)')
             return self._multi_hot(np.flatnonzero(entry), path, name)
@@ -257,7 +320,7 @@ class VOCImageLabelDataset(BaseSegDataset):
         indices = [c for c in entry if not isinstance(c, str)]
         bad = [i for i in indices if not 0 <= i < self.num_fg_classes]
         if bad:
-            raise ValueError(f'{path}: labels of {name} hold indices {bad} '
+            raise InputError(f'{path}: labels of {name} hold indices {bad} '
                              f'outside 0..{self.num_fg_classes - 1}')
         return self._multi_hot(indices + self._class_indices(names, path),
                                path, name)

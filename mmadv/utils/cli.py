@@ -4,7 +4,8 @@ import argparse
 import logging
 import os
 import os.path as osp
-from typing import Callable, TypeVar
+import re
+from typing import Callable, Optional, TypeVar
 
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
@@ -17,8 +18,24 @@ from .errors import ConfigError, MissingInputError, MMAdvError
 T = TypeVar('T')
 
 
+# what mmengine's registry raises for a config's unknown type or argument
+_CONFIG_ERRORS = re.compile(
+    r"^'?(\S+ is not in the \S+ registry)|"
+    r'^(\S+\(\) (got an unexpected keyword argument|missing \d+ required).*)')
+
+
+def add_debug_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug``: errors with their traceback (see
+    :func:`run_tool`)."""
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of an error, not only its line')
+
+
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """Add the arguments every runner tool takes, as mmseg's tools do."""
+    """Add the arguments every runner tool takes, as mmseg's tools do,
+    and ``--debug``."""
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--cfg-options',
@@ -33,6 +50,7 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
         default='none',
         help='job launcher (tools/dist_*.sh use pytorch via torchrun)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_arg(parser)
 
 
 def add_inference_args(parser: argparse.ArgumentParser) -> None:
@@ -121,14 +139,44 @@ def enable_amp(cfg: Config) -> None:
         _to_amp(optim_wrapper[key], f'.{key}')
 
 
-def run_tool(main: Callable[[], T], prog: str) -> T:
-    """``main()``, with mmadv's errors as one line (``<prog>: error: ...``,
-    exit status 1) and Ctrl-C as a hint to rerun (exit status 130), not
-    tracebacks; a progress bar left on the console is erased first."""
+def error_line(error: BaseException) -> Optional[str]:
+    """The one line a tool prints for ``error``, or None for an error
+    that is not the user's input (a bug: its traceback is shown).
+
+    mmadv's errors give their message; one raised in a ``DataLoader``
+    worker (which torch raises again with the worker's traceback as the
+    message) gives the original message. A config's unknown type or
+    argument (mmengine's registry) gives that sentence.
+    """
+    if isinstance(error, MMAdvError):
+        lines = str(error).splitlines()
+        if len(lines) > 1 and lines[0].startswith('Caught '):
+            name = f'{type(error).__module__}.{type(error).__name__}: '
+            return lines[-1][len(name):] if lines[-1].startswith(name) \
+                else lines[-1]
+        return str(error)
+    if isinstance(error, (KeyError, TypeError)):
+        match = _CONFIG_ERRORS.match(str(error))
+        if match:
+            return (f'config: {match.group(1) or match.group(2)} (check the '
+                    'type names and keys of the config; --debug shows the '
+                    'traceback)')
+    return None
+
+
+def run_tool(main: Callable[[], T], prog: str, debug: bool = False) -> T:
+    """``main()``, with the user's errors as one line (``<prog>: error:
+    ...``, exit status 1, see :func:`error_line`) and Ctrl-C as a hint to
+    rerun (exit status 130), not tracebacks; with ``debug`` the errors
+    keep their traceback. A progress bar left on the console is erased
+    first."""
     try:
         return main()
-    except MMAdvError as e:
-        raise SystemExit(f'{prog}: error: {e}') from None
+    except (MMAdvError, KeyError, TypeError) as e:
+        line = None if debug else error_line(e)
+        if line is None:
+            raise
+        raise SystemExit(f'{prog}: error: {line}') from None
     except KeyboardInterrupt:
         erase_progress_bar()
         print_log('interrupted: run the same command again to resume',

@@ -16,6 +16,7 @@ from mmseg.registry import DATASETS
 import mmadv  # noqa: F401  (compat shim before mmseg.datasets)
 import mmadv.datasets.transforms.pack_weak_seg_inputs  # noqa: F401
 from mmadv.datasets.voc_image_labels import VOCImageLabelDataset
+from mmadv.utils.errors import MMAdvError
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BASE_CFG = REPO / 'configs/_base_/datasets/voc12_image_labels.py'
@@ -193,6 +194,7 @@ def test_subclass_with_own_classes(voc_copy):
 def error_of(exc_type, root, **kwargs):
     with pytest.raises(exc_type) as info:
         build(root, **kwargs)
+    assert isinstance(info.value, MMAdvError)  # one line from the tools
     message = str(info.value)
     assert '\n' not in message
     return message
@@ -235,6 +237,51 @@ def test_image_without_labels(voc_copy):
         ValueError, voc_copy, ann_file='list.txt', label_source='mask')
     assert message.startswith(
         f'{voc_copy / "SegmentationClassAug/empty.png"}: image empty ')
+
+
+def test_malformed_xml_and_unreadable_files_are_named(voc_copy):
+    xml = voc_copy / 'Annotations/2007_000001.xml'
+    xml.write_text(xml.read_text()[:60])  # cut short
+    message = error_of(ValueError, voc_copy)
+    assert message.startswith(f'{xml}: not a valid XML file (')
+    mask = voc_copy / 'SegmentationClassAug/2007_000002.png'
+    rgb = cv2.imread(str(mask))  # 3 channels
+    cv2.imwrite(str(mask), rgb)
+    message = error_of(ValueError, voc_copy, label_source='mask')
+    assert message == (f'{mask} is not a single-channel label PNG (shape '
+                       f'{rgb.shape})')
+    mask.write_bytes(b'')
+    message = error_of(ValueError, voc_copy, label_source='mask')
+    assert message.startswith(f'cannot decode mask {mask} (')
+
+
+def test_images_that_do_not_decode_are_named(voc_copy):
+    """Read by the pipeline (in a DataLoader worker in training): a 0-byte
+    or truncated JPEG stops with one line naming it."""
+    dataset = build(voc_copy, label_source='mask',
+                    pipeline=[dict(type='LoadImageFromFile')])
+    first = voc_copy / 'JPEGImages/2007_000000.jpg'
+    assert dataset[0]['img'].shape[:2] == cv2.imread(str(first)).shape[:2]
+    first.write_bytes(b'')
+    with pytest.raises(MMAdvError) as error:
+        dataset[0]
+    assert str(error.value).startswith(f'cannot load {first} and ')
+    assert '\n' not in str(error.value)
+
+
+def test_skip_invalid_leaves_bad_images_out(voc_copy):
+    (voc_copy / 'Annotations/2007_000001.xml').write_text('<annotation>')
+    (voc_copy / 'JPEGImages/2007_000002.jpg').write_bytes(b'')
+    names = (voc_copy / TRAINVAL).read_text().split()
+    dataset = build(voc_copy, ann_file=TRAINVAL, skip_invalid=True,
+                    pipeline=[dict(type='LoadImageFromFile')])
+    kept = [pathlib.Path(dataset.get_data_info(i)['img_path']).stem
+            for i in range(len(dataset))]
+    assert kept == [n for n in names if n != '2007_000001']
+    bad = kept.index('2007_000002')
+    assert dataset.prepare_data(bad) is None  # mmengine draws another
+    other = dataset[bad]  # training mode: another image
+    assert other['img_path'] != str(voc_copy / 'JPEGImages/2007_000002.jpg')
 
 
 def test_missing_mask_for_mask_source(voc_copy):

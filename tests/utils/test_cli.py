@@ -2,10 +2,14 @@ import argparse
 
 import pytest
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+from torch.utils.data import DataLoader, Dataset
 
+import mmadv  # noqa: F401  (registers the models)
 from mmadv.utils import (InputError, add_runner_args, enable_amp,
                          load_runner_config)
-from mmadv.utils.cli import run_tool
+from mmadv.utils.cli import error_line, run_tool
 
 
 def test_enable_amp_single_wrapper():
@@ -76,3 +80,46 @@ def test_run_tool_turns_errors_into_a_line_and_an_exit_status():
 
     with pytest.raises(ZeroDivisionError):
         run_tool(bug, 'x')
+    with pytest.raises(InputError):  # --debug: the traceback
+        run_tool(bad, 'eval_cam', debug=True)
+
+
+class BadImages(Dataset):
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, index):
+        raise InputError(f'cannot load img_{index}.jpg: empty file')
+
+
+def test_error_of_a_dataloader_worker_is_its_own_line():
+    """torch raises a worker's error again with the worker's traceback as
+    its message; the tool prints the original line."""
+    with pytest.raises(InputError) as error:
+        next(iter(DataLoader(BadImages(), num_workers=1)))
+    assert str(error.value).startswith('Caught InputError in DataLoader')
+    assert error_line(error.value) == 'cannot load img_0.jpg: empty file'
+
+
+def test_config_typos_are_one_line():
+    init_default_scope('mmseg')
+    for cfg, expected in [
+        (dict(type='ResNet38e'), 'ResNet38e is not in the mmseg::model '
+         'registry'),
+        (dict(type='ResNet38d', depthx=3), "ResNet38d.__init__() got an "
+         "unexpected keyword argument 'depthx'"),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            run_tool(lambda: MODELS.build(cfg), 'train')
+        assert exit_.value.code == f'train: error: config: {expected} (check'\
+            ' the type names and keys of the config; --debug shows the '\
+            'traceback)'
+        with pytest.raises((KeyError, TypeError)):
+            run_tool(lambda: MODELS.build(cfg), 'train', debug=True)
+
+    def bug():
+        return {}['key']  # a KeyError of the code: its traceback
+
+    with pytest.raises(KeyError):
+        run_tool(bug, 'train')

@@ -16,7 +16,7 @@ import os.path as osp
 from mmengine.logging import print_log
 
 import mmadv  # noqa: F401
-from mmadv.utils.cli import run_tool
+from mmadv.utils.cli import add_debug_arg, run_tool
 from mmadv.utils.errors import MissingInputError
 from mmadv.visualization import draw_pipeline_figure
 
@@ -34,6 +34,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--images', type=int, default=6, help='rows')
     parser.add_argument('--out', help='PNG (default: '
                         '<work_dir>/demo_figure.png)')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -54,7 +55,7 @@ def run(args) -> str:
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    return run_tool(lambda: run(args), 'demo_figure')
+    return run_tool(lambda: run(args), 'demo_figure', args.debug)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,75 @@
+"""tools/check_data.py: every bad image, annotation and mask of a config's
+data sets as one line naming it, before any training."""
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import mmadv  # noqa: F401
+from mmadv.datasets.demo_shapes import generate_demo_voc
+from mmadv.pseudo_labels import save_label_png
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'check_data', osp.join(REPO, 'tools', 'check_data.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def options(root):
+    return [f'{loader}.dataset.data_root={root}'
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')]
+
+
+@pytest.fixture(scope='module')
+def demo_data(tmp_path_factory):
+    return generate_demo_voc(str(tmp_path_factory.mktemp('check')),
+                             num_train=8, num_val=4, show_progress=False)
+
+
+def test_good_data_passes_and_bad_files_are_each_one_line(demo_data,
+                                                          tmp_path, capsys):
+    tool = load_tool()
+    config = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
+    report = tool.main([config, '--cfg-options', *options(demo_data)])
+    assert report['loaders'] == {
+        'train_dataloader': dict(images=8, bad=0),
+        'val_dataloader': dict(images=4, bad=0)}  # test = val: once
+    root = shutil.copytree(demo_data, tmp_path / 'data')
+    train = (root / 'ImageSets/Segmentation/train_aug.txt').read_text() \
+        .split()
+    val = (root / 'ImageSets/Segmentation/val.txt').read_text().split()
+    empty = root / 'JPEGImages' / f'{train[0]}.jpg'
+    empty.write_bytes(b'')
+    cut = root / 'JPEGImages' / f'{train[1]}.jpg'
+    cut.write_bytes(cut.read_bytes()[:200])
+    xml = root / 'Annotations' / f'{train[2]}.xml'
+    xml.write_text(xml.read_text()[:50])
+    rgb = root / 'SegmentationClass' / f'{val[0]}.png'
+    cv2.imwrite(str(rgb), cv2.imread(str(rgb)))
+    wrong = root / 'SegmentationClass' / f'{val[1]}.png'
+    mask = np.array(Image.open(wrong))
+    mask[0, 0] = 30
+    save_label_png(str(wrong), mask)
+    with pytest.raises(SystemExit) as exit_:
+        tool.main([config, '--cfg-options', *options(root)])
+    message = exit_.value.code
+    assert message.startswith('check_data: error: 5 bad files '
+                              '(train_dataloader 3 of 8, val_dataloader 2 '
+                              'of 4); first: ')
+    printed = capsys.readouterr().out
+    for line in (f'{xml}: not a valid XML file (',
+                 f'{empty}: empty file',
+                 f'{cut}: truncated (no end-of-image marker)',
+                 f'{rgb}: not a single-channel label PNG (shape (64, 64, 3))',
+                 f'{wrong}: values [30] are not classes 0..20 or 255'):
+        assert line in printed
