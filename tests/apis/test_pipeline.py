@@ -20,6 +20,7 @@ from mmengine.config import Config
 from mmadv.apis import ConfigError, InputError, MissingInputError
 from mmadv.apis import pipeline as pipeline_module
 from mmadv.apis import run_pipeline, summary_table
+from mmadv.apis import training as apis_training
 from mmadv.datasets.demo_shapes import VOC_LABELS
 from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
 from mmadv.visualization import draw_pipeline_figure
@@ -300,3 +301,19 @@ def test_figure_with_and_without_random_walk(demo_run, tmp_path):
     del rows['cam_demo']['map_dirs']  # a metrics.json of an older pipeline
     with pytest.raises(InputError, match='older pipeline'):
         draw_pipeline_figure(rows, *CONFIGS, str(tmp_path / 'old.png'))
+
+
+def test_test_refuses_the_weights_of_another_model(demo_run, tmp_path):
+    """mmengine's ``load_from`` is not strict: a segmentation checkpoint
+    tested with the CAM config gave an mIoU of random weights. Now one
+    line naming both files, and no metrics."""
+    row = demo_run['rows']['cam_demo']
+    config = osp.join(row['work_dir'], 'configs', 'stage1.py')
+    cfg = Config.fromfile(config)
+    cfg.work_dir = str(tmp_path)
+    with pytest.raises(InputError) as error:
+        apis_training.test(cfg, row['seg_checkpoint'])
+    message = str(error.value)
+    assert row['seg_checkpoint'] in message and config in message
+    assert 'missing' in message and '\n' not in message
+    assert not (tmp_path / 'test_metrics.json').exists()
