@@ -20,6 +20,32 @@ pseudo_label_dir = 'work_dirs/adv_erase_r38_voc/pseudo_labels_train_aug'
 # is an error naming it); None trains the backbone from scratch.
 model = dict(pretrained=None)
 
+# mmseg's stock pipelines with one addition: CheckSegLabels (mmadv) after
+# LoadAnnotations refuses, naming the file, a pseudo-label or mask PNG
+# that is RGB or holds a value that is no class (stock mmseg fails in the
+# loss without the file's name, or leaves such pixels out of IoUMetric)
+check_labels = dict(type='CheckSegLabels', num_classes=21)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'), check_labels,
+    dict(
+        type='RandomResize',
+        scale=(2048, 512),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=(512, 512), cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='Pad', size=(512, 512)),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, 512), keep_ratio=True),
+    dict(type='LoadAnnotations'), check_labels,
+    dict(type='PackSegInputs')
+]
+
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
@@ -27,4 +53,6 @@ train_dataloader = dict(
         data_root='data/VOCdevkit/VOC2012',
         data_prefix=dict(img_path='JPEGImages', seg_map_path=pseudo_label_dir),
         ann_file='ImageSets/Segmentation/train_aug.txt',
-        pipeline={{_base_.train_pipeline}}))
+        pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

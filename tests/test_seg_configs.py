@@ -3,12 +3,17 @@ train on pseudo-label PNGs."""
 import os.path as osp
 import shutil
 
+import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
 from test_configs import ROOT
 
 import mmadv  # noqa: F401
-from mmadv.apis import build_runner
+from mmadv.apis import InputError, build_runner
+from mmadv.pseudo_labels import save_label_png
 
 STOCK = 'deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py'
 
@@ -23,6 +28,19 @@ def test_r101_config_changes_only_the_training_labels(tmp_path):
     assert stock.model.pretrained.startswith('open-mmlab://')
     ours.model.pretrained = stock.model.pretrained
     assert ours.model == stock.model
+    check = dict(type='CheckSegLabels', num_classes=21)
+
+    def with_check(pipeline):  # after LoadAnnotations, the one addition
+        # (the stock steps are the same, in mmseg's scope or not)
+        pipeline = [{k: v for k, v in t.items() if k != '_scope_'}
+                    for t in pipeline]
+        at = [t['type'] for t in pipeline].index('LoadAnnotations') + 1
+        return [*pipeline[:at], check, *pipeline[at:]]
+
+    assert ours.test_dataloader == ours.val_dataloader
+    val = ours.val_dataloader.dataset
+    assert val.pipeline == with_check(stock.val_dataloader.dataset.pipeline)
+    val.pipeline = stock.val_dataloader.dataset.pipeline
     assert ours.val_dataloader == stock.val_dataloader
     assert ours.test_evaluator == stock.test_evaluator
     assert ours.param_scheduler == stock.param_scheduler
@@ -31,7 +49,7 @@ def test_r101_config_changes_only_the_training_labels(tmp_path):
     assert train.type == 'PascalVOCDataset'
     assert train.ann_file == 'ImageSets/Segmentation/train_aug.txt'
     assert train.data_prefix.seg_map_path == ours.pseudo_label_dir
-    assert train.pipeline == stock.train_pipeline
+    assert train.pipeline == with_check(stock.train_pipeline)
     r50 = Config.fromfile(
         osp.join(ROOT, 'configs', 'deeplabv3plus_r50-d8_voc12aug-pseudo.py'))
     assert r50.model.backbone.depth == 50
@@ -53,9 +71,9 @@ def test_r50_config_trains_one_iteration_on_pseudo_labels(tiny_voc, tmp_path):
         'train_dataloader.persistent_workers': False,
         'train_dataloader.dataset.data_root': str(tiny_voc),
         'train_dataloader.dataset.data_prefix.seg_map_path': str(pseudo),
-        'train_dataloader.dataset.pipeline.2.scale': (64, 32),
-        'train_dataloader.dataset.pipeline.3.crop_size': (32, 32),
-        'train_dataloader.dataset.pipeline.6.size': (32, 32),
+        'train_dataloader.dataset.pipeline.3.scale': (64, 32),
+        'train_dataloader.dataset.pipeline.4.crop_size': (32, 32),
+        'train_dataloader.dataset.pipeline.7.size': (32, 32),
         'val_dataloader.dataset.data_root': str(tiny_voc),
         'val_dataloader.dataset.data_prefix.seg_map_path':
         'SegmentationClassAug',
@@ -76,3 +94,25 @@ def test_r50_config_trains_one_iteration_on_pseudo_labels(tiny_voc, tmp_path):
     runner.train()
     assert not torch.equal(before, runner.model.decode_head.conv_seg.weight)
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_1.pth'))
+
+
+def test_a_bad_pseudo_label_is_named_in_training(tiny_voc, tmp_path):
+    """A pseudo-label PNG with a value that is no class used to stop the
+    training with 'Target 30 is out of bounds' and no file name."""
+    pseudo = tmp_path / 'pseudo'
+    shutil.copytree(tiny_voc / 'SegmentationClassAug', pseudo)
+    bad = sorted(pseudo.iterdir())[0]
+    save_label_png(str(bad), np.full((48, 64), 30, np.uint8))
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'demo', 'deeplabv3plus_test-resnet_demo-pseudo.py'))
+    cfg.merge_from_dict({
+        'train_dataloader.dataset.data_root': str(tiny_voc),
+        'train_dataloader.dataset.data_prefix.seg_map_path': str(pseudo),
+    })
+    init_default_scope('mmseg')
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    index = [dataset.get_data_info(i)['seg_map_path']
+             for i in range(len(dataset))].index(str(bad))
+    with pytest.raises(InputError, match=f'^{bad}: values \\[30\\] are not '
+                       'classes 0..20 or 255$'):
+        dataset[index]

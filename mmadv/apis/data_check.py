@@ -25,6 +25,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 from ..datasets.layout import innermost_dataset
+from ..datasets.transforms.check_seg_labels import mask_problem
 from ..utils.console import progress_bar
 from ..utils.errors import MMAdvError, one_line
 
@@ -62,15 +63,8 @@ def check_mask(path: str, num_classes: int, ignore_index: int) -> str:
             mask = np.array(png)
     except Exception as e:  # truncated, not an image
         return f'{path}: does not decode ({one_line(e)})'
-    if mask.ndim != 2:
-        return (f'{path}: not a single-channel label PNG (shape '
-                f'{mask.shape}); save palette or grayscale indices')
-    values = np.unique(mask)
-    bad = values[(values >= num_classes) & (values != ignore_index)]
-    if bad.size:
-        return (f'{path}: values {bad[:5].tolist()} are not classes '
-                f'0..{num_classes - 1} or {ignore_index}')
-    return ''
+    problem = mask_problem(mask, num_classes, ignore_index)
+    return f'{path}: {problem}' if problem else ''
 
 
 def _build(dataset_cfg: dict) -> tuple:

@@ -11,6 +11,7 @@ affinity_label_dir = 'work_dirs/adv_erase_r38_voc/affinity_labels_train_aug'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),  # the affinity label, 255 unknown
+    dict(type='CheckSegLabels', num_classes=21),  # a bad label: named
     {{_base_.psa_augmentation}},
     dict(type='PackSegInputs')
 ]

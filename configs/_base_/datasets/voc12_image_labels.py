@@ -15,6 +15,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),  # gt_sem_seg, for IoUMetric only
+    dict(type='CheckSegLabels', num_classes=21),  # a bad mask: named
     dict(type='PackWeakSegInputs')
 ]
 

@@ -7,6 +7,8 @@ data_root = 'data/demo_shapes'
 pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),  # the label PNG, 255 ignored
+    # a PNG that is RGB or holds a value that is no class: named (mmadv)
+    dict(type='CheckSegLabels', num_classes=21),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
