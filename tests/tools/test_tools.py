@@ -14,6 +14,7 @@ from test_distributed import free_port
 
 from mmadv.apis import (PipelineSettings, RandomWalkSettings, infer_maps,
                         init_model)
+from mmadv.datasets.demo_shapes import generate_demo_voc
 from mmadv.pseudo_labels import load_maps
 
 
@@ -83,6 +84,41 @@ def test_bad_settings_and_files_are_one_line(tmp_path):
         'infer_cam')
     assert f'cannot read checkpoint {tmp_path / "none.pth"}' in line
     assert not (tmp_path / 'maps').exists()
+
+
+def test_train_errors_of_the_user_are_one_line(tmp_path):
+    """tools/train.py with a data root that is not there, a type that is
+    no registered class, and a 0-byte image read by a DataLoader worker
+    (``--debug`` and its traceback: tests/utils/test_cli.py)."""
+    config = 'configs/demo/cam_demo.py'
+    line = one_line_error(
+        tool('train.py', config, '--work-dir', tmp_path / 'w',
+             '--cfg-options', 'train_dataloader.dataset.data_root=nowhere'),
+        'train')
+    assert line == ('train: error: image list '
+                    'nowhere/ImageSets/Segmentation/train_aug.txt not found')
+    line = one_line_error(
+        tool('train.py', config, '--work-dir', tmp_path / 'w',
+             '--cfg-options', 'model.localizer.backbone.type=Nope'),
+        'train')
+    assert line.startswith('train: error: config: Nope is not in the '
+                           'mmseg::model registry (')
+    data = tmp_path / 'data'
+    generate_demo_voc(str(data), num_train=4, num_val=2,
+                      show_progress=False)
+    empty = data / 'JPEGImages' / 'train_000000.jpg'
+    empty.write_bytes(b'')
+    line = one_line_error(
+        tool('train.py', config, '--work-dir', tmp_path / 'w',
+             '--cfg-options', *(f'{loader}.dataset.data_root={data}'
+                                for loader in ('train_dataloader',
+                                               'val_dataloader',
+                                               'test_dataloader')),
+             'train_dataloader.num_workers=1',
+             'train_dataloader.persistent_workers=False',
+             'train_dataloader.batch_size=4', 'train_cfg.max_iters=1'),
+        'train')
+    assert line.startswith(f'train: error: cannot load {empty}')
 
 
 def parse(name: str, argv: list):
