@@ -9,7 +9,6 @@ Example::
                            'val', thresholds=[0.1, 0.2, 0.3])
     result.best_threshold, result.best_miou
 """
-import json
 import os.path as osp
 from dataclasses import dataclass
 from typing import List, Sequence
@@ -23,7 +22,7 @@ from ..evaluation.map_metrics import ThresholdSweep
 from ..pseudo_labels.label_io import read_label_png
 from ..pseudo_labels.map_io import (list_map_names, load_maps, map_path,
                                     read_meta)
-from ..utils.atomic import atomic_path
+from ..utils.atomic import write_json
 from ..utils.console import progress_bar
 from ..utils.errors import InputError, MissingInputError
 
@@ -42,6 +41,8 @@ class MapEvaluation:
             recorded list, or the folder itself).
         num_images (int): Images scored.
         classes (list[str]): Class names, background first.
+        map_meta (dict): The map folder's ``meta.json`` (what made the
+            maps), so that a score is never taken for other maps.
         scores (dict): :meth:`ThresholdSweep.results`: ``thresholds``
             ``(T,)``, per-class ``IoU``, ``Precision``, ``Recall``
             ``(T, C)``, ``mIoU``, ``mPrecision``, ``mRecall``, ``aAcc``
@@ -55,6 +56,7 @@ class MapEvaluation:
     image_list: str
     num_images: int
     classes: List[str]
+    map_meta: dict
     scores: dict
 
     @property
@@ -90,6 +92,7 @@ class MapEvaluation:
             image_list=self.image_list,
             num_images=self.num_images,
             classes=list(self.classes),
+            map_meta=self.map_meta,
             thresholds=[float(t) for t in scores['thresholds']],
             mIoU=_nan_to_none(scores['mIoU']),
             best=per_threshold[scores['best_index']],
@@ -97,9 +100,7 @@ class MapEvaluation:
 
     def dump(self, path: str) -> None:
         """Write :meth:`to_json` to ``path`` atomically."""
-        with atomic_path(path) as tmp:
-            with open(tmp, 'w') as f:
-                json.dump(self.to_json(), f, indent=2)
+        write_json(path, self.to_json())
 
     def log(self) -> None:
         """Log the mIoU per threshold and the best threshold's per-class
@@ -188,4 +189,5 @@ def evaluate_maps(map_dir: str, gt_dir: str, split: str,
         image_list=source,
         num_images=len(names),
         classes=list(classes),
+        map_meta=meta,
         scores=sweep.results())

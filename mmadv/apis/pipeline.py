@@ -521,7 +521,9 @@ class _Runner:
                   thresholds: Sequence[float]) -> dict:
         path = osp.join(osp.dirname(folder),
                         'eval_' + osp.basename(folder) + '.json')
-        if not osp.isfile(path):
+        # scores of these maps only: maps made again are scored again
+        if not osp.isfile(path) or _read_json(path).get(
+                'map_meta') != read_meta(folder):
             with self.steps.run(title) as step:
                 result = evaluate_maps(folder, gt_dir, split, thresholds)
                 result.log()

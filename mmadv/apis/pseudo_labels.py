@@ -9,7 +9,6 @@ Example::
                         'work_dirs/pseudo_labels', 'train_aug',
                         dict(type='ThresholdLabeler', bg_threshold=0.3))
 """
-import json
 import os
 import os.path as osp
 import time
@@ -26,7 +25,7 @@ from ..pseudo_labels.label_folder import (LabelJob, check_label_folder,
                                           run_jobs)
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_io import list_map_names, read_meta, write_meta
-from ..utils.atomic import atomic_path, remove_temp_files
+from ..utils.atomic import remove_temp_files, write_json
 from ..utils.console import progress_bar
 from ..utils.errors import MissingInputError
 
@@ -156,9 +155,7 @@ def write_pseudo_labels(map_dir: str,
                       logger='current')
     write_meta(out_dir, **info, summary=summary)
     if json_path:
-        with atomic_path(json_path) as tmp:
-            with open(tmp, 'w') as f:
-                json.dump(dict(info, **summary), f, indent=2)
+        write_json(json_path, dict(info, **summary))
     return summary
 
 

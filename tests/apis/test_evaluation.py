@@ -69,6 +69,9 @@ def test_scores_end_to_end(tiny_voc, tmp_path):
     assert saved['best']['mIoU'] == 1.
     assert saved['mIoU'] == pytest.approx(res['mIoU'].tolist())
     assert saved['image_list'].endswith('val.txt')
+    # what made the maps, as their folder records it
+    assert saved['map_meta'] == json.loads(
+        (map_dir / 'meta.json').read_text())
     second = saved['per_threshold'][1]
     assert second['threshold'] == pytest.approx(0.4)
     assert list(second['IoU']) == list(result.classes)
