@@ -20,7 +20,8 @@ from mmengine.config import Config, DictAction
 
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.apis import InputError, MissingInputError, check_data
-from mmadv.apis.data_check import LOADERS, summary
+from mmadv.apis.data_check import summary
+from mmadv.datasets.layout import LOADERS
 from mmadv.utils.cli import add_debug_arg, run_tool
 
 

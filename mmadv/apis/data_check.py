@@ -24,13 +24,13 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from ..datasets.layout import innermost_dataset
+from ..datasets.layout import LOADERS, innermost_dataset
 from ..datasets.transforms.check_seg_labels import mask_problem
 from ..utils.console import progress_bar
 from ..utils.errors import MMAdvError, one_line
 
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-# how JPEG and PNG files end: a file cut short lacks it
+# how a JPEG file ends: one cut short lacks it (a PNG cut short does not
+# decode)
 _END_MARKERS = {'.jpg': b'\xff\xd9', '.jpeg': b'\xff\xd9'}
 
 
@@ -78,6 +78,9 @@ def _build(dataset_cfg: dict) -> tuple:
         dataset = DATASETS.build(dataset_cfg)
     except MMAdvError as e:  # the list itself: nothing else to check
         return None, [str(e)]
+    except (AssertionError, FileNotFoundError) as e:  # mmseg's datasets
+        return None, [f'{dataset_cfg.get("type")} of data root '
+                      f'{dataset_cfg.get("data_root")}: {one_line(e)}']
     return dataset, list(getattr(dataset, 'invalid', []))
 
 
@@ -149,7 +152,7 @@ def summary(report: Dict[str, object]) -> Optional[str]:
     """One line of a report with bad files, None when all are good."""
     if not report['bad']:
         return None
-    counts = ', '.join(f'{key} {v["bad"]} of {v["images"]}'
+    counts = ', '.join(f'{key}: {v["bad"]}'
                        for key, v in report['loaders'].items() if v['bad'])
     return f'{len(report["bad"])} bad files ({counts}); first: ' \
         f'{report["bad"][0]}'

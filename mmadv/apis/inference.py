@@ -25,7 +25,8 @@ from mmseg.registry import MODELS
 
 from ..pseudo_labels.map_inference import (IMAGE_PIPELINE, MultiScaleMaps,
                                            RandomWalkMaps, build_map_dataset,
-                                           infer_map_folder, map_folder_meta,
+                                           check_scales, infer_map_folder,
+                                           map_folder_meta,
                                            prepare_map_folder)
 from ..pseudo_labels.map_io import read_meta
 from ..pseudo_labels.random_walk import embedding_stride
@@ -190,9 +191,7 @@ def infer_maps(model: nn.Module,
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
     """
-    if not scales or min(scales) <= 0:
-        raise ConfigError(
-            f'scales must be positive factors, got {list(scales)}')
+    check_scales(scales)
     num_workers = _num_workers(model.cfg, num_workers)
     dataset = build_map_dataset(model.cfg, split)
     meta = map_folder_meta(dataset, split, model.cfg.filename,

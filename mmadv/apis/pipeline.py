@@ -56,13 +56,16 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
-from ..datasets.layout import IMG_SUFFIX, innermost_dataset, split_file
+from ..datasets.layout import (IMG_SUFFIX, LOADERS, innermost_dataset,
+                               split_file)
+from ..pseudo_labels.labeling import build_labeler
+from ..pseudo_labels.map_inference import weights_record
 from ..pseudo_labels.map_io import read_meta
 from ..utils.atomic import write_json, write_text
 from ..utils.console import erase_progress_bar, quiet
 from ..utils.errors import ConfigError, InputError, MissingInputError
 from ..utils.instances import forget_new_instances, unique_name
-from ..utils.provenance import changes, file_sha256
+from ..utils.provenance import changes
 from .evaluation import evaluate_maps
 from .inference import infer_maps, init_model, refine_maps
 from .pseudo_labels import write_affinity_labels, write_pseudo_labels
@@ -71,7 +74,6 @@ from .settings import (REPO, PipelineSettings, resolve_config,
 from .training import test, train
 
 TOOLS = osp.join(REPO, 'tools')
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 RANDOM_WALK = ' + random walk'
 
 
@@ -99,13 +101,17 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
 
 def check_weights(cfg: Config, source: str) -> None:
     """Every weights file the model of ``cfg`` reads (``Pretrained``
-    init_cfg checkpoints, ``checkpoint`` and ``pretrained`` paths) is a
-    local file: nothing is downloaded, and a missing file is named before
+    init_cfg checkpoints, ``checkpoint`` and ``pretrained`` paths, and
+    ``load_from``) is a local file: nothing is downloaded (neither a URL
+    nor timm's ``pretrained=True``), and a missing file is named before
     any training."""
 
     def check(value, key: str) -> None:
-        if value is None:
+        if value is None or value is False:
             return
+        if value is True:  # timm's own download
+            raise ConfigError(f'{source}: {key}=True would download '
+                              'weights; give a local checkpoint file')
         if '://' in value:
             raise ConfigError(f'{source}: {key} {value} would be downloaded;'
                               ' give a local file')
@@ -119,7 +125,7 @@ def check_weights(cfg: Config, source: str) -> None:
                 check(node.get('checkpoint'), f'{key}.checkpoint')
             else:
                 for name in ('checkpoint', 'pretrained'):
-                    if isinstance(node.get(name), str):
+                    if isinstance(node.get(name), (str, bool)):
                         check(node[name], f'{key}.{name}')
             for name, value in node.items():
                 walk(value, f'{key}.{name}')
@@ -128,6 +134,7 @@ def check_weights(cfg: Config, source: str) -> None:
                 walk(value, f'{key}.{i}')
 
     walk(cfg.model, 'model')
+    check(cfg.get('load_from'), 'load_from')
 
 
 def _frozen_path(root: str, filename: str, text: str, what: str,
@@ -165,11 +172,28 @@ def _frozen_config(config: str, work_dir: str) -> Config:
     return cfg
 
 
-def _made_by(checkpoint: str) -> dict:
-    """The entries of a map folder's ``meta.json`` that name the model's
-    weights."""
-    return dict(checkpoint=osp.abspath(checkpoint),
-                checkpoint_sha256=file_sha256(checkpoint))
+def _label_record(summary: dict) -> dict:
+    """What a label folder was made from: the settings its summary
+    records (the maps' record, the labeler's settings)."""
+    return {k: summary[k] for k in summary['setting_keys']}
+
+
+def _made_from(folder: str, made_from: dict) -> None:
+    """Record the inputs ``made_from`` of an output folder in its
+    ``made_from.json``; a folder that records other inputs is refused
+    (trained on other labels, tested with other weights)."""
+    path = osp.join(folder, 'made_from.json')
+    made_from = json.loads(json.dumps(made_from))
+    if not osp.isfile(path):
+        write_json(path, made_from)
+        return
+    changed = changes(_read_json(path), made_from)
+    if changed:
+        raise InputError(f'{folder} was made from other inputs ('
+                         f'{", ".join(changed[:3])}'
+                         + (f' and {len(changed) - 3} more' if
+                            len(changed) > 3 else '')
+                         + '): delete it to make it again')
 
 
 def _maps_done(folder: str) -> bool:
@@ -451,17 +475,25 @@ class _Runner:
         # every line into the step's log (and the console with verbose),
         # which is where sys.stdout points
         with subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) as proc:
-            for line in proc.stdout:
-                sys.stdout.write(line)
+                              stderr=subprocess.STDOUT, text=True,
+                              errors='replace') as proc:
+            try:
+                for line in proc.stdout:
+                    sys.stdout.write(line)
+            except BaseException:  # Ctrl-C, a full disk: stop torchrun
+                proc.kill()
+                raise
         if proc.returncode != 0:
             raise InputError(f'{script} failed (exit {proc.returncode}): '
                              f'{shlex.join(cmd)}')
 
-    def _train(self, title: str, cfg: Config, config: str,
-               work_dir: str) -> str:
-        """Train the frozen ``config`` into ``work_dir`` unless done; the
-        final checkpoint."""
+    def _train(self, title: str, cfg: Config, config: str, work_dir: str,
+               made_from: Optional[dict] = None) -> str:
+        """Train the frozen ``config`` into ``work_dir`` unless done (from
+        the inputs ``made_from``, see :func:`_made_from`); the final
+        checkpoint."""
+        if made_from is not None:
+            _made_from(work_dir, made_from)
         max_iters = cfg.train_cfg.max_iters
         checkpoint = training_done(work_dir, max_iters)
         if checkpoint:
@@ -480,6 +512,7 @@ class _Runner:
     def _test(self, title: str, config: str, checkpoint: str,
               work_dir: str) -> float:
         """The segmentation mIoU (a fraction) of ``checkpoint``."""
+        _made_from(work_dir, weights_record(checkpoint))
         path = osp.join(work_dir, 'test_metrics.json')
         if osp.isfile(path):
             miou = _read_json(path)['mIoU'] / 100
@@ -536,19 +569,27 @@ class _Runner:
                         f'{best["threshold"]:.2f}')
         return best
 
-    def _labels(self, title: str, summary: str, write: Callable[[],
-                                                                dict]) -> dict:
+    def _labels(self, title: str, summary: str,
+                write: Callable[[], dict], made_from: dict) -> dict:
+        """Write a label folder unless its ``summary`` records
+        ``made_from`` (the maps' record, the labeler's settings); labels
+        of other maps or settings are given to ``write``, which refuses
+        their folder. Returns the summary (``write`` writes it too): the
+        settings, ``setting_keys`` and the counts."""
+        made_from = json.loads(json.dumps(made_from))
         if osp.isfile(summary):
             result = _read_json(summary)
-            self.steps.skip(title, summary)
-            return result
+            if not changes({k: result.get(k) for k in made_from},
+                           made_from):
+                self.steps.skip(title, summary)
+                return result
         with self.steps.run(title) as step:
             result = write()
             step['note'] = f'{result["written"]} written, ' \
                 f'{result["skipped"]} kept' + (
                     f', mIoU {result["mIoU"] * 100:.2f}'
                     if result['mIoU'] is not None else '')
-        return result
+        return _read_json(summary)
 
     # --------------------------------------------------------- the graph
     def run(self) -> Dict[str, dict]:
@@ -581,7 +622,7 @@ class _Runner:
                 stage1_checkpoint=checkpoint,
                 **self._maps_to_segmentation(
                     plan.name, '', stage1_maps,
-                    lambda split: _made_by(checkpoint)))
+                    lambda split: weights_record(checkpoint)))
         }
         model = None
         walk = settings.random_walk
@@ -591,7 +632,7 @@ class _Runner:
         train_split = settings.train_split
         affinity_labels = osp.join(plan.root,
                                    f'affinity_labels_{train_split}')
-        self._labels(
+        affinity = self._labels(
             f'[{label}] affinity labels', affinity_labels + '.json',
             lambda: write_affinity_labels(
                 osp.join(plan.root, f'maps_{train_split}'),
@@ -602,11 +643,14 @@ class _Runner:
                 dict(scale_factor=walk.crf_scale) if walk.crf else None,
                 settings.workers,
                 img_suffix=plan.data.img_suffix,
-                json_path=affinity_labels + '.json'))
+                json_path=affinity_labels + '.json'),
+            dict(map_meta=read_meta(
+                osp.join(plan.root, f'maps_{train_split}'))))
         affinity_checkpoint = self._train(f'[{label}] AffinityNet',
                                           plan.affinity_cfg,
                                           plan.affinity_config,
-                                          osp.join(plan.root, 'affinity'))
+                                          osp.join(plan.root, 'affinity'),
+                                          _label_record(affinity))
 
         def walked_maps(split: str, folder: str) -> Dict[str, int]:
             nonlocal model
@@ -630,7 +674,7 @@ class _Runner:
             affinity_checkpoint=affinity_checkpoint,
             **self._maps_to_segmentation(
                 label, '_rw', walked_maps, lambda split: dict(
-                    _made_by(affinity_checkpoint),
+                    weights_record(affinity_checkpoint),
                     maps_meta=read_meta(
                         osp.join(plan.root, f'maps_{split}')))))
         return rows
@@ -669,11 +713,14 @@ class _Runner:
             lambda: write_pseudo_labels(
                 metrics['map_dirs'][train_split], plan.data.img_dir,
                 seg.pseudo_labels, train_split, labeler, settings.workers,
-                plan.data.train_gt, plan.data.img_suffix, summary))
+                plan.data.train_gt, plan.data.img_suffix, summary),
+            dict(map_meta=read_meta(metrics['map_dirs'][train_split]),
+                 **build_labeler(labeler).settings()))
         metrics['pseudo_label_miou'] = result.get('mIoU')
         seg_checkpoint = self._train(f'[{label}] segmentation', seg.cfg,
                                      seg.config,
-                                     osp.join(plan.root, f'seg{tag}'))
+                                     osp.join(plan.root, f'seg{tag}'),
+                                     _label_record(result))
         metrics['seg_miou'] = self._test(
             f'[{label}] test segmentation', seg.config, seg_checkpoint,
             osp.join(plan.root, f'seg{tag}_test'))

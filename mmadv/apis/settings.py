@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 from ..pseudo_labels.crf import DenseCRF
 from ..pseudo_labels.labeling import check_uncertain
+from ..pseudo_labels.map_inference import check_scales
 from ..utils.errors import ConfigError, MissingInputError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -277,9 +278,7 @@ class PipelineSettings(_Settings):
         if self.train_split == self.eval_split:
             raise ConfigError('train_split and eval_split are both '
                               f'{self.train_split!r}')
-        if not self.scales or min(self.scales) <= 0:
-            raise ConfigError('scales must be positive factors, got '
-                              f'{list(self.scales)}')
+        check_scales(self.scales)
         if not self.thresholds:
             raise ConfigError('thresholds must not be empty')
         if self.uncertain is not None:

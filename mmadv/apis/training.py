@@ -18,7 +18,9 @@ import copy
 import glob
 import logging
 import os.path as osp
+import pickle
 import re
+import zipfile
 from typing import Optional
 
 from mmengine.config import Config
@@ -68,15 +70,31 @@ def build_runner(cfg: Config, progress: bool = False) -> Runner:
 
 
 def _unreadable(checkpoint: str) -> str:
-    """Why ``checkpoint`` cannot be resumed from; '' when it can."""
+    """Why ``checkpoint`` cannot be resumed from; '' when it can.
+
+    A ``torch.save`` zip is checked without loading it (every member's
+    CRC, and its pickle is there), the same on every rank; any other file
+    (torch's legacy format, or not a zip: cut short) is loaded.
+    """
+    if not osp.isfile(checkpoint):
+        return 'not found'
+    if zipfile.is_zipfile(checkpoint):
+        try:
+            with zipfile.ZipFile(checkpoint) as archive:
+                corrupt = archive.testzip()
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            return one_line(e)
+        if corrupt:
+            return f'{corrupt} is corrupt'
+        if not any(n.endswith('data.pkl') for n in names):
+            return 'not a torch checkpoint'
+        return ''
     try:
-        loaded = _load_checkpoint(checkpoint, map_location='cpu',
-                                  logger='silent')
-    except Exception as e:  # truncated, corrupt, refused by the unpickler
+        _load_checkpoint(checkpoint, map_location='cpu', logger='silent')
+    except (pickle.UnpicklingError, EOFError, RuntimeError, OSError,
+            ValueError, zipfile.BadZipFile) as e:  # cut short, corrupt
         return one_line(e)
-    if not (isinstance(loaded, dict) and 'state_dict' in loaded
-            and 'meta' in loaded):
-        return 'not a checkpoint of an mmengine Runner'
     return ''
 
 

@@ -56,21 +56,24 @@ def _both_numpy_names(obj: Callable) -> List[SafeGlobal]:
             (obj, f'numpy._core.multiarray.{name}')]
 
 
+# the methods a HistoryBuffer's state names; a fixed set, not the class's
+# ``_statistics_methods``, which a checkpoint's own HistoryBuffer state
+# extends while it loads (``__setstate__``)
+HISTORY_BUFFER_METHODS = frozenset(('min', 'max', 'current', 'mean'))
+
+
 def history_buffer_method(owner: type, name: str) -> Callable:
     """``getattr(owner, name)`` for a statistic method of
-    ``HistoryBuffer`` (``min``, ``max``, ``current``, ``mean`` and any
-    registered with ``HistoryBuffer.register_statistics``).
+    ``HistoryBuffer`` (:data:`HISTORY_BUFFER_METHODS`).
 
     Raises:
         pickle.UnpicklingError: Any other owner or attribute.
     """
-    methods = {'min', 'max', 'current', 'mean',
-               *HistoryBuffer._statistics_methods}
-    if owner is not HistoryBuffer or name not in methods:
+    if owner is not HistoryBuffer or name not in HISTORY_BUFFER_METHODS:
         raise pickle.UnpicklingError(
             f'checkpoint asks for getattr({owner!r}, {name!r}); only '
-            f'HistoryBuffer\'s statistic methods {sorted(methods)} are '
-            'allowed')
+            'HistoryBuffer\'s statistic methods '
+            f'{sorted(HISTORY_BUFFER_METHODS)} are allowed')
     return getattr(HistoryBuffer, name)
 
 

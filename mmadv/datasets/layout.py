@@ -1,7 +1,9 @@
 """Where a data set in VOC's layout keeps its files: the image list of a
-split, the image suffix, and the dataset config inside its wrappers."""
+split, the image suffix, and the dataset config inside its wrappers (and
+the dataloaders of a config that hold one)."""
 
 IMG_SUFFIX = '.jpg'
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def split_file(split: str) -> str:

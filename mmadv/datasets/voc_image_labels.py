@@ -10,6 +10,7 @@ import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
+import cv2
 import mmcv
 import mmengine.fileio as fileio
 import numpy as np
@@ -198,19 +199,21 @@ class VOCImageLabelDataset(BaseSegDataset):
 
         An error of the pipeline (an image or mask that does not decode, a
         transform that refuses it) becomes one line naming the image's
-        files; with ``skip_invalid`` a warning instead, and None, so that
-        mmengine's ``BaseDataset`` draws another image (in training).
+        files; with ``skip_invalid`` in training a warning instead, and
+        None, so that mmengine's ``BaseDataset`` draws another image. Other
+        errors (a bug in a transform) keep their traceback.
         """
         info = self.get_data_info(idx)
         try:
             return self.pipeline(info)
-        except Exception as e:  # any reader's error, named
+        except (MMAdvError, OSError, ValueError, AssertionError,
+                cv2.error) as e:  # a file that does not read (mmcv asserts)
             files = ' and '.join(
                 str(p) for p in (info['img_path'], info.get('seg_map_path'))
                 if p)
             error = str(e) if isinstance(e, MMAdvError) else \
                 f'cannot load {files}: {one_line(e)}'
-            if not self.skip_invalid:
+            if not self.skip_invalid or self.test_mode:
                 raise InputError(error) from None
             print_log(f'skip_invalid: {error}', logger='current',
                       level=logging.WARNING)

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 from ..datasets.layout import innermost_dataset, split_file
 from ..utils.atomic import remove_temp_files
 from ..utils.console import progress_bar
-from ..utils.errors import InputError, MMAdvError, one_line
+from ..utils.errors import ConfigError, InputError, MMAdvError, one_line
 from ..utils.provenance import changes, file_sha256
 from .map_io import (META_FILE, load_maps, map_path, read_meta, save_maps,
                      write_meta)
@@ -42,6 +42,14 @@ MAP_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]
 IMAGE_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
 
 Localizer = Callable[[torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]
+
+
+def check_scales(scales: Sequence[float]) -> None:
+    """Raise a :class:`ConfigError` unless ``scales`` are resize factors
+    (at least one, all positive)."""
+    if not scales or min(scales) <= 0:
+        raise ConfigError(
+            f'scales must be positive factors, got {list(scales)}')
 
 
 @torch.no_grad()
@@ -80,8 +88,7 @@ def multi_scale_maps(localizer: Localizer,
     """
     if image.dim() != 3:
         raise ValueError(f'image must be (3, H, W), got {tuple(image.shape)}')
-    if not scales or min(scales) <= 0:
-        raise ValueError(f'scales must be positive factors, got {scales}')
+    check_scales(scales)
     height, width = image.shape[-2:]
     classes = torch.as_tensor(classes, dtype=torch.long,
                               device=image.device).reshape(-1)
@@ -268,20 +275,32 @@ def map_folder_meta(dataset: BaseDataset, split: str, config: Optional[str],
         ann_file=osp.abspath(dataset.ann_file),
         num_images=len(dataset),
         config=osp.abspath(config) if config else None,
-        checkpoint=osp.abspath(checkpoint),
-        checkpoint_sha256=file_sha256(checkpoint),
+        **weights_record(checkpoint),
         **settings)
+
+
+def weights_record(checkpoint: str) -> dict:
+    """The entries of a map folder's ``meta.json`` that name the model's
+    weights: the absolute ``checkpoint`` and its ``checkpoint_sha256``."""
+    return dict(checkpoint=osp.abspath(checkpoint),
+                checkpoint_sha256=file_sha256(checkpoint))
 
 
 def prepare_map_folder(out_dir: str, meta: dict) -> None:
     """Create ``out_dir`` and write its ``meta.json`` (rank 0), then wait
     for every rank. A folder already holding maps made with other settings
     is refused on every rank, so a resumed run never mixes two models or
-    two sets of scales; one with a ``meta.json`` but no maps yet takes the
-    new settings. The temporary files of a killed run are deleted."""
+    two sets of scales, and so is one with maps but no ``meta.json``
+    (maps of unknown origin); one with a ``meta.json`` but no maps yet
+    takes the new settings. The temporary files of a killed run are
+    deleted."""
     os.makedirs(out_dir, exist_ok=True)
-    if osp.isfile(osp.join(out_dir, META_FILE)) and glob.glob(
-            osp.join(out_dir, '*.npz')):
+    has_maps = bool(glob.glob(osp.join(out_dir, '*.npz')))
+    if has_maps and not osp.isfile(osp.join(out_dir, META_FILE)):
+        raise InputError(f'{out_dir} holds map files but no {META_FILE}: '
+                         'maps of unknown origin; choose another --out-dir '
+                         'or empty it')
+    if has_maps:
         changed = changes(read_meta(out_dir), meta)
         if changed:
             raise InputError(

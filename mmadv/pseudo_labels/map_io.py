@@ -35,6 +35,8 @@ def _check(path: str, classes: np.ndarray, maps: np.ndarray,
     if classes.ndim != 1 or not np.issubdtype(classes.dtype, np.integer):
         raise InputError(f'{path}: classes must be (K,) integers, got '
                          f'{classes.dtype} {classes.shape}')
+    if not np.issubdtype(maps.dtype, np.floating):
+        raise InputError(f'{path}: maps must be floats, got {maps.dtype}')
     if maps.ndim != 3 or maps.shape[0] != classes.shape[0]:
         raise InputError(f'{path}: maps must be (K, H, W) with K = '
                          f'{classes.shape[0]} classes, got {maps.shape}')
@@ -54,7 +56,7 @@ def _check(path: str, classes: np.ndarray, maps: np.ndarray,
                          'NaN or infinite')
     if maps.size and (maps.min() < 0 or maps.max() > 1):
         raise InputError(f'{path}: map values must be in [0, 1], got '
-                         f'{float(maps.min()):g}..{float(maps.max()):g}')
+                         f'{float(maps.min()):.8g}..{float(maps.max()):.8g}')
 
 
 def save_maps(path: str, classes: np.ndarray, maps: np.ndarray) -> None:

@@ -5,6 +5,7 @@ import logging
 import os
 import os.path as osp
 import re
+import traceback
 from typing import Callable, Optional, TypeVar
 
 import torch
@@ -139,6 +140,14 @@ def enable_amp(cfg: Config) -> None:
         _to_amp(optim_wrapper[key], f'.{key}')
 
 
+def _from_registry(error: BaseException) -> bool:
+    """Whether ``error`` was raised while mmengine's registry built an
+    object from a config (its traceback passes through it)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(f'mmengine{os.sep}registry{os.sep}' in frame.filename
+               for frame in frames)
+
+
 def error_line(error: BaseException) -> Optional[str]:
     """The one line a tool prints for ``error``, or None for an error
     that is not the user's input (a bug: its traceback is shown).
@@ -155,7 +164,7 @@ def error_line(error: BaseException) -> Optional[str]:
             return lines[-1][len(name):] if lines[-1].startswith(name) \
                 else lines[-1]
         return str(error)
-    if isinstance(error, (KeyError, TypeError)):
+    if isinstance(error, (KeyError, TypeError)) and _from_registry(error):
         match = _CONFIG_ERRORS.match(str(error))
         if match:
             return (f'config: {match.group(1) or match.group(2)} (check the '

@@ -8,8 +8,8 @@ from typing import Iterator, Optional, TextIO
 from mmengine.utils import ProgressBar
 
 _console: Optional[TextIO] = None
-# a progress bar's line is on the console and not erased yet
-_bar_drawn = False
+# the stream whose last line is a progress bar not erased yet
+_bar_stream: Optional[TextIO] = None
 
 
 def console() -> TextIO:
@@ -29,13 +29,13 @@ def progress_bar(total: int) -> Iterator[ProgressBar]:
     """mmengine's ``ProgressBar`` over ``total`` tasks on the
     :func:`console`, erased on exit; one that draws nothing when ``total``
     is 0 or the console is not a terminal (a log file gets no bars)."""
-    global _bar_drawn
+    global _bar_stream
     stream = console()
     if total <= 0 or not stream.isatty():
         yield _NoBar()
         return
     bar = ProgressBar(total, file=stream)
-    _bar_drawn = True
+    _bar_stream = stream
     try:
         yield bar
     finally:
@@ -45,12 +45,11 @@ def progress_bar(total: int) -> Iterator[ProgressBar]:
 def erase_progress_bar() -> None:
     """Erase the line of a progress bar still on the console (one whose
     work stopped with an error), so that the next line starts clean."""
-    global _bar_drawn
-    if _bar_drawn:
-        stream = console()
-        stream.write('\r\033[2K')
-        stream.flush()
-        _bar_drawn = False
+    global _bar_stream
+    if _bar_stream is not None:
+        _bar_stream.write('\r\033[2K')
+        _bar_stream.flush()
+        _bar_stream = None
 
 
 class _Tee:

@@ -177,6 +177,24 @@ def test_maps_of_other_weights_are_refused(demo_run):
             rerun(demo_run)
     finally:
         meta_file.write_text(saved)
+    # a segmentation trained on other labels (or a test of other weights)
+    # is not taken as done either
+    row = demo_run['rows']['cam_demo']
+    for folder, key in (('seg', 'map_meta.checkpoint_sha256'),
+                        ('seg_test', 'checkpoint_sha256')):
+        record = Path(row['work_dir'], folder, 'made_from.json')
+        saved = record.read_text()
+        try:
+            made_from = json.loads(saved)
+            inner = made_from.get('map_meta', made_from)
+            inner['checkpoint_sha256'] = '1' * 64
+            record.write_text(json.dumps(made_from))
+            with pytest.raises(InputError, match=f'^{record.parent} was '
+                               f"made from other inputs \\({key}: '1{{64}}' "
+                               r"now '[0-9a-f]{64}'\): delete it"):
+                rerun(demo_run)
+        finally:
+            record.write_text(saved)
 
 
 def test_other_settings_are_refused(demo_run):
@@ -228,6 +246,12 @@ def test_everything_is_checked_before_any_training(demo_run, tmp_path):
         fresh(seg_cfg_options={
             'model.backbone.init_cfg':
             dict(type='Pretrained', checkpoint='https://x/w.pth')})
+    with pytest.raises(ConfigError, match=r'model.backbone.pretrained=True '
+                       'would download weights'):
+        fresh(seg_cfg_options={'model.backbone.pretrained': True})
+    with pytest.raises(MissingInputError, match='weights file w.pth of '
+                       'load_from not found'):
+        fresh(affinity_cfg_options={'load_from': 'w.pth'})
     assert not [p for p in work_dir.iterdir() if p.is_dir()]
 
 

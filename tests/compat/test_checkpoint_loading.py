@@ -108,6 +108,13 @@ def test_weights_only_stays_on_outside_mmengine_loading(tmp_path):
         torch.load(ckpt)
 
 
+class Reach:
+    """Pickles as ``getattr(HistoryBuffer, '__subclasses__')``."""
+
+    def __reduce__(self):
+        return getattr, (HistoryBuffer, '__subclasses__')
+
+
 def crafted_checkpoint(path, payload: bytes) -> None:
     """A torch.save zip whose pickle is ``payload``."""
     torch.save({'meta': {}}, str(path))
@@ -136,6 +143,22 @@ def test_a_checkpoint_cannot_reach_the_builtins(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match="'__init__'"):
         load_mmengine_checkpoint(str(ckpt), map_location='cpu')
     assert not hasattr(builtins, 'pwned')
+    # a HistoryBuffer state that names another 'statistic method' first
+    # (its __setstate__ adds it to the class's dict) must not widen it
+    buffer = HistoryBuffer()
+    buffer.update(1.0)
+    HistoryBuffer._statistics_methods['__subclasses__'] = HistoryBuffer.min
+    try:
+        payload = pickle.dumps([buffer, Reach()], protocol=2)
+    finally:
+        HistoryBuffer._statistics_methods.pop('__subclasses__')
+    crafted_checkpoint(ckpt, payload)
+    try:
+        with pytest.raises(pickle.UnpicklingError,
+                           match="'__subclasses__'"):
+            load_mmengine_checkpoint(str(ckpt))
+    finally:
+        HistoryBuffer._statistics_methods.pop('__subclasses__', None)
     good = (b'\x80\x02c__builtin__\ngetattr\n' + history +
             b'X\x04\x00\x00\x00mean\x86R.')
     crafted_checkpoint(ckpt, good)

@@ -257,7 +257,8 @@ def test_malformed_xml_and_unreadable_files_are_named(voc_copy):
 
 def test_images_that_do_not_decode_are_named(voc_copy):
     """Read by the pipeline (in a DataLoader worker in training): a 0-byte
-    or truncated JPEG stops with one line naming it."""
+    JPEG stops with one line naming it (a truncated one decodes partly:
+    tools/check_data.py finds it by its missing end marker)."""
     dataset = build(voc_copy, label_source='mask',
                     pipeline=[dict(type='LoadImageFromFile')])
     first = voc_copy / 'JPEGImages/2007_000000.jpg'

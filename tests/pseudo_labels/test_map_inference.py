@@ -210,3 +210,6 @@ def test_map_folder_refuses_other_settings(tmp_path, monkeypatch):
     prepare_map_folder(str(tmp_path / 'a'), dict(meta, scales=[2.0]))
     with pytest.raises(ValueError, match="scales: \\[2.0\\] now \\[1.0\\]"):
         prepare_map_folder(str(tmp_path / 'a'), meta)
+    (tmp_path / 'a' / 'meta.json').unlink()  # maps of unknown origin
+    with pytest.raises(ValueError, match='holds map files but no meta.json'):
+        prepare_map_folder(str(tmp_path / 'a'), meta)

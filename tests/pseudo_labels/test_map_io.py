@@ -64,6 +64,7 @@ def test_map_file_round_trip_and_errors(tmp_path):
     ([2, 2], [[[0.5, 0.5]], [[0.5, 0.5]]], 'a class appears twice'),
     ([[2]], [[[0.5, 0.5]]], r'classes must be \(K,\) integers'),
     ([0.5], [[[0.5, 0.5]]], r'classes must be \(K,\) integers'),
+    ([3], [[['a', 'b']]], 'maps must be floats, got <U1'),
 ])
 def test_map_files_out_of_the_format_are_refused(tmp_path, classes, maps,
                                                  match):
@@ -71,8 +72,9 @@ def test_map_files_out_of_the_format_are_refused(tmp_path, classes, maps,
     refuses them in one line naming the file; the writer too, but for the
     number of classes, which only the reader knows."""
     path = str(tmp_path / 'x.npz')
-    np.savez_compressed(path, classes=np.array(classes),
-                        maps=np.array(maps, np.float16))
+    maps = np.array(maps) if isinstance(maps[0][0][0], str) else np.array(
+        maps, np.float16)
+    np.savez_compressed(path, classes=np.array(classes), maps=maps)
     with pytest.raises(InputError, match=match) as error:
         load_maps(path, num_classes=20)
     assert str(error.value).startswith(path) and '\n' not in str(error.value)
@@ -82,7 +84,7 @@ def test_map_files_out_of_the_format_are_refused(tmp_path, classes, maps,
         assert load_maps(other)[0].tolist() == [25]
     else:
         with pytest.raises(InputError, match=match.split(r' \(0..19')[0]):
-            save_maps(other, np.array(classes), np.array(maps, np.float32))
+            save_maps(other, np.array(classes), maps)
         assert not osp.exists(other)
 
 

@@ -64,8 +64,8 @@ def test_good_data_passes_and_bad_files_are_each_one_line(demo_data,
         tool.main([config, '--cfg-options', *options(root)])
     message = exit_.value.code
     assert message.startswith('check_data: error: 5 bad files '
-                              '(train_dataloader 3 of 8, val_dataloader 2 '
-                              'of 4); first: ')
+                              '(train_dataloader: 3, val_dataloader: 2); '
+                              'first: ')
     printed = capsys.readouterr().out
     for line in (f'{xml}: not a valid XML file (',
                  f'{empty}: empty file',

@@ -123,3 +123,12 @@ def test_config_typos_are_one_line():
 
     with pytest.raises(KeyError):
         run_tool(bug, 'train')
+
+    def call_bug():
+        def g(a):
+            return a
+
+        return g(b=1)  # the shape of a config error, but not the registry
+
+    with pytest.raises(TypeError):
+        run_tool(call_bug, 'train')

@@ -38,6 +38,7 @@ import os
 import os.path as osp
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -174,6 +175,14 @@ def _losses_finite(work_dir: str) -> List[float]:
     return values
 
 
+def _free_port() -> int:
+    """A TCP port nothing listens on now (each run its own: the last
+    run's port may still be closing)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
 def dist_train(check: Check) -> dict:
     data = generate_demo_voc(
         osp.join(check.work_dir, 'voc'),
@@ -227,7 +236,7 @@ def dist_train(check: Check) -> dict:
         start = time.perf_counter()
         result = subprocess.run(
             cmd, capture_output=True, text=True, cwd=REPO,
-            env=dict(os.environ, PORT=str(29500 + os.getpid() % 1000)))
+            env=dict(os.environ, PORT=str(_free_port())))
         runs.append(dict(iters=max_iters, resume=bool(resume),
                          seconds=time.perf_counter() - start,
                          returncode=result.returncode))
