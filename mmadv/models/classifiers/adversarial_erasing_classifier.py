@@ -211,8 +211,11 @@ class AdversarialErasingClassifier(BaseSegmentor):
 
         Returns:
             dict: ``loss_cls``; with erasing also ``loss_am``, ``loss_reg``
-            (weighted) and the unweighted ``am_score`` (L_am), ``map_area``
-            (L_reg) and ``mask_area`` (mean of M).
+            (weighted), the unweighted ``am_score`` (L_am), ``map_area``
+            (L_reg) and ``mask_area`` (mean of M), and ``num_pairs``, the
+            K labelled (image, class) pairs. A batch without any (no image
+            has a label) has zero erasing losses and statistics, not the
+            NaN of means over nothing.
         """
         labels = self.image_labels(data_samples)
         if not self.with_erasing:
@@ -220,6 +223,17 @@ class AdversarialErasingClassifier(BaseSegmentor):
             return {self.cls_loss.loss_name: self.cls_loss(logits, labels)}
         logits, erasing = self.erase(inputs, labels)
         losses = {self.cls_loss.loss_name: self.cls_loss(logits, labels)}
+        num_pairs = len(erasing.pair_classes)
+        if not num_pairs:
+            zero = erasing.maps.sum()  # 0, in the graph
+            for loss in (self.attention_mining_loss,
+                         self.regularization_loss):
+                if loss is not None:
+                    losses[loss.loss_name] = zero
+            losses.update(am_score=zero.detach(), map_area=zero.detach(),
+                          mask_area=zero.detach(),
+                          num_pairs=zero.new_zeros(()))
+            return losses
         classifier = _unwrap(self.adversary or self.localizer)
         if self.with_adversary:
             with _frozen(classifier):
@@ -236,21 +250,30 @@ class AdversarialErasingClassifier(BaseSegmentor):
             losses['am_score'] = score.sigmoid().mean()
             losses['map_area'] = erasing.maps.mean()
             losses['mask_area'] = erasing.masks.mean()
+            losses['num_pairs'] = score.new_tensor(float(num_pairs))
         return losses
 
     def adversary_losses(
             self, inputs: torch.Tensor,
             data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """The adversary's loss on erased images; the masks come from the
-        localizer without gradient."""
+        localizer without gradient. ``num_pairs`` counts the erased images;
+        without any the loss is a constant 0 (and :meth:`train_step` makes
+        no adversary step)."""
         labels = self.image_labels(data_samples)
         with torch.no_grad():
             _, erasing = self.erase(inputs, labels, _unwrap(self.localizer))
+        num_pairs = inputs.new_tensor(float(len(erasing.pair_classes)))
+        if not num_pairs:  # nothing erased: nothing to learn (no step)
+            return {self.adversary_loss.loss_name: inputs.new_zeros(()),
+                    'mask_area': inputs.new_zeros(()),
+                    'num_pairs': num_pairs}
         logits, _ = self.adversary(erasing.erased_images)
         return {
             self.adversary_loss.loss_name:
             self.adversary_loss(logits, labels[erasing.pair_images]),
-            'mask_area': erasing.masks.mean()
+            'mask_area': erasing.masks.mean(),
+            'num_pairs': num_pairs
         }
 
     def train_step(self, data: Union[dict, tuple, list],
@@ -293,7 +316,8 @@ class AdversarialErasingClassifier(BaseSegmentor):
             with adversary_wrapper.optim_context(self.adversary):
                 losses = self.adversary_losses(inputs, data_samples)
             loss, parsed = self.parse_losses(losses)
-            adversary_wrapper.update_params(loss)
+            if losses['num_pairs']:
+                adversary_wrapper.update_params(loss)
             parsed['loss_adversary'] = parsed.pop('loss')
             log_vars.update(parsed)
         log_vars['phase'] = torch.tensor(float(phase))

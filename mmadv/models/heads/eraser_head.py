@@ -75,6 +75,12 @@ class EraserHead(nn.Module):
     on the normalised image tensor, so erased pixels become the dataset
     mean colour (0 after normalisation).
 
+    Under autocast (``--amp``) all of it runs in float32: in half precision
+    the min-max normalisation loses the maps' small values, and the
+    gradient of the area loss through the maps (``beta / (K H W)`` per
+    pixel, about 1e-11 on VOC, times the loss scale) is below what float16
+    holds. The maps, masks and erased images are float32 tensors.
+
     Args:
         omega (float): mask sharpness. Default: 100 (paper).
         sigma (float): mask threshold on A. Default: 0.5 (paper).
@@ -97,8 +103,11 @@ class EraserHead(nn.Module):
             labels (Tensor): (N, C) multi-hot image labels.
         """
         pair_images, pair_classes = labels.nonzero(as_tuple=True)
-        maps = normalized_attention_maps(cams[pair_images, pair_classes],
-                                         images.shape[-2:], self.eps)
-        masks = torch.sigmoid(self.omega * (maps - self.sigma)).unsqueeze(1)
-        erased = images[pair_images] * (1 - masks)
+        with torch.autocast(images.device.type, enabled=False):
+            maps = normalized_attention_maps(
+                cams[pair_images, pair_classes].float(), images.shape[-2:],
+                self.eps)
+            masks = torch.sigmoid(self.omega *
+                                  (maps - self.sigma)).unsqueeze(1)
+            erased = images[pair_images].float() * (1 - masks)
         return ErasingResult(pair_images, pair_classes, maps, masks, erased)
