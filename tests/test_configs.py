@@ -174,3 +174,21 @@ def test_timm_backbone_swapped_in_through_cfg_options(tiny_voc, tmp_path):
     keys = checkpoint['state_dict'].keys()
     assert any(k.startswith('localizer.backbone.timm_model.stages_')
                for k in keys)
+
+
+@pytest.mark.parametrize('name', ['adv_erase_r38_voc.py', 'cam_r38_voc.py',
+                                  'adv_erase_shared_r38_voc.py'])
+def test_r38_localizer_has_psas_dropout_and_frozen_stem(name):
+    """PSA's resnet38_cls.py: Dropout2d(0.5) before fc8, and conv1a, b2,
+    b2_1, b2_2 not trained."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+    cfg.model.localizer.backbone.init_cfg = None  # no weights here
+    init_default_scope('mmseg')
+    localizer = MODELS.build(cfg.model.localizer)
+    dropout = localizer.head.dropout
+    assert isinstance(dropout, torch.nn.Dropout2d) and dropout.p == 0.5
+    localizer.train()
+    assert not any(p.requires_grad
+                   for p in localizer.backbone.b2_2.parameters())
+    assert all(p.requires_grad
+               for p in localizer.backbone.b3.conv_branch2a.parameters())

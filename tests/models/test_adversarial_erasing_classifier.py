@@ -375,3 +375,20 @@ def test_bf16_autocast_steps_are_finite_and_move_both_networks(variant):
             log = model.train_step(make_batch(), optim)
         assert all(torch.isfinite(torch.as_tensor(v)) for v in log.values())
         assert changed(before, getattr(model, name)), name
+
+
+def test_phase_blocks_count_optimizer_steps_under_accumulation(model):
+    """With accumulative_counts=2 a block of 2 localizer steps is 4
+    iterations (mmagic counts its discriminator steps so too)."""
+    optim = OptimWrapperDict(**{
+        name: OptimWrapper(
+            torch.optim.SGD(getattr(model, name).parameters(), lr=0.01),
+            accumulative_counts=2)
+        for name in ('localizer', 'adversary')
+    })
+    phases = [model.train_step(make_batch(seed=i), optim)['phase'].item()
+              for i in range(12)]
+    assert phases == [0] * 4 + [1] * 6 + [0] * 2
+    optim['adversary']._accumulative_counts = 3
+    with pytest.raises(ValueError, match='same accumulative_counts'):
+        model.train_step(make_batch(), optim)

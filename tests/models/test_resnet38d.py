@@ -157,7 +157,15 @@ def test_psa_defaults_freeze_bn_and_stem_in_training():
         for name, m in model.named_modules() if isinstance(m, _BatchNorm)
         for p in ('weight', 'bias')
     }
-    assert frozen == bn_params | {'conv1a.weight'}
+    # PSA's not_training: conv1a, b2, b2_1, b2_2 (resnet38_cls.py)
+    stem = {
+        name
+        for name, _ in model.named_parameters()
+        if name.split('.')[0] in ('conv1a', 'b2', 'b2_1', 'b2_2')
+    }
+    assert 'b2.conv_branch2a.weight' in stem and 'b3.conv_branch2a.weight' \
+        not in stem
+    assert frozen == bn_params | stem
     for name, p in model.named_parameters():
         if name in frozen:
             assert p.grad is None, name

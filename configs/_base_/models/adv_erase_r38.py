@@ -20,7 +20,8 @@ model = dict(
         backbone=dict(
             type='ResNet38d',
             init_cfg=dict(type='Pretrained', checkpoint=r38_checkpoint)),
-        head=dict(type='CAMHead', num_classes=20)),
+        # PSA's resnet38_cls.py: Dropout2d(0.5) (dropout7) before fc8
+        head=dict(type='CAMHead', num_classes=20, dropout=0.5)),
     # classifies the erased images; resnet18 from timm (random init; give
     # local ImageNet weights with checkpoint='path/to/resnet18.pth')
     adversary=dict(

@@ -198,9 +198,11 @@ class ResNet38d(BaseModule):
 
     The defaults are PSA's fine-tuning of the ImageNet weights: BN layers
     frozen (``norm_cfg.requires_grad=False`` and ``norm_eval=True``, BN kept
-    in eval mode by :meth:`train`) and the stem frozen (``freeze_stem``, as
-    PSA's ``not_training``). Training from scratch, without pretrained
-    weights, needs ``norm_eval=False``,
+    in eval mode by :meth:`train`) and the stem frozen (``freeze_stem``:
+    ``conv1a``, ``b2``, ``b2_1`` and ``b2_2``, the ``not_training`` layers
+    of PSA's ``network/resnet38_cls.py`` and ``network/resnet38_aff.py``).
+    Training from scratch, without pretrained weights, needs
+    ``norm_eval=False``,
     ``norm_cfg=dict(type='BN', requires_grad=True)`` and
     ``freeze_stem=False``.
 
@@ -217,8 +219,8 @@ class ResNet38d(BaseModule):
             Defaults to ``dict(type='BN', requires_grad=False)``.
         norm_eval (bool): Keep the BN layers in eval mode (running
             statistics used and not updated) in training. Defaults to True.
-        freeze_stem (bool): Exclude ``conv1a`` from training.
-            Defaults to True.
+        freeze_stem (bool): Exclude ``conv1a``, ``b2``, ``b2_1`` and
+            ``b2_2`` from training, as PSA. Defaults to True.
         init_cfg (dict or list[dict], optional): Initialization config.
             Defaults to None (PyTorch's default initialization).
     """
@@ -280,9 +282,14 @@ class ResNet38d(BaseModule):
 
         self._freeze_stem()
 
+    # PSA's not_training (resnet38_cls.py, resnet38_aff.py)
+    _stem_names = ('conv1a', 'b2', 'b2_1', 'b2_2')
+
     def _freeze_stem(self) -> None:
         if self.freeze_stem:
-            self.conv1a.weight.requires_grad = False
+            for name in self._stem_names:
+                for param in getattr(self, name).parameters():
+                    param.requires_grad = False
 
     def _pretrained_checkpoints(self) -> List[str]:
         """The checkpoints named by ``Pretrained`` entries of init_cfg."""

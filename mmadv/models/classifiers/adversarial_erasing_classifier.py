@@ -93,8 +93,12 @@ class AdversarialErasingClassifier(BaseSegmentor):
             (alpha = 0.05). None: baseline CAM.
         regularization_loss (dict, optional): ``AttentionRegularizationLoss``
             (beta = 1e-5). None: no area penalty.
-        localizer_iters (int): localizer block length. Default: 200.
-        adversary_iters (int): adversary block length. Default: 200.
+        localizer_iters (int): localizer block length, in optimizer steps
+            (iterations times the optimizer wrappers'
+            ``accumulative_counts``, as mmagic counts discriminator steps).
+            Default: 200.
+        adversary_iters (int): adversary block length, in optimizer steps.
+            Default: 200.
         simultaneous (bool): update both networks every iteration instead of
             alternating blocks. Default: False.
         bg_threshold (float): background score of predictions. Default:
@@ -157,6 +161,8 @@ class AdversarialErasingClassifier(BaseSegmentor):
         self.cls_threshold = cls_threshold
         self.align_corners = False
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
+        # iterations per optimizer step (the wrappers' accumulative_counts)
+        self._accumulation = 1
 
     # ----------------------------------------------------------- structure
     @property
@@ -176,7 +182,8 @@ class AdversarialErasingClassifier(BaseSegmentor):
         if self.simultaneous:
             return BOTH_PHASES
         cycle = self.localizer_iters + self.adversary_iters
-        if int(self.iteration) % cycle < self.localizer_iters:
+        steps = int(self.iteration) // self._accumulation
+        if steps % cycle < self.localizer_iters:
             return LOCALIZER_PHASE
         return ADVERSARY_PHASE
 
@@ -301,6 +308,14 @@ class AdversarialErasingClassifier(BaseSegmentor):
         if self.with_adversary and adversary_wrapper is None:
             raise KeyError('the adversary needs an optimizer: set '
                            'optim_wrapper.adversary in the config')
+        counts = {
+            getattr(w, '_accumulative_counts', 1)
+            for w in (localizer_wrapper, adversary_wrapper) if w is not None
+        }
+        if len(counts) > 1:
+            raise ValueError('optim_wrapper.localizer and .adversary need '
+                             f'the same accumulative_counts, got {counts}')
+        self._accumulation = counts.pop()
         data = self.data_preprocessor(data, True)
         inputs, data_samples = data['inputs'], data['data_samples']
         phase = self.phase

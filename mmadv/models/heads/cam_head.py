@@ -22,8 +22,9 @@ class CAMHead(BaseModule):
     Args:
         in_channels (int): channels K of the last backbone feature.
         num_classes (int): foreground classes C. Default: 20 (VOC).
-        dropout (float): dropout on the features before the classifier.
-            Default: 0 (PSA/SEAM's ResNet-38 already drops out inside).
+        dropout (float): ``Dropout2d`` on the features before the
+            classifier (PSA's ``resnet38_cls.py`` has 0.5, its
+            ``dropout7``). Default: 0.
         init_cfg (dict, optional): Default: xavier-uniform, as PSA.
     """
 
