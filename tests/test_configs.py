@@ -185,8 +185,13 @@ def test_r38_localizer_has_psas_dropout_and_frozen_stem(name):
     cfg.model.localizer.backbone.init_cfg = None  # no weights here
     init_default_scope('mmseg')
     localizer = MODELS.build(cfg.model.localizer)
-    dropout = localizer.head.dropout
+    dropout = localizer.backbone.dropout7
     assert isinstance(dropout, torch.nn.Dropout2d) and dropout.p == 0.5
+    # the other backbones (timm, the demo's) have none: the line swaps it
+    other = Config.fromfile(osp.join(ROOT, 'configs',
+                                     'adv_erase_timm-resnet50d_voc.py'))
+    assert 'feature_dropout' not in other.model.localizer.backbone
+    assert other.model.localizer.head.get('dropout', 0.) == 0.
     localizer.train()
     assert not any(p.requires_grad
                    for p in localizer.backbone.b2_2.parameters())

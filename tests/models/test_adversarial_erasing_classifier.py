@@ -135,13 +135,31 @@ def test_adversary_phase_leaves_localizer_unchanged(model):
     assert 'loss_adversary' in log and 'loss_localizer' not in log
 
 
-def test_mining_gradient_flows_through_frozen_adversary_into_masks(model):
+@pytest.mark.parametrize('train_cam_weights', [False, True])
+def test_mining_gradient_flows_through_frozen_adversary_into_masks(
+        train_cam_weights):
+    """L_am and L_reg reach the localizer's backbone through the maps;
+    its classifier weights only with ``train_cam_weights`` (EADER's are
+    Grad-CAM constants); the maps are the same either way."""
+    torch.manual_seed(0)
+    model = MODELS.build(classifier_cfg(train_cam_weights=train_cam_weights))
     data = model.data_preprocessor(make_batch(), True)
     losses = model.loss(data['inputs'], data['data_samples'])
-    losses['loss_am'].backward()
+    (losses['loss_am'] + losses['loss_reg']).backward()
     head_grad = model.localizer.head.classifier.weight.grad
-    assert head_grad is not None and head_grad.abs().sum() > 0
+    if train_cam_weights:
+        assert head_grad is not None and head_grad.abs().sum() > 0
+    else:
+        assert head_grad is None
+    stem = next(model.localizer.backbone.parameters())
+    assert stem.grad is not None and stem.grad.abs().sum() > 0
     assert all(p.grad is None for p in model.adversary.parameters())
+    torch.manual_seed(0)
+    other = MODELS.build(classifier_cfg(
+        train_cam_weights=not train_cam_weights))
+    again = other.loss(data['inputs'], data['data_samples'])
+    for key in ('loss_cls', 'loss_am', 'loss_reg'):
+        torch.testing.assert_close(again[key], losses[key])
 
 
 def test_adversary_target_is_the_full_label_of_the_source_image(model):
@@ -392,3 +410,22 @@ def test_phase_blocks_count_optimizer_steps_under_accumulation(model):
     optim['adversary']._accumulative_counts = 3
     with pytest.raises(ValueError, match='same accumulative_counts'):
         model.train_step(make_batch(), optim)
+
+
+def test_baseline_with_the_area_penalty_applies_it():
+    """A configured regularization loss is never silently left out: the
+    CAM baseline adds beta L_reg of its maps (EADER's localizer-only
+    run)."""
+    torch.manual_seed(0)
+    model = MODELS.build(classifier_cfg(adversary=None,
+                                        attention_mining_loss=None))
+    data = model.data_preprocessor(make_batch(), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    labels = model.image_labels(data['data_samples'])
+    _, erasing = model.erase(data['inputs'], labels)
+    torch.testing.assert_close(losses['loss_reg'],
+                               1e-5 * erasing.maps.mean())
+    assert 'loss_am' not in losses
+    losses['loss_reg'].backward()
+    stem = next(model.localizer.backbone.parameters())
+    assert stem.grad is not None and stem.grad.abs().sum() > 0

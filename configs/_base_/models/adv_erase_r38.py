@@ -19,9 +19,10 @@ model = dict(
         # the stem frozen as PSA does
         backbone=dict(
             type='ResNet38d',
+            # PSA's resnet38_cls.py: Dropout2d(0.5) (dropout7) before fc8
+            feature_dropout=0.5,
             init_cfg=dict(type='Pretrained', checkpoint=r38_checkpoint)),
-        # PSA's resnet38_cls.py: Dropout2d(0.5) (dropout7) before fc8
-        head=dict(type='CAMHead', num_classes=20, dropout=0.5)),
+        head=dict(type='CAMHead', num_classes=20)),
     # classifies the erased images; resnet18 from timm (random init; give
     # local ImageNet weights with checkpoint='path/to/resnet18.pth')
     adversary=dict(
@@ -35,6 +36,9 @@ model = dict(
     # beta: weight of the mean attention (area) penalty
     regularization_loss=dict(
         type='AttentionRegularizationLoss', loss_weight=1e-5),
+    # EADER's Grad-CAM weights are constants to L_am and L_reg
+    # (attention_map_wrapper.py: backward without create_graph)
+    train_cam_weights=False,
     localizer_iters=200,  # localizer block, trained first
     adversary_iters=200,  # then the adversary block, and so on
     simultaneous=False,  # True: both networks every iteration

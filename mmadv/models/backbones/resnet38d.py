@@ -221,6 +221,9 @@ class ResNet38d(BaseModule):
             statistics used and not updated) in training. Defaults to True.
         freeze_stem (bool): Exclude ``conv1a``, ``b2``, ``b2_1`` and
             ``b2_2`` from training, as PSA. Defaults to True.
+        feature_dropout (float): ``Dropout2d`` on feature 5 (``conv6``):
+            0.5 is PSA's ``dropout7`` before the classifier of
+            ``resnet38_cls.py``; its AffinityNet has none. Defaults to 0.
         init_cfg (dict or list[dict], optional): Initialization config.
             Defaults to None (PyTorch's default initialization).
     """
@@ -238,6 +241,7 @@ class ResNet38d(BaseModule):
                  norm_cfg: ConfigType = dict(type='BN', requires_grad=False),
                  norm_eval: bool = True,
                  freeze_stem: bool = True,
+                 feature_dropout: float = 0.,
                  init_cfg: OptMultiConfig = None):
         super().__init__(init_cfg=init_cfg)
         num_feats = len(self.feat_channels)
@@ -279,6 +283,8 @@ class ResNet38d(BaseModule):
         self.b7 = ResBlockBot(
             2048, 4096, dilation=4, dropout=0.5, norm_cfg=norm_cfg)
         self.bn7 = build_norm_layer(norm_cfg, 4096)[1]
+        self.dropout7 = nn.Dropout2d(feature_dropout) \
+            if feature_dropout > 0 else nn.Identity()
 
         self._freeze_stem()
 
@@ -338,7 +344,7 @@ class ResNet38d(BaseModule):
                 feats[index] = x_act
         last = len(self.feat_channels) - 1
         if last in self.out_indices:
-            feats[last] = F.relu(self.bn7(x))
+            feats[last] = self.dropout7(F.relu(self.bn7(x)))
         return tuple(feats[i] for i in self.out_indices)
 
     def train(self, mode: bool = True) -> 'ResNet38d':

@@ -69,8 +69,9 @@ class AdversarialErasingClassifier(BaseSegmentor):
     * weight-sharing erasing (GAIN-style "previous adversarial erasing"):
       ``adversary=None``; the localizer classifies its own erased images
       and minimises ``L_am`` on them.
-    * baseline CAM: ``attention_mining_loss=None`` (alpha = 0): no erasing,
-      BCE only.
+    * baseline CAM: ``attention_mining_loss=None`` (alpha = 0): no erasing;
+      BCE, plus ``beta L_reg`` on the maps when ``regularization_loss`` is
+      set (EADER's localizer-only run keeps it).
 
     Prediction: for the image's labelled classes (``gt_class_labels``; if
     absent, the classes with ``sigmoid(s) > cls_threshold``),
@@ -93,6 +94,14 @@ class AdversarialErasingClassifier(BaseSegmentor):
             (alpha = 0.05). None: baseline CAM.
         regularization_loss (dict, optional): ``AttentionRegularizationLoss``
             (beta = 1e-5). None: no area penalty.
+        train_cam_weights (bool): Whether L_am and L_reg train the
+            localizer's classifier weights through the maps. Default:
+            False, EADER's: its Grad-CAM weights come from a backward
+            without ``create_graph`` (``attention_map_wrapper.py``), so
+            they are constants to L_am and L_reg, which train the backbone
+            through the features only; the classifier weights learn from
+            the classification loss alone. True: mmadv's earlier behaviour
+            (the maps are ``w_c . F`` with ``w_c`` trainable).
         localizer_iters (int): localizer block length, in optimizer steps
             (iterations times the optimizer wrappers'
             ``accumulative_counts``, as mmagic counts discriminator steps).
@@ -132,6 +141,7 @@ class AdversarialErasingClassifier(BaseSegmentor):
                  simultaneous: bool = False,
                  bg_threshold: float = DEFAULT_BG_THRESHOLD,
                  cls_threshold: float = 0.5,
+                 train_cam_weights: bool = False,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None):
         super().__init__(
@@ -159,6 +169,7 @@ class AdversarialErasingClassifier(BaseSegmentor):
         self.simultaneous = simultaneous
         self.bg_threshold = bg_threshold
         self.cls_threshold = cls_threshold
+        self.train_cam_weights = train_cam_weights
         self.align_corners = False
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
         # iterations per optimizer step (the wrappers' accumulative_counts)
@@ -208,7 +219,8 @@ class AdversarialErasingClassifier(BaseSegmentor):
         passes the unwrapped module, a forward without backward needing no
         DDP gradient sync.
         """
-        logits, cams = (localizer or self.localizer)(inputs)
+        logits, cams = (localizer or self.localizer)(
+            inputs, cam_weights_grad=self.train_cam_weights)
         return logits, self.eraser_head(inputs, cams, labels)
 
     # ------------------------------------------------------------ training
@@ -226,8 +238,24 @@ class AdversarialErasingClassifier(BaseSegmentor):
         """
         labels = self.image_labels(data_samples)
         if not self.with_erasing:
-            logits, _ = self.localizer(inputs)
-            return {self.cls_loss.loss_name: self.cls_loss(logits, labels)}
+            if self.regularization_loss is None:
+                logits, _ = self.localizer(inputs)
+                return {
+                    self.cls_loss.loss_name: self.cls_loss(logits, labels)
+                }
+            # the baseline with the area penalty (EADER's localizer-only
+            # run keeps beta L_reg): the maps, nothing erased
+            logits, erasing = self.erase(inputs, labels)
+            return {
+                self.cls_loss.loss_name:
+                self.cls_loss(logits, labels),
+                self.regularization_loss.loss_name:
+                self.regularization_loss(erasing.maps) if len(
+                    erasing.maps) else erasing.maps.sum(),
+                'map_area':
+                erasing.maps.detach().mean() if len(erasing.maps) else
+                erasing.maps.new_zeros(())
+            }
         logits, erasing = self.erase(inputs, labels)
         losses = {self.cls_loss.loss_name: self.cls_loss(logits, labels)}
         num_pairs = len(erasing.pair_classes)

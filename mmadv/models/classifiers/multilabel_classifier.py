@@ -40,7 +40,8 @@ class MultiLabelClassifier(BaseModule):
     def num_classes(self) -> int:
         return self.head.num_classes
 
-    def forward(self, inputs: torch.Tensor
+    def forward(self, inputs: torch.Tensor, cam_weights_grad: bool = True
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(N, 3, H, W) -> logits (N, C) and raw maps (N, C, h, w)."""
-        return self.head(self.backbone(inputs)[-1])
+        """(N, 3, H, W) -> logits (N, C) and raw maps (N, C, h, w);
+        ``cam_weights_grad``: see :meth:`CAMHead.forward`."""
+        return self.head(self.backbone(inputs)[-1], cam_weights_grad)

@@ -2,6 +2,7 @@
 maps (CAM, Zhou et al., CVPR 2016, arXiv 1512.04150)."""
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
@@ -23,8 +24,8 @@ class CAMHead(BaseModule):
         in_channels (int): channels K of the last backbone feature.
         num_classes (int): foreground classes C. Default: 20 (VOC).
         dropout (float): ``Dropout2d`` on the features before the
-            classifier (PSA's ``resnet38_cls.py`` has 0.5, its
-            ``dropout7``). Default: 0.
+            classifier. Default: 0 (PSA's ``dropout7`` is
+            ``ResNet38d(feature_dropout=0.5)``).
         init_cfg (dict, optional): Default: xavier-uniform, as PSA.
     """
 
@@ -40,7 +41,17 @@ class CAMHead(BaseModule):
         self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
         self.classifier = nn.Conv2d(in_channels, num_classes, 1, bias=False)
 
-    def forward(self, feature: torch.Tensor):
-        """(N, K, h, w) -> logits (N, C) and raw maps (N, C, h, w)."""
-        cams = self.classifier(self.dropout(feature))
-        return cams.mean(dim=(2, 3)), cams
+    def forward(self, feature: torch.Tensor, weights_grad: bool = True):
+        """(N, K, h, w) -> logits (N, C) and raw maps (N, C, h, w).
+
+        With ``weights_grad=False`` the maps take no gradient into the
+        classifier's weights (as Grad-CAM weights computed by a backward
+        without ``create_graph``, EADER's ``attention_map_wrapper.py``);
+        the logits always do.
+        """
+        feature = self.dropout(feature)
+        cams = self.classifier(feature)
+        logits = cams.mean(dim=(2, 3))
+        if not weights_grad:
+            cams = F.conv2d(feature, self.classifier.weight.detach())
+        return logits, cams
