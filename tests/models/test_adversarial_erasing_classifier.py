@@ -291,7 +291,7 @@ def test_a_batch_without_labelled_pairs_gives_zero_not_nan(model):
         assert float(log[key]) == 0., key
     assert float(log['loss_localizer']) == pytest.approx(
         float(log['loss_cls']))
-    model.iteration.fill_(2)  # an adversary iteration: no step at all
+    model.iteration.fill_(2)  # an adversary iteration: a zero gradient
     adv = params(model.adversary)
     log = model.train_step(unlabelled(make_batch()), optim)
     assert log['phase'].item() == 1

@@ -293,14 +293,15 @@ class AdversarialErasingClassifier(BaseSegmentor):
             data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """The adversary's loss on erased images; the masks come from the
         localizer without gradient. ``num_pairs`` counts the erased images;
-        without any the loss is a constant 0 (and :meth:`train_step` makes
-        no adversary step)."""
+        without any the loss is 0 with a zero gradient for every parameter
+        (so that DDP's ranks still meet in the backward)."""
         labels = self.image_labels(data_samples)
         with torch.no_grad():
             _, erasing = self.erase(inputs, labels, _unwrap(self.localizer))
         num_pairs = inputs.new_tensor(float(len(erasing.pair_classes)))
-        if not num_pairs:  # nothing erased: nothing to learn (no step)
-            return {self.adversary_loss.loss_name: inputs.new_zeros(()),
+        if not num_pairs:  # nothing erased: nothing to learn
+            zero = sum(p.sum() for p in self.adversary.parameters()) * 0
+            return {self.adversary_loss.loss_name: zero,
                     'mask_area': inputs.new_zeros(()),
                     'num_pairs': num_pairs}
         logits, _ = self.adversary(erasing.erased_images)
@@ -359,8 +360,7 @@ class AdversarialErasingClassifier(BaseSegmentor):
             with adversary_wrapper.optim_context(self.adversary):
                 losses = self.adversary_losses(inputs, data_samples)
             loss, parsed = self.parse_losses(losses)
-            if losses['num_pairs']:
-                adversary_wrapper.update_params(loss)
+            adversary_wrapper.update_params(loss)
             parsed['loss_adversary'] = parsed.pop('loss')
             log_vars.update(parsed)
         log_vars['phase'] = torch.tensor(float(phase))
