@@ -183,7 +183,6 @@ def _made_from(folder: str, made_from: dict) -> None:
     ``made_from.json``; a folder that records other inputs is refused
     (trained on other labels, tested with other weights)."""
     path = osp.join(folder, 'made_from.json')
-    made_from = json.loads(json.dumps(made_from))
     if not osp.isfile(path):
         write_json(path, made_from)
         return
@@ -535,8 +534,7 @@ class _Runner:
         """Make the map folder unless done; a done one must have been
         made from ``made_from`` (its ``meta.json`` entries)."""
         if _maps_done(folder):
-            old = read_meta(folder)
-            changed = changes({k: old.get(k) for k in made_from}, made_from)
+            changed = changes(read_meta(folder), made_from, made_from)
             if changed:
                 raise InputError(
                     f'{folder} holds maps made from other inputs ('
@@ -555,8 +553,8 @@ class _Runner:
         path = osp.join(osp.dirname(folder),
                         'eval_' + osp.basename(folder) + '.json')
         # scores of these maps only: maps made again are scored again
-        if not osp.isfile(path) or _read_json(path).get(
-                'map_meta') != read_meta(folder):
+        scores = _read_json(path) if osp.isfile(path) else {}
+        if scores.get('map_meta') != read_meta(folder):
             with self.steps.run(title) as step:
                 result = evaluate_maps(folder, gt_dir, split, thresholds)
                 result.log()
@@ -564,7 +562,7 @@ class _Runner:
                 step['note'] = (f'mIoU {result.best_miou * 100:.2f} at '
                                 f'threshold {result.best_threshold:.2f}')
             return result.to_json()['best']
-        best = _read_json(path)['best']
+        best = scores['best']
         self.steps.skip(title, f'mIoU {best["mIoU"] * 100:.2f} at threshold '
                         f'{best["threshold"]:.2f}')
         return best
@@ -576,11 +574,9 @@ class _Runner:
         of other maps or settings are given to ``write``, which refuses
         their folder. Returns the summary (``write`` writes it too): the
         settings, ``setting_keys`` and the counts."""
-        made_from = json.loads(json.dumps(made_from))
         if osp.isfile(summary):
             result = _read_json(summary)
-            if not changes({k: result.get(k) for k in made_from},
-                           made_from):
+            if not changes(result, made_from, made_from):
                 self.steps.skip(title, summary)
                 return result
         with self.steps.run(title) as step:

@@ -138,10 +138,8 @@ def check_label_folder(out_dir: str, settings: dict) -> None:
         return
     with open(path) as f:
         old = json.load(f)
-    new = json.loads(json.dumps(settings))
-    keys = set(new) | set(old.get('setting_keys', []))
-    diff = changes({k: old.get(k) for k in keys},
-                   {k: new.get(k) for k in keys})
+    diff = changes(old, settings,
+                   set(settings) | set(old.get('setting_keys', [])))
     if diff:
         raise InputError(f'{out_dir} holds labels made with other settings '
                          f'or maps ({", ".join(diff)}; {path}): choose '

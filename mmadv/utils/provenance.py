@@ -1,9 +1,10 @@
 """What made an output: content digests of the files it was made from,
 and the changes between two records of it, as a message names them."""
 import hashlib
+import json
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 _digests: Dict[Tuple[str, int, int], str] = {}
 
@@ -32,10 +33,23 @@ def _flat(record: dict, prefix: str = '') -> dict:
     return flat
 
 
-def changes(old: dict, new: dict) -> List[str]:
-    """``'<key>: <old> now <new>'`` for every key whose value differs
-    between ``old`` and ``new`` (a missing key is None), nested dicts
-    compared key by key (``'a.b: ...'``), in key order."""
+def _as_json(record: dict) -> dict:
+    """``record`` as a JSON file holds it (tuples as lists, numpy values
+    as numbers), so that a recorded and a new one compare."""
+    return json.loads(json.dumps(record, default=lambda v: v.tolist()))
+
+
+def changes(old: dict,
+            new: dict,
+            keys: Optional[Iterable[str]] = None) -> List[str]:
+    """``'<key>: <old> now <new>'`` for every key (of ``keys``; default:
+    all) whose value differs between ``old`` and ``new`` as JSON holds
+    them (a missing key is None), nested dicts compared key by key
+    (``'a.b: ...'``), in key order."""
+    old, new = _as_json(old), _as_json(new)
+    if keys is not None:
+        old = {k: old.get(k) for k in keys}
+        new = {k: new.get(k) for k in keys}
     old_flat, new_flat = _flat(old), _flat(new)
     return [
         f'{key}: {old_flat.get(key)!r} now {new_flat.get(key)!r}'
