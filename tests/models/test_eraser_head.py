@@ -43,6 +43,57 @@ def test_cam_equals_grad_cam_after_normalisation():
             normalized_attention_maps(cams[:, c].detach(), (20, 24), eps=0.))
 
 
+def eader_compute_gradcam(gcam, size):
+    """EADER's attention_map_wrapper.py compute_gradcam after the weighted
+    sum, transcribed: ReLU, upsampling, then ``gcam -= min`` and ``gcam /=
+    max`` where max != 0, else 1."""
+    gcam = torch.nn.functional.interpolate(
+        gcam.relu(), size, mode='bilinear', align_corners=False)
+    batch, channels, height, width = gcam.shape
+    gcam = gcam.view(batch, -1)
+    gcam = gcam - gcam.min(dim=1, keepdim=True)[0]
+    gcam_max = gcam.max(dim=1, keepdim=True)[0]
+    gcam = gcam / torch.where(gcam_max != 0, gcam_max,
+                              torch.ones_like(gcam_max))
+    return gcam.view(batch, channels, height, width)
+
+
+def test_eps_0_is_eaders_normalisation():
+    gen = torch.Generator().manual_seed(0)
+    cams = torch.randn(4, 1, 5, 6, generator=gen)
+    cams[1] = -1.  # all negative: zero after ReLU, a zero span
+    cams[2] = 0.7  # constant, up to the rounding of its upsampling
+    maps = normalized_attention_maps(cams[:, 0], (20, 24), eps=0.)
+    expected = eader_compute_gradcam(cams, (20, 24))[:, 0]
+    torch.testing.assert_close(maps, expected)
+    assert maps[1].abs().max() == 0
+    # a constant map at its own size: a zero span, zero
+    assert normalized_attention_maps(cams[2:3, 0], (5, 6), eps=0.).abs() \
+        .max() == 0
+
+
+def test_cam_head_bias_is_in_the_logits_not_in_the_maps():
+    """A torchvision fc after pooling (EADER's localizer): logits
+    ``w . GAP(F) + b``, maps ``w . F``, and Grad-CAM by autograd still the
+    CAM over h w."""
+    torch.manual_seed(0)
+    head = CAMHead(in_channels=8, num_classes=3, bias=True, init_cfg=None)
+    with torch.no_grad():
+        head.classifier.bias.copy_(torch.tensor([1., -2., 3.]))
+    feats = torch.randn(2, 8, 5, 6, requires_grad=True)
+    logits, cams = head(feats)
+    linear = torch.nn.functional.linear(
+        feats.mean(dim=(2, 3)), head.classifier.weight[:, :, 0, 0],
+        head.classifier.bias)
+    torch.testing.assert_close(logits, linear)
+    torch.testing.assert_close(
+        cams, torch.einsum('ck,nkhw->nchw', head.classifier.weight[:, :, 0, 0],
+                           feats))
+    grads, = torch.autograd.grad(logits[:, 1].sum(), feats)
+    grad_cam = (grads.mean(dim=(2, 3), keepdim=True) * feats).sum(1)
+    torch.testing.assert_close(grad_cam, cams[:, 1] / 30)
+
+
 def test_eraser_head_pairs_masks_and_erased_images():
     images = torch.randn(2, 3, 4, 4)
     cams = torch.zeros(2, 3, 4, 4)

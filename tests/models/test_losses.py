@@ -17,6 +17,21 @@ def test_attention_mining_loss_by_hand():
     assert loss(logits, pair_classes).item() == pytest.approx(expected)
 
 
+def test_attention_mining_loss_on_logits_is_their_mean():
+    """EADER's --share_weights: compute_am_loss on the localizer's raw
+    logits of the erased classes."""
+    loss = MODELS.build(
+        dict(type='AttentionMiningLoss', loss_weight=0.5, use_sigmoid=False))
+    logits = torch.tensor([[0., 2., -1.], [math.log(3.), 0., 7.]],
+                          requires_grad=True)
+    value = loss(logits, torch.tensor([1, 2]))
+    assert value.item() == pytest.approx(0.5 * (2. + 7.) / 2)
+    value.backward()
+    expected = torch.zeros(2, 3)
+    expected[0, 1] = expected[1, 2] = 0.25  # 0.5 / K
+    torch.testing.assert_close(logits.grad, expected)
+
+
 def test_attention_mining_loss_gradient_lowers_the_erased_class():
     logits = torch.zeros(2, 3, requires_grad=True)
     loss = MODELS.build(dict(type='AttentionMiningLoss', loss_weight=1.))

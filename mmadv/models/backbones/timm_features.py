@@ -7,7 +7,25 @@ import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from ...utils.errors import MissingInputError
+from ...utils.errors import InputError, MissingInputError, one_line
+
+
+def _backbone_state_dict(model_name: str, checkpoint: str) -> dict:
+    """The weights in ``checkpoint`` without the classifier of timm's
+    ``model_name``: what its feature model must take, all of it."""
+    if not osp.isfile(checkpoint):
+        raise MissingInputError(
+            f'timm checkpoint for {model_name} not found: {checkpoint}')
+    try:
+        state_dict = timm.models.load_state_dict(checkpoint)
+    except Exception as error:
+        raise InputError(f'{checkpoint}: not a torch state dict '
+                         f'({one_line(error)})') from None
+    classifier = getattr(timm.models.get_pretrained_cfg(model_name),
+                         'classifier', None) or ()
+    prefixes = tuple(f'{name}.' for name in (
+        (classifier, ) if isinstance(classifier, str) else classifier))
+    return {k: v for k, v in state_dict.items() if not k.startswith(prefixes)}
 
 
 @MODELS.register_module()
@@ -16,14 +34,19 @@ class TimmFeatureBackbone(BaseModule):
 
     Unlike mmseg's ``TIMMBackbone`` nothing is downloaded: the model starts
     from random weights unless ``checkpoint`` names a local file, which
-    timm loads as the model's pretrained weights (its classifier is dropped,
-    as for hub weights).
+    timm loads as the model's pretrained weights, strictly: its classifier
+    (timm's ``pretrained_cfg.classifier``, e.g. ``fc``) is dropped and every
+    other key must fit. A torchvision ResNet file (``resnet101-5d3b4d8f.pth``
+    of EADER's ``load_models.py``) fits timm's ResNet of the same name: the
+    architectures and the parameter names are the same.
 
     Args:
         model_name (str): timm model name, e.g. ``'resnet50d'``,
             ``'convnext_tiny'``, ``'vit_small_patch16_224'``.
         checkpoint (str, optional): local weights (a timm/torchvision
             classification state dict). Default: None (random init).
+            A missing file raises ``MissingInputError``, a file that does
+            not fit ``InputError``, each naming the file.
         out_indices (Sequence[int], optional): feature levels to return;
             default: the last level only.
         output_stride (int, optional): dilate the last stages to this output
@@ -47,16 +70,26 @@ class TimmFeatureBackbone(BaseModule):
                  **kwargs):
         super().__init__(init_cfg)
         if checkpoint is not None:
-            if not osp.isfile(checkpoint):
-                raise MissingInputError(
-                    f'timm checkpoint for {model_name} not found: '
-                    f'{checkpoint}')
-            kwargs.update(pretrained=True,
-                          pretrained_cfg_overlay=dict(file=checkpoint))
+            kwargs.update(
+                pretrained=True,
+                num_classes=0,
+                pretrained_cfg_overlay=dict(
+                    state_dict=_backbone_state_dict(model_name, checkpoint),
+                    num_classes=0))
         if output_stride is not None:
             kwargs['output_stride'] = output_stride
-        self.timm_model = timm.create_model(
-            model_name, features_only=True, **kwargs)
+        try:
+            self.timm_model = timm.create_model(
+                model_name, features_only=True, **kwargs)
+        except RuntimeError as error:
+            if checkpoint is None or 'state_dict' not in str(error):
+                raise
+            # torch's report: a header, then missing, unexpected and
+            # mismatched keys, a line each
+            report = ' '.join(line.strip() for line in
+                              str(error).splitlines()[1:])
+            raise InputError(f'{checkpoint} does not fit timm {model_name}: '
+                             f'{report[:400]}') from None
         num_levels = len(self.timm_model.feature_info)
         self.out_indices = tuple(
             i % num_levels for i in (out_indices or (num_levels - 1, )))

@@ -15,7 +15,9 @@ def normalized_attention_maps(cams: torch.Tensor,
 
     ``A = minmax(upsample(ReLU(cams)))``: ReLU at the backbone's output
     stride, bilinear upsampling to ``size`` (align_corners=False), then per
-    map ``(A - min A) / (max A - min A + eps)``, in [0, 1).
+    map ``(A - min A) / (max A - min A + eps)``, in [0, 1); a constant map
+    is 0 (with ``eps=0`` too: EADER's ``compute_gradcam`` divides by
+    ``max A - min A`` where it is not 0, by 1 where it is).
 
     For a GAP + linear classifier this equals Grad-CAM of the last feature
     layer after normalisation: the Grad-CAM weights are d y_c / dF =
@@ -25,7 +27,11 @@ def normalized_attention_maps(cams: torch.Tensor,
     Args:
         cams (Tensor): (..., h, w) raw maps ``w_c . F``.
         size (tuple[int, int]): output (H, W).
-        eps (float): keeps all-zero maps at zero.
+        eps (float): added to the span. 0 is EADER's normalisation; it
+            divides a map that is constant up to rounding (a 1x1 map, which
+            bilinear upsampling spreads with a span of ~1e-7) by that
+            rounding, and its gradient by as much. EADER's 448 crops give
+            14 x 14 maps at stride 32.
 
     Returns:
         Tensor: (..., H, W) normalised maps.
@@ -38,7 +44,8 @@ def normalized_attention_maps(cams: torch.Tensor,
         align_corners=False).flatten(1)
     low = maps.min(dim=1, keepdim=True).values
     high = maps.max(dim=1, keepdim=True).values
-    maps = (maps - low) / (high - low + eps)
+    span = high - low + eps
+    maps = (maps - low) / torch.where(span > 0, span, torch.ones_like(span))
     return maps.reshape(*lead, *size)
 
 
@@ -84,7 +91,9 @@ class EraserHead(nn.Module):
     Args:
         omega (float): mask sharpness. Default: 100 (paper).
         sigma (float): mask threshold on A. Default: 0.5 (paper).
-        eps (float): min-max normalisation epsilon. Default: 1e-5.
+        eps (float): min-max normalisation epsilon. Default: 1e-5 (EADER's
+            ``attention_map_wrapper.py``: 0, see
+            :func:`normalized_attention_maps`).
     """
 
     def __init__(self, omega: float = 100., sigma: float = 0.5,
