@@ -242,11 +242,13 @@ def refine_maps(model: nn.Module,
     meta = map_folder_meta(
         dataset, split, model.cfg.filename, model.checkpoint,
         maps=osp.abspath(map_dir), maps_meta=maps_meta, bg_alpha=bg_alpha,
-        beta=beta, logt=logt, stride=stride)
+        beta=beta, logt=logt, stride=stride, radius=model.radius,
+        pair_rule=model.pair_rule)
     prepare_map_folder(out_dir, meta)
     print_log(
         f'random walk of {map_dir} ({split}, {len(dataset)} images) -> '
         f'{out_dir}: bg_alpha {bg_alpha}, beta {beta}, 2^{logt} steps, '
-        f'embedding stride {stride}', logger='current')
+        f'embedding stride {stride}, {model.pair_rule} pairs within '
+        f'{model.radius}', logger='current')
     compute = RandomWalkMaps(model, map_dir, bg_alpha, beta, logt, stride)
     return infer_map_folder(compute, dataset, out_dir, num_workers)

@@ -12,22 +12,29 @@ from ..models.utils.affinity_pairs import pair_affinity, pair_indices
 
 def dense_affinity(embedding: torch.Tensor,
                    radius: int = 5,
-                   distance: str = 'sum') -> torch.Tensor:
+                   distance: str = 'sum',
+                   rule: str = 'all') -> torch.Tensor:
     """The (hw, hw) affinity matrix of an embedding::
 
-        A_ij = exp(-dist(f_i, f_j))   0 < |p_i - p_j| < radius
+        A_ij = A_ji = exp(-dist(f_i, f_j))   (i, j) a pair of ``rule``
         A_ii = 1
-        A_ij = 0                      otherwise
+        A_ij = 0                             otherwise
 
-    symmetric, with ``dist`` as in
-    :func:`~mmadv.models.utils.affinity_pairs.pair_affinity`; pixels are
-    flattened in raster order. PSA builds the same matrix from its sparse
-    pairs, their transposes and the identity.
+    with ``dist`` as in
+    :func:`~mmadv.models.utils.affinity_pairs.pair_affinity` and the pairs
+    of :func:`~mmadv.models.utils.affinity_pairs.pair_indices`; pixels are
+    flattened in raster order. PSA's ``resnet38_aff.py`` (``to_dense``)
+    builds the matrix of ``rule='psa'`` from its sparse pairs, their
+    transposes and the identity.
 
     Args:
         embedding (Tensor): (D, h, w) features f.
         radius (int): Pair radius. Defaults to 5 (PSA).
         distance (str): ``'sum'`` or ``'mean'``. Defaults to ``'sum'``.
+        rule (str): ``'all'`` (every pair closer than ``radius``) or
+            ``'psa'``, see
+            :func:`~mmadv.models.utils.affinity_pairs.source_window`.
+            Defaults to ``'all'``.
 
     Returns:
         Tensor: (h w, h w) affinities, on the embedding's device.
@@ -36,8 +43,8 @@ def dense_affinity(embedding: torch.Tensor,
         raise ValueError('embedding must be (D, h, w), got '
                          f'{tuple(embedding.shape)}')
     height, width = embedding.shape[-2:]
-    src, dst = pair_indices(height, width, radius, embedding.device)
-    affinity = pair_affinity(embedding[None], radius, distance)[0]
+    src, dst = pair_indices(height, width, radius, embedding.device, rule)
+    affinity = pair_affinity(embedding[None], radius, distance, rule)[0]
     dense = torch.eye(
         height * width, dtype=affinity.dtype, device=affinity.device)
     dense[src, dst] = affinity
@@ -161,7 +168,7 @@ def refine_maps(model: nn.Module,
        to (H', W') and average-pooled by ``stride`` (PSA's
        ``F.avg_pool2d(cam, 8, 8)``).
     3. ``s* = random_walk(s, dense_affinity(f, model.radius,
-       model.distance), beta, logt)``, upsampled bilinearly
+       model.distance, model.pair_rule), beta, logt)``, upsampled bilinearly
        (align_corners=False) to (H', W') and cropped to (H, W).
     4. ``A'_k = s*_k / (s*_k + s*_bg)`` (0 where both are 0).
 
@@ -208,7 +215,8 @@ def refine_maps(model: nn.Module,
     background = (1 - maps.max(dim=0, keepdim=True).values).pow(bg_alpha)
     scores = F.pad(torch.cat([background, maps]), pad)
     scores = F.avg_pool2d(scores[None], stride)[0]
-    affinity = dense_affinity(embedding.float(), model.radius, model.distance)
+    affinity = dense_affinity(embedding.float(), model.radius, model.distance,
+                              model.pair_rule)
     walked = random_walk(scores, affinity, beta, logt)
     walked = F.interpolate(
         walked[None], size=(padded_height, padded_width), mode='bilinear',

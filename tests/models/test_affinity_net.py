@@ -26,7 +26,8 @@ PREPROCESSOR = dict(type='SegDataPreProcessor',
 
 
 def build(**kwargs):
-    cfg = dict(type='AffinityNet', backbone=BACKBONE)
+    # every pair: PSA's rule has none on these 4 x 4 grids at radius 5
+    cfg = dict(type='AffinityNet', backbone=BACKBONE, pair_rule='all')
     cfg.update(kwargs)
     return MODELS.build(cfg)
 
@@ -75,21 +76,28 @@ def test_bad_configs_and_modes():
         build(feature_channels=(64, 128))
     with pytest.raises(ValueError, match='distance'):
         build(distance='l2')
+    with pytest.raises(ValueError, match='pair_rule'):
+        build(pair_rule='every')
     model = build(feature_channels=(4, 4, 4), embed_channels=8)
     with pytest.raises(NotImplementedError, match='refine_maps'):
         model(torch.randn(1, 3, SIZE, SIZE), mode='predict')
 
 
-def test_loss_matches_independent_route():
-    model = build(distance='mean', data_preprocessor=PREPROCESSOR).eval()
+@pytest.mark.parametrize('pair_rule,radius', [('all', 5), ('psa', 2)])
+def test_loss_matches_independent_route(pair_rule, radius):
+    # (PSA's rule at radius 5 has no pair on this 4 x 4 grid)
+    model = build(distance='mean', data_preprocessor=PREPROCESSOR,
+                  pair_rule=pair_rule, radius=radius).eval()
     data = model.data_preprocessor(make_batch(), True)
     losses = model(**data, mode='loss')
     assert set(losses) == {'loss_affinity', 'aff_bg', 'aff_fg', 'aff_neg'}
     # nearest resize by 1/8 is the pixel at (8 y, 8 x)
     labels = torch.stack(
         [s.gt_sem_seg.data[0, ::8, ::8] for s in data['data_samples']])
-    affinity = pair_affinity(model(data['inputs']), 5, 'mean')
-    bg, fg, neg = affinity_loss_terms(affinity, *pair_labels(labels, 5))
+    affinity = pair_affinity(model(data['inputs']), radius, 'mean',
+                             pair_rule)
+    bg, fg, neg = affinity_loss_terms(
+        affinity, *pair_labels(labels, radius, rule=pair_rule))
     assert losses['aff_bg'].item() == pytest.approx(bg.item(), rel=1e-5)
     assert losses['aff_fg'].item() == pytest.approx(fg.item(), rel=1e-5)
     assert losses['aff_neg'].item() == pytest.approx(neg.item(), rel=1e-5)

@@ -1,7 +1,9 @@
 import math
 
+import numpy as np
 import pytest
 import torch
+from psa_reference import psa_extract_affinity_labels, psa_get_indices_of_pairs
 
 import mmadv  # noqa: F401
 from mmadv.models.utils import (check_distance, pair_affinity, pair_indices,
@@ -101,3 +103,48 @@ def test_pair_affinity_matches_pair_indices(shape):
     grad_gathered, = torch.autograd.grad((gathered * weights).sum(),
                                          embedding)
     torch.testing.assert_close(grad, grad_gathered)
+
+
+@pytest.mark.parametrize('height,width,radius', [(12, 13, 5), (9, 10, 3),
+                                                 (7, 8, 5)])
+def test_psa_rule_is_psas_pairs(height, width, radius):
+    """PSA's indices, pair for pair and in order: the sources a crop, each
+    repeated for every offset (``ind_from`` is tiled by resnet38_aff.py's
+    ``expand``)."""
+    src, dst = pair_indices(height, width, radius, rule='psa')
+    ind_from, ind_to = psa_get_indices_of_pairs(radius, (height, width))
+    num_offsets = len(pair_offsets(radius))
+    assert src.tolist() == np.tile(ind_from, num_offsets).tolist()
+    assert dst.tolist() == ind_to.tolist()
+    # every pixel pair of PSA's is one of all pairs: a subset
+    pairs = set(zip(*pair_indices(height, width, radius)))
+    assert {(int(i), int(j)) for i, j in zip(src, dst)} <= {
+        (int(i), int(j)) for i, j in pairs}
+
+
+def test_psa_rule_on_a_grid_too_small_has_no_pairs():
+    src, _ = pair_indices(4, 8, 5, rule='psa')  # 8 - 2 * 4 = 0 columns
+    assert src.numel() == 0
+    affinity = pair_affinity(torch.rand(1, 2, 4, 8), 5, rule='psa')
+    assert affinity.shape == (1, 0)
+    with pytest.raises(ValueError, match='pair rule'):
+        pair_indices(9, 9, 5, rule='PSA')
+
+
+def test_psa_rule_labels_are_psas():
+    gen = np.random.default_rng(0)
+    label = gen.choice([0, 1, 3, 255], size=(11, 12), p=[.4, .25, .25, .1])
+    expected = psa_extract_affinity_labels(label, 5)
+    got = pair_labels(torch.from_numpy(label)[None].long(), 5, rule='psa')
+    for mine, theirs in zip(got, expected):
+        assert mine[0].tolist() == theirs.reshape(-1).tolist()
+
+
+def test_psa_rule_affinity_matches_its_indices():
+    embedding = torch.rand(2, 3, 10, 11,
+                           generator=torch.Generator().manual_seed(0))
+    affinity = pair_affinity(embedding, 4, 'mean', rule='psa')
+    src, dst = pair_indices(10, 11, 4, rule='psa')
+    flat = embedding.flatten(2)
+    expected = torch.exp(-(flat[:, :, src] - flat[:, :, dst]).abs().mean(1))
+    torch.testing.assert_close(affinity, expected)

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
+from psa_reference import psa_get_indices_of_pairs
 
 import mmadv  # noqa: F401
 from mmadv.pseudo_labels.random_walk import (dense_affinity, embedding_stride,
@@ -117,7 +118,7 @@ def test_random_walk_checks_shapes():
         random_walk(torch.zeros(2, 3, 3), torch.eye(9), beta=8, logt=-1)
 
 
-def affinity_net(out_indices):
+def affinity_net(out_indices, pair_rule='psa'):
     torch.manual_seed(0)
     return MODELS.build(
         dict(type='AffinityNet',
@@ -125,12 +126,13 @@ def affinity_net(out_indices):
                            model_name='test_resnet', out_indices=out_indices,
                            output_stride=8),
              embed_channels=16,
-             distance='mean')).eval()
+             distance='mean',
+             pair_rule=pair_rule)).eval()
 
 
 @pytest.fixture(scope='module')
 def model():
-    return affinity_net((2, 3, 4))  # PSA's stride 8
+    return affinity_net((2, 3, 4))  # PSA's stride 8 and pairs
 
 
 def test_embedding_stride(model):
@@ -149,56 +151,94 @@ def test_embedding_stride(model):
     assert embedding_stride(affinity_net((1, 2, 4)), size=64) == 4
 
 
-def psa_argmax(model, image, maps, bg_alpha=16, beta=8, logt=8, stride=8):
-    """PSA's infer_aff.py label, by another route: a loop-built affinity,
-    a numpy matrix power, a reshape-mean pooling."""
+def psa_affinity_matrix(embedding):
+    """PSA's resnet38_aff.py forward(to_dense=True), transcribed in
+    float64: its pairs (tool/pyutils.get_indices_of_pairs(5, ...)), the
+    mean-distance affinities, then a sparse matrix of the pairs, the
+    identity and the transposed pairs, made dense."""
+    dim, height, width = embedding.shape
+    ind_from, ind_to = psa_get_indices_of_pairs(5, (height, width))
+    ind_from, ind_to = torch.from_numpy(ind_from), torch.from_numpy(ind_to)
+    x = embedding.double().reshape(1, dim, -1)
+    ff = torch.index_select(x, dim=2, index=ind_from)
+    ft = torch.index_select(x, dim=2, index=ind_to)
+    ff = torch.unsqueeze(ff, dim=2)
+    ft = ft.view(ft.size(0), ft.size(1), -1, ff.size(3))
+    aff = torch.exp(-torch.mean(torch.abs(ft - ff), dim=1)).view(-1)
+    ind_from_exp = torch.unsqueeze(ind_from, dim=0).expand(
+        ft.size(2), -1).contiguous().view(-1)
+    indices = torch.stack([ind_from_exp, ind_to])
+    indices_tp = torch.stack([ind_to, ind_from_exp])
+    area = x.size(2)
+    indices_id = torch.stack([torch.arange(0, area), torch.arange(0, area)])
+    return torch.sparse_coo_tensor(
+        torch.cat([indices, indices_id, indices_tp], dim=1),
+        torch.cat([aff, torch.ones([area], dtype=torch.float64), aff]),
+        (area, area)).to_dense()
+
+
+def psa_refined_maps(model, image, maps, bg_alpha=16, beta=8, logt=8,
+                     stride=8):
+    """PSA's infer_aff.py in float64 by another route than refine_maps:
+    the image padded to a multiple of the stride, the background
+    ``(1 - max)^alpha``, ``avg_pool2d``, ``trans_mat`` squared ``logt``
+    times, ``cam_vec @ trans_mat``, bilinear upsampling, the crop; then
+    ``A'_k = s*_k / (s*_k + s*_bg)``. The affinity matrix is PSA's own
+    (``pair_rule='psa'``) or, for every pair, a loop over all pixel
+    pairs."""
     height, width = image.shape[-2:]
     pad = (0, -width % stride, 0, -height % stride)
     with torch.no_grad():
         embedding = model(F.pad(image, pad)[None], mode='tensor')[0]
-    affinity = brute_force_affinity(embedding, model.radius, 'mean').numpy()
-    trans = affinity**beta
-    trans = np.linalg.matrix_power(trans / trans.sum(0, keepdims=True),
-                                   2**logt)
+    if model.pair_rule == 'psa':
+        aff_mat = psa_affinity_matrix(embedding)
+    else:
+        aff_mat = brute_force_affinity(embedding, model.radius, 'mean')
+    aff_mat = torch.pow(aff_mat, beta)
+    trans_mat = aff_mat / torch.sum(aff_mat, dim=0, keepdim=True)
+    for _ in range(logt):
+        trans_mat = torch.matmul(trans_mat, trans_mat)
+    maps = maps.double().numpy()
     cams = np.concatenate([(1 - maps.max(0, keepdims=True))**bg_alpha, maps])
-    cams = np.pad(cams, ((0, 0), (0, pad[3]), (0, pad[1])))
-    num, padded_height, padded_width = cams.shape
-    h, w = padded_height // stride, padded_width // stride
-    pooled = cams.reshape(num, h, stride, w, stride).mean(axis=(2, 4))
-    walked = torch.from_numpy(pooled.reshape(num, -1) @ trans)
-    walked = F.interpolate(
-        walked.reshape(1, num, h, w), size=(padded_height, padded_width),
-        mode='bilinear', align_corners=False)[0, :, :height, :width]
-    top2 = walked.topk(2, dim=0).values
-    return walked.argmax(0), (top2[0] - top2[1]) / top2[0]
+    cams = torch.from_numpy(np.pad(cams,
+                                   ((0, 0), (0, pad[3]), (0, pad[1]))))
+    cams = F.avg_pool2d(cams, stride, stride)
+    num, h, w = cams.shape
+    cam_rw = torch.matmul(cams.view(num, -1), trans_mat).view(1, num, h, w)
+    cam_rw = F.interpolate(cam_rw, (height + pad[3], width + pad[1]),
+                           mode='bilinear',
+                           align_corners=False)[0, :, :height, :width]
+    return cam_rw[1:] / (cam_rw[1:] + cam_rw[:1])
 
 
+@pytest.mark.parametrize('pair_rule', ['psa', 'all'])
 @pytest.mark.parametrize('bg_alpha,beta,logt', [(16, 8, 8), (2, 8, 1)])
-def test_refine_maps_threshold_is_psa_argmax(model, bg_alpha, beta, logt):
+def test_refine_maps_is_psas_infer_aff(pair_rule, bg_alpha, beta, logt):
+    """Every pixel of the refined maps, against PSA's computation (its
+    pair rule, or all pairs), at PSA's and at short-walk settings; the
+    0.5 threshold of the refined maps is then PSA's argmax."""
+    model = affinity_net((2, 3, 4), pair_rule)
     gen = torch.Generator().manual_seed(0)
-    height, width = 46, 38  # padded to 48 x 40: a 6x5 embedding
+    height, width = 94, 101  # padded to 96 x 104: a 12 x 13 embedding
     image = torch.randn(3, height, width, generator=gen)
     maps = 0.5 + 0.5 * torch.rand(2, height, width, generator=gen)
-    maps[0, :, :20] *= 0.3
-    maps[1, :, 20:] *= 0.3
-    maps[:, :16] *= 0.1  # background at the top
+    maps[0, :, :50] *= 0.3
+    maps[1, :, 50:] *= 0.3
+    maps[:, :30] *= 0.1  # background at the top
     refined = refine_maps(model, image, torch.tensor([1, 4]), maps,
                           bg_alpha, beta, logt, stride=8)
+    expected = psa_refined_maps(model, image, maps, bg_alpha, beta, logt)
     assert refined.shape == (2, height, width)
-    assert refined.min() >= 0 and refined.max() <= 1
-    score, best = refined.max(dim=0)
-    label = torch.where(score > 0.5, best + 1, 0)
-    expected, margin = psa_argmax(model, image, maps.numpy(), bg_alpha, beta,
-                                  logt)
-    clear = margin > 1e-3
-    assert clear.float().mean() > 0.9
-    assert torch.equal(label[clear], expected[clear])
+    torch.testing.assert_close(refined.double(), expected, rtol=0,
+                               atol=2e-5)
     if logt == 1:  # a short walk keeps background and both classes
+        score, best = refined.max(dim=0)
+        label = torch.where(score > 0.5, best + 1, 0)
         assert label.unique().tolist() == [0, 1, 2]
 
 
 def test_refine_maps_at_stride_2():
-    model = affinity_net((0, 2, 4))
+    model = affinity_net((0, 2, 4), 'all')
     gen = torch.Generator().manual_seed(1)
     height, width = 21, 17  # padded to 22 x 18: an 11x9 embedding
     image = torch.randn(3, height, width, generator=gen)
@@ -206,13 +246,9 @@ def test_refine_maps_at_stride_2():
     maps[:, :8] *= 0.1
     refined = refine_maps(model, image, torch.tensor([3]), maps, 2, 8, 2,
                           stride=2)
-    score, best = refined.max(dim=0)
-    label = torch.where(score > 0.5, best + 1, 0)
-    expected, margin = psa_argmax(model, image, maps.numpy(), 2, 8, 2,
-                                  stride=2)
-    clear = margin > 1e-3
-    assert clear.float().mean() > 0.9
-    assert torch.equal(label[clear], expected[clear])
+    expected = psa_refined_maps(model, image, maps, 2, 8, 2, stride=2)
+    torch.testing.assert_close(refined.double(), expected, rtol=0,
+                               atol=2e-5)
 
 
 def test_refine_maps_edge_cases(model):

@@ -15,6 +15,9 @@ model = dict(
     feature_channels=(64, 128, 256),
     embed_channels=448,
     radius=5,
+    # PSA's pairs (get_indices_of_pairs, ExtractAffinityLabelInRadius):
+    # sources 4 pixels off the left, right and bottom edges
+    pair_rule='psa',
     # PSA's released code: mean over channels; the default 'sum' (the
     # paper's L1 norm) makes every affinity 0 at initialisation (448
     # channels) and trains nothing

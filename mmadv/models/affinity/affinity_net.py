@@ -13,7 +13,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 
-from ..utils.affinity_pairs import check_distance, pair_affinity, pair_labels
+from ..utils.affinity_pairs import (PAIR_RULES, check_distance,
+                                    pair_affinity, pair_labels)
 
 
 @MODELS.register_module()
@@ -72,6 +73,11 @@ class AffinityNet(BaseModel):
         embed_channels (int): D. Defaults to 448 (PSA).
         radius (int): Pairs closer than this, in embedding pixels.
             Defaults to 5 (PSA).
+        pair_rule (str): Which of those pairs the loss and the random walk
+            use (:func:`~mmadv.models.utils.affinity_pairs.source_window`):
+            ``'psa'``, PSA's, whose sources keep ``radius - 1`` pixels off
+            the left, right and bottom edges, or ``'all'``, every pair in
+            the grid. Defaults to ``'psa'``.
         distance (str): ``'sum'`` or ``'mean'``, see above. Defaults to
             ``'sum'``.
         ignore_index (int): Unknown label of ``gt_sem_seg``.
@@ -86,6 +92,7 @@ class AffinityNet(BaseModel):
                  feature_channels: Sequence[int] = (64, 128, 256),
                  embed_channels: int = 448,
                  radius: int = 5,
+                 pair_rule: str = 'psa',
                  distance: str = 'sum',
                  ignore_index: int = 255,
                  loss: ConfigType = dict(type='AffinityLoss'),
@@ -111,7 +118,11 @@ class AffinityNet(BaseModel):
         for conv in self.level_convs:
             nn.init.kaiming_normal_(conv.weight)
         nn.init.xavier_uniform_(self.embed_conv.weight, gain=4)
+        if pair_rule not in PAIR_RULES:
+            raise ValueError(f'pair_rule must be one of {PAIR_RULES}, got '
+                             f'{pair_rule!r}')
         self.radius = radius
+        self.pair_rule = pair_rule
         self.distance = distance
         self.ignore_index = ignore_index
         self.affinity_loss = MODELS.build(loss)
@@ -176,7 +187,8 @@ class AffinityNet(BaseModel):
         """
         embedding = self.embed(inputs)
         labels = self.embedding_labels(data_samples, embedding.shape[-2:])
-        affinity = pair_affinity(embedding, self.radius, self.distance)
+        affinity = pair_affinity(embedding, self.radius, self.distance,
+                                 self.pair_rule)
         bg_pos, fg_pos, neg = pair_labels(labels, self.radius,
-                                          self.ignore_index)
+                                          self.ignore_index, self.pair_rule)
         return self.affinity_loss(affinity, bg_pos, fg_pos, neg)

@@ -1,7 +1,8 @@
-from .affinity_pairs import (DISTANCES, check_distance, pair_affinity,
-                             pair_indices, pair_labels, pair_offsets)
+from .affinity_pairs import (DISTANCES, PAIR_RULES, check_distance,
+                             pair_affinity, pair_indices, pair_labels,
+                             pair_offsets, source_window)
 
 __all__ = [
-    'DISTANCES', 'check_distance', 'pair_affinity', 'pair_indices',
-    'pair_labels', 'pair_offsets'
+    'DISTANCES', 'PAIR_RULES', 'check_distance', 'pair_affinity',
+    'pair_indices', 'pair_labels', 'pair_offsets', 'source_window'
 ]

@@ -7,7 +7,9 @@ feature-map pixels closer than ``radius`` (Eq. 1-4 of the paper). Each
 unordered pair is listed once, by the offset ``(dy, dx)`` from its source
 to its destination, in the order of PSA's ``search_dist``
 (``tool/pyutils.get_indices_of_pairs``, ``voc12/data.py``
-``ExtractAffinityLabelInRadius``).
+``ExtractAffinityLabelInRadius``), from the sources that a rule
+(:func:`source_window`) allows: every pixel whose neighbour is in the grid,
+or PSA's crop away from the edges.
 """
 import functools
 from typing import Callable, Dict, List, Optional, Tuple
@@ -65,19 +67,48 @@ def pair_offsets(radius: int) -> List[Tuple[int, int]]:
     return offsets
 
 
+PAIR_RULES = ('all', 'psa')
+
+
+def source_window(height: int, width: int, radius: int, dy: int, dx: int,
+                  rule: str = 'all') -> Tuple[int, int, int, int]:
+    """Rows ``[top, bottom)`` and columns ``[left, right)`` of the sources
+    of offset ``(dy, dx)`` in an ``height x width`` grid, by ``rule``:
+
+    - ``'all'``: every source whose destination is inside the grid (each
+      pair of pixels closer than ``radius`` once).
+    - ``'psa'``: PSA's crop (``tool/pyutils.get_indices_of_pairs`` for
+      the walk, ``voc12/data.py ExtractAffinityLabelInRadius`` for the
+      training labels): the same sources for every offset, rows
+      ``[0, h - r + 1)`` and columns ``[r - 1, w - r + 1)``, so that the
+      pixels within ``r - 1`` of the left, right and bottom edges are no
+      sources (they keep the pairs in which they are destinations).
+
+    The window is empty (``bottom <= top`` or ``right <= left``) where the
+    grid is too small.
+    """
+    if rule == 'psa':
+        crop = radius - 1
+        return 0, height - crop, crop, width - crop
+    if rule != 'all':
+        raise ValueError(f'pair rule must be one of {PAIR_RULES}, got '
+                         f'{rule!r}')
+    return 0, height - dy, max(0, -dx), width - max(0, dx)
+
+
 @functools.lru_cache(maxsize=16)
 def pair_indices(height: int,
                  width: int,
                  radius: int,
-                 device: Optional[torch.device] = None
-                 ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Flat indices of the two pixels of every pair inside an
+                 device: Optional[torch.device] = None,
+                 rule: str = 'all') -> Tuple[torch.Tensor, torch.Tensor]:
+    """Flat indices of the two pixels of every pair of ``rule`` in an
     ``height x width`` grid.
 
     Pair ``p`` joins the source ``src[p] = y * width + x`` to the
     destination ``dst[p] = (y + dy) * width + (x + dx)`` for an offset
-    ``(dy, dx)`` of :func:`pair_offsets`; every pair with both ends inside
-    the grid is listed, offset by offset in PSA's order and, for each
+    ``(dy, dx)`` of :func:`pair_offsets` and a source in its
+    :func:`source_window`; offset by offset in PSA's order and, for each
     offset, sources in raster order.
 
     Args:
@@ -85,27 +116,30 @@ def pair_indices(height: int,
         width (int): Grid width w.
         radius (int): See :func:`pair_offsets`.
         device (torch.device, optional): Device of the result.
+        rule (str): ``'all'`` or ``'psa'``, see :func:`source_window`.
+            Defaults to ``'all'``.
 
     Returns:
         tuple[Tensor, Tensor]: ``src`` and ``dst``, long, of shape (P,);
         shared by the calls with the same arguments (cached): read only.
     """
-    offsets = torch.tensor(
-        pair_offsets(radius), dtype=torch.long, device=device).reshape(-1, 2)
-    ys, xs = torch.meshgrid(
-        torch.arange(height, device=device),
-        torch.arange(width, device=device),
-        indexing='ij')
-    dst_y = ys.reshape(1, -1) + offsets[:, :1]  # (O, h * w), dy >= 0
-    dst_x = xs.reshape(1, -1) + offsets[:, 1:]
-    inside = (dst_y < height) & (dst_x >= 0) & (dst_x < width)
-    src = torch.arange(height * width, device=device).expand_as(dst_y)
-    return src[inside], (dst_y * width + dst_x)[inside]
+    grid = torch.arange(height * width, device=device).reshape(height, width)
+    src, dst = [grid.new_zeros(0)], [grid.new_zeros(0)]
+    for dy, dx in pair_offsets(radius):
+        top, bottom, left, right = source_window(height, width, radius, dy,
+                                                 dx, rule)
+        if bottom <= top or right <= left:
+            continue
+        src.append(grid[top:bottom, left:right].reshape(-1))
+        dst.append(grid[top + dy:bottom + dy,
+                        left + dx:right + dx].reshape(-1))
+    return torch.cat(src), torch.cat(dst)
 
 
 def pair_affinity(embedding: torch.Tensor,
                   radius: int,
-                  distance: str = 'sum') -> torch.Tensor:
+                  distance: str = 'sum',
+                  rule: str = 'all') -> torch.Tensor:
     """Affinities of the pairs of :func:`pair_indices`::
 
         a_ij = exp(-||f_i - f_j||_1)          distance='sum' (paper, Eq. 1)
@@ -116,6 +150,7 @@ def pair_affinity(embedding: torch.Tensor,
         radius (int): See :func:`pair_offsets`.
         distance (str): ``'sum'`` or ``'mean'`` over the D channels.
             Defaults to ``'sum'``.
+        rule (str): See :func:`source_window`. Defaults to ``'all'``.
 
     Returns:
         Tensor: (N, P) affinities in (0, 1].
@@ -127,11 +162,12 @@ def pair_affinity(embedding: torch.Tensor,
     # order are a rectangle of the grid (4-5x faster than gathering the
     # pairs of pair_indices, forward and backward, on a CPU)
     for dy, dx in pair_offsets(radius):
-        left, right = max(0, -dx), width - max(0, dx)
-        if dy >= height or right <= left:
+        top, bottom, left, right = source_window(height, width, radius, dy,
+                                                 dx, rule)
+        if bottom <= top or right <= left:
             continue
-        src = embedding[:, :, :height - dy, left:right]
-        dst = embedding[:, :, dy:, left + dx:right + dx]
+        src = embedding[:, :, top:bottom, left:right]
+        dst = embedding[:, :, top + dy:bottom + dy, left + dx:right + dx]
         distances.append(reduce((src - dst).abs()).flatten(1))
     if not distances:  # no pairs: (N, 0), still in the autograd graph
         distances.append(embedding.flatten(1)[:, :0])
@@ -140,7 +176,8 @@ def pair_affinity(embedding: torch.Tensor,
 
 def pair_labels(label: torch.Tensor,
                 radius: int,
-                ignore_index: int = 255
+                ignore_index: int = 255,
+                rule: str = 'all'
                 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Affinity labels of the pairs of :func:`pair_indices`, as PSA's
     ``ExtractAffinityLabelInRadius``.
@@ -158,6 +195,7 @@ def pair_labels(label: torch.Tensor,
             foreground class c, ``ignore_index`` unknown.
         radius (int): See :func:`pair_offsets`.
         ignore_index (int): The unknown label. Defaults to 255.
+        rule (str): See :func:`source_window`. Defaults to ``'all'``.
 
     Returns:
         tuple[Tensor, Tensor, Tensor]: ``bg_pos``, ``fg_pos`` and ``neg``,
@@ -166,7 +204,7 @@ def pair_labels(label: torch.Tensor,
     if label.dim() != 3:
         raise ValueError(f'label must be (N, h, w), got {tuple(label.shape)}')
     height, width = label.shape[-2:]
-    src, dst = pair_indices(height, width, radius, label.device)
+    src, dst = pair_indices(height, width, radius, label.device, rule)
     flat = label.flatten(1)
     label_src, label_dst = flat[:, src], flat[:, dst]
     same = label_src == label_dst
