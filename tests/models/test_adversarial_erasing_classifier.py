@@ -2,7 +2,8 @@ import copy
 
 import pytest
 import torch
-from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
+from mmengine.optim.optimizer import amp_optimizer_wrapper
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 from mmseg.structures import SegDataSample
@@ -332,6 +333,40 @@ def test_eraser_head_runs_in_float32_under_autocast():
     assert grad.abs().max() > 0
 
 
+def test_mining_gradient_under_bf16_autocast_is_float32s():
+    """The gradient of L_am with respect to the class activation maps,
+    through the float32 eraser head and the adversary under bf16 autocast,
+    against float32 on the same (bf16) maps: cosine similarity >= 0.99
+    and relative L2 error <= 0.15 (measured over seeds 0-4: 0.9967-0.9988
+    and 0.05-0.10, the adversary's own bf16 arithmetic)."""
+    torch.manual_seed(0)
+    model = MODELS.build(classifier_cfg(eraser_head=dict(type='EraserHead')))
+    model.init_weights()
+    model.eval()
+    gen = torch.Generator().manual_seed(0)
+    images = torch.randn(2, 3, SIZE, SIZE, generator=gen)
+    cams = (3 * torch.randn(2, 3, 4, 4, generator=gen)).requires_grad_()
+    labels = torch.tensor([[1., 0., 1.], [0., 1., 0.]])
+
+    def gradient(amp):
+        cams.grad = None
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=amp):
+            low = cams.to(torch.bfloat16)
+            erasing = model.eraser_head(images, low if amp else low.float(),
+                                        labels)
+            logits, _ = model.adversary(erasing.erased_images)
+            assert logits.dtype == (torch.bfloat16 if amp else torch.float32)
+            model.attention_mining_loss(logits,
+                                        erasing.pair_classes).backward()
+        return cams.grad.clone().flatten()
+
+    reference, mixed = gradient(False), gradient(True)
+    assert reference.abs().max() > 0
+    assert torch.nn.functional.cosine_similarity(mixed, reference,
+                                                 dim=0) >= 0.99
+    assert (mixed - reference).norm() <= 0.15 * reference.norm()
+
+
 @pytest.mark.parametrize('phase', ['localizer', 'adversary'])
 def test_a_step_moves_the_erased_class_score_its_way(phase):
     """The adversary's score of the erased class on the same batch: a
@@ -377,23 +412,41 @@ def test_a_step_moves_the_erased_class_score_its_way(phase):
          regularization_loss=None),  # the CAM baseline
     dict(adversary=None),  # weight sharing
 ])
-def test_bf16_autocast_steps_are_finite_and_move_both_networks(variant):
-    """What ``--amp`` runs (with bf16, the CPU's autocast): each phase's
-    losses are finite and its network moves."""
+def test_bf16_amp_steps_are_finite_and_move_both_networks(
+        variant, monkeypatch):
+    """What ``--amp`` runs: an ``AmpOptimWrapper`` (bf16, the CPU's
+    autocast; mmengine allows the wrapper on accelerators only, so its
+    check is patched) per network; each phase's losses are finite, its
+    network runs in bf16 and moves."""
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available',
+                        lambda: True)
     torch.manual_seed(0)
     model = MODELS.build(classifier_cfg(**variant))
     names = ('localizer', 'adversary') if model.with_adversary else (
         'localizer', )
-    optim = build_optim(model, names)
+    optim = OptimWrapperDict(**{
+        name: AmpOptimWrapper(
+            optimizer=torch.optim.SGD(getattr(model, name).parameters(),
+                                      lr=0.1, momentum=0.9),
+            dtype='bfloat16')
+        for name in names
+    })
+    dtypes = set()  # of the networks' features, in every forward
+
+    def record_dtype(module, args, features):
+        dtypes.add(features[-1].dtype)
+
+    for name in names:
+        getattr(model, name).backbone.register_forward_hook(record_dtype)
     for iteration, name in ((0, 'localizer'), (2, 'adversary')):
         if name not in names:
             continue
         model.iteration.fill_(iteration)
         before = params(getattr(model, name))
-        with torch.autocast('cpu', dtype=torch.bfloat16):
-            log = model.train_step(make_batch(), optim)
+        log = model.train_step(make_batch(), optim)
         assert all(torch.isfinite(torch.as_tensor(v)) for v in log.values())
         assert changed(before, getattr(model, name)), name
+        assert dtypes == {torch.bfloat16}, name
 
 
 def test_phase_blocks_count_optimizer_steps_under_accumulation(model):
