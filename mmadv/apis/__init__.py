@@ -10,6 +10,8 @@ from .inference import (infer_maps, init_model, load_checkpoint_strict,
 from .pipeline import run_pipeline, summary_table
 from .pseudo_labels import write_affinity_labels, write_pseudo_labels
 from .settings import PipelineSettings, RandomWalkSettings
+from .threshold_rules import (ThresholdChoice, ThresholdRule,
+                              build_threshold_rule, compare_threshold_rules)
 from .training import build_runner, resume_checkpoint, test, train
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     'infer_maps', 'init_model', 'load_checkpoint_strict', 'refine_maps',
     'select_device', 'run_pipeline', 'summary_table',
     'write_affinity_labels', 'write_pseudo_labels', 'PipelineSettings',
-    'RandomWalkSettings', 'build_runner', 'resume_checkpoint', 'test',
-    'train'
+    'RandomWalkSettings', 'ThresholdChoice', 'ThresholdRule',
+    'build_threshold_rule', 'compare_threshold_rules', 'build_runner',
+    'resume_checkpoint', 'test', 'train'
 ]

@@ -11,7 +11,7 @@ Example::
 """
 import os.path as osp
 from dataclasses import dataclass
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import print_log
@@ -141,8 +141,11 @@ def _read_gt(gt_dir: str, name: str, map_file: str,
     return gt
 
 
-def evaluate_maps(map_dir: str, gt_dir: str, split: str,
-                  thresholds: Sequence[float]) -> MapEvaluation:
+def evaluate_maps(map_dir: str,
+                  gt_dir: str,
+                  split: str,
+                  thresholds: Sequence[float],
+                  names: Optional[Sequence[str]] = None) -> MapEvaluation:
     """Score the maps of ``map_dir`` against ``<gt_dir>/<name>.png`` at
     every background threshold, in one pass
     (:class:`~mmadv.evaluation.ThresholdSweep`).
@@ -157,6 +160,8 @@ def evaluate_maps(map_dir: str, gt_dir: str, split: str,
         gt_dir (str): Folder of the ``<name>.png`` ground-truth masks.
         split (str): The split the maps must be of.
         thresholds (Sequence[float]): Background thresholds.
+        names (Sequence[str], optional): Score only these images of the
+            folder's (e.g. the few whose masks a user has); default: all.
 
     Returns:
         MapEvaluation: The scores; :meth:`MapEvaluation.log` and
@@ -165,7 +170,15 @@ def evaluate_maps(map_dir: str, gt_dir: str, split: str,
     meta = read_meta(map_dir, split)
     if not osp.isdir(gt_dir):
         raise MissingInputError(f'ground-truth folder {gt_dir} not found')
-    names, source = list_map_names(map_dir, meta)
+    listed, source = list_map_names(map_dir, meta)
+    if names is None:
+        names = listed
+    else:
+        unknown = sorted(set(names) - set(listed))
+        if unknown:
+            raise InputError(f'{map_dir} has no maps of {unknown[:3]} '
+                             f'({len(unknown)} of the images to score)')
+        source = f'{len(names)} images of {source}'
     print_log(
         f'scoring the maps of {len(names)} images ({source}) against '
         f'{gt_dir}', logger='current')

@@ -11,9 +11,13 @@ For each config (e.g. the baseline CAM and adversarial erasing), under
 1. ``stage1/``: the classifier trained (resumed if cut);
 2. ``maps_<split>/``: attention maps of the training and evaluation
    splits (:func:`~mmadv.apis.infer_maps`);
-3. ``eval_maps_<split>.json``: their mIoU over a background-threshold
-   sweep (:func:`~mmadv.apis.evaluate_maps`); the threshold is chosen on
-   the training split and reused on the evaluation split;
+3. ``threshold_maps_<train split>.json``: the background threshold, by
+   the ``threshold_rule`` (:mod:`~mmadv.apis.threshold_rules`: the best
+   of a sweep on the training masks, a fixed value, the best on N masks,
+   or Otsu's rule without masks), recorded with what chose it;
+   ``eval_maps_<split>.json``: the maps' mIoU at that threshold
+   (:func:`~mmadv.apis.evaluate_maps`), for the training split when all
+   its masks exist;
 4. ``pseudo_labels_<train split>/``: pseudo-labels of the training split
    at that threshold (:func:`~mmadv.apis.write_pseudo_labels`);
 5. ``seg/``, ``seg_test/``: the segmentation network trained on them and
@@ -71,6 +75,7 @@ from .inference import infer_maps, init_model, refine_maps
 from .pseudo_labels import write_affinity_labels, write_pseudo_labels
 from .settings import (REPO, PipelineSettings, resolve_config,
                        threshold_labeler)
+from .threshold_rules import build_threshold_rule
 from .training import test, train
 
 TOOLS = osp.join(REPO, 'tools')
@@ -209,8 +214,10 @@ class _Data:
     root: str
     img_dir: str
     img_suffix: str
-    train_gt: str
+    train_gt: Optional[str]
     eval_gt: str
+    # every training image has a mask: the training split is scored
+    train_scored: bool = False
 
     @classmethod
     def checked(cls, data_root: str, dataset: dict,
@@ -223,15 +230,27 @@ class _Data:
             root=data_root,
             img_dir=osp.join(data_root, dataset.data_prefix['img_path']),
             img_suffix=dataset.get('img_suffix', IMG_SUFFIX),
-            train_gt=osp.join(data_root, settings.train_gt_dir),
+            train_gt=osp.join(data_root, settings.train_gt_dir)
+            if settings.train_gt_dir else None,
             eval_gt=osp.join(data_root, settings.eval_gt_dir))
-        for split, gt_dir in ((settings.train_split, data.train_gt),
-                              (settings.eval_split, data.eval_gt)):
-            data._check_split(split, gt_dir)
+        rule = build_threshold_rule(settings.threshold_rule)
+        names = data._check_split(settings.train_split, data.train_gt,
+                                  rule.mask_names)
+        data.train_scored = data.train_gt is not None and not data._missing(
+            data.train_gt, '.png', names)
+        data._check_split(settings.eval_split, data.eval_gt, list)
         return data
 
-    def _check_split(self, split: str, gt_dir: str) -> None:
-        """Every image of the split's list and its mask exist."""
+    @staticmethod
+    def _missing(folder: str, suffix: str, names: Sequence[str]) -> list:
+        return [n for n in names
+                if not osp.isfile(osp.join(folder, n + suffix))]
+
+    def _check_split(self, split: str, gt_dir: Optional[str],
+                     masks_of: Callable[[List[str]], List[str]]
+                     ) -> List[str]:
+        """Every image of the split's list exists, and the masks of
+        ``masks_of(names)``; returns the names."""
         path = osp.join(self.root, split_file(split))
         if not osp.isfile(path):
             raise MissingInputError(f'image list {path} of split {split!r} '
@@ -240,18 +259,22 @@ class _Data:
             names = [line.strip() for line in f if line.strip()]
         if not names:
             raise InputError(f'image list {path} is empty')
-        for folder, suffix, what in ((self.img_dir, self.img_suffix,
-                                      'images'), (gt_dir, '.png', 'masks')):
+        needed = [(self.img_dir, self.img_suffix, 'images', names)]
+        masks = masks_of(names)
+        if masks:
+            if gt_dir is None:
+                raise ConfigError(f'the threshold rule reads masks of split '
+                                  f'{split!r}: set train_gt_dir')
+            needed.append((gt_dir, '.png', 'masks', masks))
+        for folder, suffix, what, listed in needed:
             if not osp.isdir(folder):
                 raise MissingInputError(f'{what} folder {folder} not found')
-            missing = [
-                n for n in names
-                if not osp.isfile(osp.join(folder, n + suffix))
-            ]
+            missing = self._missing(folder, suffix, listed)
             if missing:
                 raise MissingInputError(
-                    f'{len(missing)} of the {len(names)} {what} of {path} '
+                    f'{len(missing)} of the {len(listed)} {what} of {path} '
                     f'are not in {folder} (first: {missing[0]}{suffix})')
+        return names
 
 
 @dataclass
@@ -552,9 +575,11 @@ class _Runner:
                   thresholds: Sequence[float]) -> dict:
         path = osp.join(osp.dirname(folder),
                         'eval_' + osp.basename(folder) + '.json')
-        # scores of these maps only: maps made again are scored again
+        # scores of these maps at these thresholds only: maps made again,
+        # or another threshold, are scored again
         scores = _read_json(path) if osp.isfile(path) else {}
-        if scores.get('map_meta') != read_meta(folder):
+        if scores.get('map_meta') != read_meta(folder) or scores.get(
+                'thresholds') != [float(t) for t in thresholds]:
             with self.steps.run(title) as step:
                 result = evaluate_maps(folder, gt_dir, split, thresholds)
                 result.log()
@@ -566,6 +591,33 @@ class _Runner:
         self.steps.skip(title, f'mIoU {best["mIoU"] * 100:.2f} at threshold '
                         f'{best["threshold"]:.2f}')
         return best
+
+    def _choose(self, title: str, folder: str, split: str) -> dict:
+        """The background threshold of the maps of ``folder`` by the
+        settings' ``threshold_rule``, recorded in
+        ``threshold_<folder>.json`` with the maps' record and the rule (a
+        recorded choice of the same maps and rule is read back)."""
+        settings = self.settings
+        path = osp.join(osp.dirname(folder),
+                        'threshold_' + osp.basename(folder) + '.json')
+        made_from = dict(map_meta=read_meta(folder),
+                         threshold_rule=settings.threshold_rule,
+                         thresholds=list(settings.thresholds))
+        if osp.isfile(path):
+            choice = _read_json(path)
+            if not changes(choice, made_from, made_from):
+                self.steps.skip(title, f'{choice["threshold"]:.3f} '
+                                f'({choice["rule"]})')
+                return choice
+        rule = build_threshold_rule(settings.threshold_rule)
+        with self.steps.run(title) as step:
+            choice = dict(rule.choose(folder, split, self.plan.data.train_gt,
+                                      settings.thresholds).to_json(),
+                          **made_from)
+            write_json(path, choice)
+            step['note'] = f'{choice["threshold"]:.3f} ({choice["rule"]}, ' \
+                f'{choice["num_masks"]} masks read)'
+        return _read_json(path)
 
     def _labels(self, title: str, summary: str,
                 write: Callable[[], dict], made_from: dict) -> dict:
@@ -687,20 +739,22 @@ class _Runner:
         train_split, eval_split = settings.train_split, settings.eval_split
         seg = plan.seg[tag]
         metrics = dict(map_dirs={})
-        for split, gt_dir in ((train_split, plan.data.train_gt),
+        train_gt = plan.data.train_gt if plan.data.train_scored else None
+        for split, gt_dir in ((train_split, train_gt),
                               (eval_split, plan.data.eval_gt)):
             folder = osp.join(plan.root, f'maps{tag}_{split}')
             metrics['map_dirs'][split] = folder
             self._maps(f'[{label}] maps {split}', folder,
                        lambda: make_maps(split, folder), made_from(split))
-            thresholds = settings.thresholds if split == train_split else [
-                metrics['bg_threshold']
-            ]
-            best = self._evaluate(f'[{label}] evaluate maps {split}', folder,
-                                  gt_dir, split, thresholds)
-            metrics[f'map_miou_{split}'] = best['mIoU']
             if split == train_split:
-                metrics['bg_threshold'] = best['threshold']
+                choice = self._choose(f'[{label}] threshold {split}', folder,
+                                      split)
+                metrics.update(bg_threshold=choice['threshold'],
+                               threshold_rule=choice['rule'])
+            metrics[f'map_miou_{split}'] = None if gt_dir is None else \
+                self._evaluate(f'[{label}] evaluate maps {split}', folder,
+                               gt_dir, split,
+                               [metrics['bg_threshold']])['mIoU']
         summary = seg.pseudo_labels + '.json'
         labeler = threshold_labeler(metrics['bg_threshold'],
                                     settings.uncertain, settings.crf)
@@ -709,7 +763,7 @@ class _Runner:
             lambda: write_pseudo_labels(
                 metrics['map_dirs'][train_split], plan.data.img_dir,
                 seg.pseudo_labels, train_split, labeler, settings.workers,
-                plan.data.train_gt, plan.data.img_suffix, summary),
+                train_gt, plan.data.img_suffix, summary),
             dict(map_meta=read_meta(metrics['map_dirs'][train_split]),
                  **build_labeler(labeler).settings()))
         metrics['pseudo_label_miou'] = result.get('mIoU')
@@ -737,7 +791,8 @@ def summary_table(rows: Dict[str, dict]) -> str:
     table = PrettyTable()
     table.field_names = [
         'config', 'maps mIoU (train)', 'maps mIoU (eval)', 'bg threshold',
-        'pseudo-labels mIoU', 'segmentation mIoU (eval)', 'seconds'
+        'threshold by', 'pseudo-labels mIoU', 'segmentation mIoU (eval)',
+        'seconds'
     ]
 
     def fmt(value):
@@ -749,6 +804,7 @@ def summary_table(rows: Dict[str, dict]) -> str:
             fmt(m[f'map_miou_{m["train_split"]}']),
             fmt(m[f'map_miou_{m["eval_split"]}']),
             f'{m["bg_threshold"]:.2f}',
+            m.get('threshold_rule', '-'),
             fmt(m['pseudo_label_miou']),
             fmt(m['seg_miou']),
             f'{sum(m.get("step_seconds", {}).values()):.0f}'

@@ -22,6 +22,7 @@ from ..pseudo_labels.crf import DenseCRF
 from ..pseudo_labels.labeling import check_uncertain
 from ..pseudo_labels.map_inference import check_scales
 from ..utils.errors import ConfigError, MissingInputError
+from .threshold_rules import build_threshold_rule
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -242,10 +243,11 @@ class PipelineSettings(_Settings):
     eval_split: str = setting(
         'val', 'image list the maps and the segmentation are scored on',
         'the paper\'s')
-    train_gt_dir: str = setting(
+    train_gt_dir: Optional[str] = setting(
         'SegmentationClassAug',
-        'masks of the training split (under the data root), to choose the '
-        'background threshold')
+        'masks of the training split (under the data root): those the '
+        'threshold rule reads, and when it holds all, the training split\'s '
+        'scores; None: no training masks')
     eval_gt_dir: str = setting(
         'SegmentationClass',
         'masks of the evaluation split (under the data root), to score')
@@ -259,6 +261,12 @@ class PipelineSettings(_Settings):
         tuple(round(0.05 * i, 2) for i in range(1, 13)),
         'background thresholds of the map evaluation sweep; the best on the '
         'training split makes the pseudo-labels')
+    threshold_rule: Dict[str, Any] = setting(
+        doc='how the background threshold is chosen on the training split '
+        '(mmadv.apis.threshold_rules): MaskSweepThreshold (the sweep\'s '
+        'best on every training mask, an upper bound), FixedThreshold, '
+        'SubsetSweepThreshold (N masks) or OtsuThreshold (label-free)',
+        factory=lambda: dict(type='MaskSweepThreshold'))
     crf: bool = setting(False, 'dense CRF on the pseudo-labels')
     uncertain: Optional[Tuple[float, float]] = setting(
         None, '(low, high): pixels whose highest map is in [low, high) are '
@@ -281,6 +289,7 @@ class PipelineSettings(_Settings):
         check_scales(self.scales)
         if not self.thresholds:
             raise ConfigError('thresholds must not be empty')
+        build_threshold_rule(self.threshold_rule)
         if self.uncertain is not None:
             check_uncertain(self.uncertain)
         if self.workers < 1:
@@ -294,7 +303,9 @@ class PipelineSettings(_Settings):
         and value checked, ``seg_config`` and ``random_walk`` resolved. A
         key ``random_walk.<name>`` sets one of the random walk's settings
         (a ``random_walk`` given as its config's path becomes
-        ``dict(config=<path>)``).
+        ``dict(config=<path>)``), and ``threshold_rule.<name>`` one entry
+        of the rule's config (``threshold_rule.type`` a new rule, with
+        its own defaults).
 
         Raises:
             ConfigError: A bad key or value (named with its source).
@@ -307,6 +318,10 @@ class PipelineSettings(_Settings):
                 key.split('.', 1)[1]: values.pop(key)
                 for key in list(values) if key.startswith('random_walk.')
             }
+            rule = {
+                key.split('.', 1)[1]: values.pop(key)
+                for key in list(values) if key.startswith('threshold_rule.')
+            }
             merged.update(cls.conformed(values, name))
             if nested:
                 walk = merged.get('random_walk')
@@ -314,6 +329,11 @@ class PipelineSettings(_Settings):
                     walk or {})
                 walk.update(nested)
                 merged['random_walk'] = walk
+            if rule:  # a new type starts from its own defaults
+                merged['threshold_rule'] = dict(
+                    {} if 'type' in rule else merged.get(
+                        'threshold_rule', cls.default('threshold_rule')),
+                    **rule)
         walk = merged.pop('random_walk', None)
         merged['random_walk'] = RandomWalkSettings.from_value(walk) \
             if walk else None

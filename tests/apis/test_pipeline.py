@@ -17,7 +17,8 @@ import torch
 from conftest import TINY
 from mmengine.config import Config
 
-from mmadv.apis import ConfigError, InputError, MissingInputError
+from mmadv.apis import (ConfigError, InputError, MissingInputError,
+                        PipelineSettings)
 from mmadv.apis import pipeline as pipeline_module
 from mmadv.apis import run_pipeline, summary_table
 from mmadv.apis import training as apis_training
@@ -29,9 +30,9 @@ REPO = Path(__file__).parents[2]
 CONFIGS = ('cam_demo', 'adv_erase_demo')
 WALKED = 'adv_erase_demo + random walk'
 # the steps of a row, in order
-STEPS = ('stage 1', 'maps train_aug', 'evaluate maps train_aug', 'maps val',
-         'evaluate maps val', 'pseudo-labels', 'segmentation',
-         'test segmentation')
+STEPS = ('stage 1', 'maps train_aug', 'threshold train_aug',
+         'evaluate maps train_aug', 'maps val', 'evaluate maps val',
+         'pseudo-labels', 'segmentation', 'test segmentation')
 WALK_STEPS = ('affinity labels', 'AffinityNet', *STEPS[1:])
 
 
@@ -65,7 +66,9 @@ def miou_by_hand(pairs) -> float:
 def check_scores_by_hand(row: dict, data_root: str) -> None:
     """A row's scores, made again from its files: the maps labelled at
     each threshold of the sweep (background below it, else the best
-    class), the pseudo-label PNGs, against the masks."""
+    class), the pseudo-label PNGs, against the masks (the sweep and the
+    training split's scores when the threshold was chosen on every
+    training mask)."""
     def gt(image):
         return read_label_png(
             osp.join(data_root, 'SegmentationClass', image + '.png'))
@@ -82,16 +85,18 @@ def check_scores_by_hand(row: dict, data_root: str) -> None:
                             classes[maps.argmax(0)] + 1)
             yield pred, gt(image)
 
+    assert row['map_miou_val'] == pytest.approx(
+        miou_by_hand(labelled('val', row['bg_threshold'])), abs=1e-9)
+    labels = sorted(Path(row['pseudo_labels']).glob('*.png'))
+    assert len(labels) == 12
+    if row['threshold_rule'] != 'train masks':
+        return
     with open(osp.join(row['work_dir'], 'configs', 'pipeline.json')) as f:
         thresholds = json.load(f)['thresholds']
     sweep = {t: miou_by_hand(labelled('train_aug', t)) for t in thresholds}
     assert row['bg_threshold'] in thresholds
     assert row['map_miou_train_aug'] == pytest.approx(
         sweep[row['bg_threshold']], abs=1e-9) == max(sweep.values())
-    assert row['map_miou_val'] == pytest.approx(
-        miou_by_hand(labelled('val', row['bg_threshold'])), abs=1e-9)
-    labels = sorted(Path(row['pseudo_labels']).glob('*.png'))
-    assert len(labels) == 12
     assert row['pseudo_label_miou'] == pytest.approx(miou_by_hand(
         (read_label_png(str(p)), gt(p.stem)) for p in labels), abs=1e-9)
 
@@ -203,7 +208,7 @@ def test_rerun_skips_every_step(demo_run, monkeypatch, capsys):
         monkeypatch.setattr(pipeline_module, step, no_step)
     assert rerun(demo_run) == demo_run['rows']
     steps = step_lines(capsys.readouterr().out)
-    assert len(steps) == 25
+    assert len(steps) == 28  # 9 and 10 steps a row (STEPS, WALK_STEPS)
     assert all(rest.startswith('done before') for _, _, rest in steps)
 
 
@@ -300,6 +305,103 @@ def test_everything_is_checked_before_any_training(demo_run, tmp_path):
     assert not [p for p in work_dir.iterdir() if p.is_dir()]
 
 
+def otsu_by_hand(values: np.ndarray, bins: int = 256) -> float:
+    """The bin edge ``k / bins`` whose split of ``values`` into ``< k /
+    bins`` and the rest has the largest between-class variance
+    ``n_0 n_1 (mean_0 - mean_1)^2``, the values taken at their bin
+    centres; a loop over the edges."""
+    centres = (np.minimum((values * bins).astype(int), bins - 1) + .5) / bins
+    best, best_edge = -1., None
+    for k in range(1, bins):
+        low, high = centres[centres < k / bins], centres[centres >= k / bins]
+        if not low.size or not high.size:
+            continue
+        between = low.size * high.size * (low.mean() - high.mean())**2
+        if between > best + 1e-9 * abs(best):
+            best, best_edge = between, k / bins
+    return best_edge
+
+
+def test_a_threshold_chosen_without_training_masks(demo_run, tmp_path):
+    """Otsu's rule with ``train_gt_dir=None``, on a copy of the demo data
+    without the training masks: nothing reads them, the row records the
+    rule and Otsu's threshold of the training maps (by hand), the
+    training split's scores are '-', the val maps are scored at it."""
+    source = demo_run['rows']['cam_demo']['data_root']
+    root = tmp_path / 'data'
+    shutil.copytree(source, root)
+    with open(root / 'ImageSets/Segmentation/train_aug.txt') as f:
+        train_names = f.read().split()
+    for name in train_names:
+        (root / 'SegmentationClass' / f'{name}.png').unlink()
+    rows = run_pipeline(
+        [osp.join(REPO, 'configs/demo/cam_demo.py')],
+        work_dir=str(tmp_path / 'work'), data_root=str(root),
+        pipeline_options=dict(threshold_rule=dict(type='OtsuThreshold'),
+                              train_gt_dir=None),
+        **TINY)
+    row = rows['cam_demo']
+    assert row['threshold_rule'] == 'Otsu'
+    assert row['map_miou_train_aug'] is None
+    assert row['pseudo_label_miou'] is None
+    tops = []
+    for name in train_names:
+        classes, maps = load_maps(map_path(row['map_dirs']['train_aug'],
+                                           name))
+        tops.append(maps.max(0) if len(classes) else
+                    np.zeros(maps.shape[1:]))
+    assert row['bg_threshold'] == otsu_by_hand(np.concatenate(
+        [t.ravel() for t in tops]))
+    check_scores_by_hand(row, str(root))
+    with open(osp.join(row['work_dir'], 'threshold_maps_train_aug.json')
+              ) as f:
+        choice = json.load(f)
+    assert (choice['num_masks'], choice['threshold']) == (
+        0, row['bg_threshold'])
+    cells = [c.strip() for c in summary_table(rows).splitlines()[3].split(
+        '|')[1:-1]]
+    assert cells[1:5] == ['-', f'{row["map_miou_val"] * 100:.2f}',
+                          f'{row["bg_threshold"]:.2f}', 'Otsu']
+
+
+def test_the_masks_a_threshold_rule_reads_are_checked(demo_run, tmp_path):
+    """Before any training: a rule that reads masks needs train_gt_dir;
+    with 2 of the training masks, the 2-mask rule runs (the split is not
+    scored) and the full sweep is refused, naming a missing mask."""
+    source = demo_run['rows']['cam_demo']['data_root']
+    root = tmp_path / 'data'
+    shutil.copytree(source, root)
+    with open(root / 'ImageSets/Segmentation/train_aug.txt') as f:
+        train_names = f.read().split()
+    subset = dict(type='SubsetSweepThreshold', num_images=2)
+    kept = pipeline_module.build_threshold_rule(subset).mask_names(
+        train_names)
+    for name in set(train_names) - set(kept):
+        (root / 'SegmentationClass' / f'{name}.png').unlink()
+    dataset = Config.fromfile(
+        osp.join(REPO, 'configs/demo/cam_demo.py')).train_dataloader.dataset
+
+    def check(**settings):
+        values = dict(train_gt_dir='SegmentationClass', **settings) if \
+            'train_gt_dir' not in settings else settings
+        return pipeline_module._Data.checked(
+            str(root), dataset, PipelineSettings.from_sources(
+                ('test', values)), 'cam_demo.py')
+
+    assert not check(threshold_rule=subset).train_scored
+    with pytest.raises(MissingInputError,
+                       match='10 of the 12 masks .* are not in'):
+        check()
+    with pytest.raises(ConfigError, match='set train_gt_dir'):
+        check(threshold_rule=subset, train_gt_dir=None)
+    assert check(threshold_rule=dict(type='OtsuThreshold'),
+                 train_gt_dir=None).train_gt is None
+    assert pipeline_module._Data.checked(
+        source, dataset, PipelineSettings.from_sources(
+            ('test', dict(train_gt_dir='SegmentationClass'))),
+        'cam_demo.py').train_scored
+
+
 def test_pipeline_summary_table():
     metrics = dict(
         train_split='train',
@@ -312,7 +414,11 @@ def test_pipeline_summary_table():
         step_seconds={'[a] x': 1.2, '[a] y': 2.5})
     table = summary_table(dict(a=metrics))
     row = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
-    assert row == ['a', '50.00', '25.00', '0.30', '-', '12.50', '4']
+    assert row == ['a', '50.00', '25.00', '0.30', '-', '-', '12.50', '4']
+    metrics['threshold_rule'] = '20 masks'
+    row = [c.strip() for c in summary_table(dict(a=metrics)).splitlines()[3]
+           .split('|')[1:-1]]
+    assert row[4] == '20 masks'
 
 
 def test_random_walk_adds_a_row(demo_run):

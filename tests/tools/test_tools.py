@@ -2,12 +2,14 @@
 one line and an exit status, defaults from the pipeline settings, the
 demo's console."""
 import importlib.util
+import json
 import os.path as osp
 import re
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 from conftest import REPO, TINY, TINY_DATA
 from test_configs import save_tiny_classifier
 from test_distributed import free_port
@@ -55,10 +57,11 @@ def test_run_demo_reruns_nothing_and_prints_one_line_per_step(demo_run):
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     steps = [line for line in lines if re.search(r'- INFO - \[.+\] ', line)]
-    # the same arguments as the README example: every step was done
-    assert len(steps) == 25
+    # the same arguments as the README example: every step was done, 9
+    # for each config and 10 for the random-walk row
+    assert len(steps) == 28
     assert all(': done before (' in line for line in steps)
-    assert len(lines) <= 45
+    assert len(lines) <= 48
     assert lines[-1].endswith(osp.join(demo_run['work_dir'],
                                        'demo_figure.png'))
     assert osp.isfile(osp.join(demo_run['work_dir'], 'demo_figure.png'))
@@ -163,3 +166,38 @@ def test_map_inference_shards_over_torchrun_processes(tiny_voc, tmp_path):
         for a, b in zip(load_maps(str(tmp_path / 'one' / name)),
                         load_maps(str(tmp_path / 'sharded' / name))):
             np.testing.assert_array_equal(a, b)
+
+
+def test_eval_threshold_rules_compares_the_rules(demo_run, tmp_path):
+    row = demo_run['rows']['adv_erase_demo']
+    masks = osp.join(row['data_root'], 'SegmentationClass')
+    maps = [row['map_dirs']['train_aug'], row['map_dirs']['val']]
+    out = tmp_path / 'rules.json'
+    with open(osp.join(row['work_dir'], 'configs', 'pipeline.json')) as f:
+        sweep = json.load(f)['thresholds']  # the demo's
+    result = tool('eval_threshold_rules.py', *maps, '--train-gt-dir', masks,
+                  '--thresholds', *sweep,
+                  '--eval-gt-dir', masks, '--rules', 'MaskSweepThreshold',
+                  'FixedThreshold:threshold=0.3',
+                  'SubsetSweepThreshold:num_images=3,seed=1',
+                  'OtsuThreshold', '--json', out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(out) as f:
+        rules = json.load(f)
+    assert [r['rule'] for r in rules] == ['train masks', 'fixed', '3 masks',
+                                          'Otsu']
+    assert [r['num_masks'] for r in rules] == [12, 0, 3, 0]
+    # the pipeline's rule, as the pipeline chose and scored it
+    assert rules[0]['threshold'] == row['bg_threshold']
+    assert rules[0]['map_miou_val'] == pytest.approx(row['map_miou_val'])
+    assert rules[0]['map_miou_train_aug'] == pytest.approx(
+        row['map_miou_train_aug'])
+    assert rules[1]['threshold'] == 0.3
+    for rule in rules:
+        assert f'{rule["threshold"]:.3f}' in result.stdout + result.stderr
+    # without training masks, a rule that reads them is refused
+    line = one_line_error(
+        tool('eval_threshold_rules.py', *maps, '--eval-gt-dir', masks,
+             '--rules', 'OtsuThreshold', 'SubsetSweepThreshold'),
+        'eval_threshold_rules')
+    assert 'SubsetSweepThreshold reads training masks' in line
