@@ -259,8 +259,8 @@ class PipelineSettings(_Settings):
                          'PSA\'s infer_cls.py')
     thresholds: Tuple[float, ...] = setting(
         tuple(round(0.05 * i, 2) for i in range(1, 13)),
-        'background thresholds of the map evaluation sweep; the best on the '
-        'training split makes the pseudo-labels')
+        'background thresholds the sweeping threshold rules try (by '
+        'default the best on every training mask makes the pseudo-labels)')
     threshold_rule: Dict[str, Any] = setting(
         doc='how the background threshold is chosen on the training split '
         '(mmadv.apis.threshold_rules): MaskSweepThreshold (the sweep\'s '
