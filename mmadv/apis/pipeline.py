@@ -17,7 +17,8 @@ For each config (e.g. the baseline CAM and adversarial erasing), under
    or Otsu's rule without masks), recorded with what chose it;
    ``eval_maps_<split>.json``: the maps' mIoU at that threshold
    (:func:`~mmadv.apis.evaluate_maps`), for the training split when all
-   its masks exist;
+   its masks exist and the rule did not score them on the way (the
+   default sweep over every mask does);
 4. ``pseudo_labels_<train split>/``: pseudo-labels of the training split
    at that threshold (:func:`~mmadv.apis.write_pseudo_labels`);
 5. ``seg/``, ``seg_test/``: the segmentation network trained on them and
@@ -615,8 +616,10 @@ class _Runner:
                                       settings.thresholds).to_json(),
                           **made_from)
             write_json(path, choice)
+            miou = choice['split_miou']
+            score = '' if miou is None else f', mIoU {miou * 100:.2f}'
             step['note'] = f'{choice["threshold"]:.3f} ({choice["rule"]}, ' \
-                f'{choice["num_masks"]} masks read)'
+                f'{choice["num_masks"]} masks read{score})'
         return _read_json(path)
 
     def _labels(self, title: str, summary: str,
@@ -751,10 +754,15 @@ class _Runner:
                                       split)
                 metrics.update(bg_threshold=choice['threshold'],
                                threshold_rule=choice['rule'])
-            metrics[f'map_miou_{split}'] = None if gt_dir is None else \
-                self._evaluate(f'[{label}] evaluate maps {split}', folder,
-                               gt_dir, split,
-                               [metrics['bg_threshold']])['mIoU']
+            if gt_dir is None:
+                metrics[f'map_miou_{split}'] = None
+            elif split == train_split and choice['split_miou'] is not None:
+                # the rule scored the whole split on the way (the sweep)
+                metrics[f'map_miou_{split}'] = choice['split_miou']
+            else:
+                metrics[f'map_miou_{split}'] = self._evaluate(
+                    f'[{label}] evaluate maps {split}', folder, gt_dir,
+                    split, [metrics['bg_threshold']])['mIoU']
         summary = seg.pseudo_labels + '.json'
         labeler = threshold_labeler(metrics['bg_threshold'],
                                     settings.uncertain, settings.crf)

@@ -12,8 +12,10 @@ registered in mmseg's ``TASK_UTILS`` and built from the pipeline setting
 - ``FixedThreshold``: a given value (EADER's code: 0.3; mmadv's default
   classifier threshold: 0.25). Reads no mask.
 - ``SubsetSweepThreshold``: the best of the sweep on ``num_images``
-  training images drawn with a seed; the rest of the split never has its
-  masks read.
+  training images drawn with a seed; the choice reads no other training
+  mask (a folder with just those masks is enough; where the folder holds
+  all of them, the pipeline still scores the training split with them,
+  which reports on the choice but does not make it).
 - ``OtsuThreshold``: label-free. Otsu's rule (N. Otsu, "A threshold
   selection method from gray-level histograms", IEEE Trans. SMC 9(1),
   1979) on the histogram of every training pixel's highest map among its
@@ -99,6 +101,7 @@ class MaskSweepThreshold(ThresholdRule):
     def choose(self, map_dir, split, gt_dir, thresholds):
         result = evaluate_maps(map_dir, self._need_masks(gt_dir), split,
                                thresholds)
+        result.log()
         return ThresholdChoice(
             threshold=result.best_threshold,
             rule='train masks',
@@ -162,6 +165,7 @@ class SubsetSweepThreshold(ThresholdRule):
         subset = self.mask_names(names)
         result = evaluate_maps(map_dir, gt_dir, split, thresholds,
                                names=subset)
+        result.log()
         return ThresholdChoice(
             threshold=result.best_threshold,
             rule=f'{self.num_images} masks',
@@ -245,6 +249,15 @@ def build_threshold_rule(cfg: dict) -> ThresholdRule:
     return rule
 
 
+def _has_every_mask(map_dir: str, split: str,
+                    gt_dir: Optional[str]) -> bool:
+    """Whether ``gt_dir`` holds the mask of every image of the maps."""
+    if gt_dir is None:
+        return False
+    names, _ = list_map_names(map_dir, read_meta(map_dir, split))
+    return all(osp.isfile(osp.join(gt_dir, f'{name}.png')) for name in names)
+
+
 def compare_threshold_rules(rules: Sequence[dict],
                             train_maps: str,
                             eval_maps: str,
@@ -263,8 +276,9 @@ def compare_threshold_rules(rules: Sequence[dict],
         eval_maps (str): Map folder of ``eval_split``, scored at each
             threshold.
         train_gt_dir (str, optional): Training masks: those the rules read,
-            and the training split's score. None: no training masks (the
-            rules that read masks are refused).
+            and, when it holds one for every image, the training split's
+            score. None: no training masks (the rules that read masks are
+            refused).
         eval_gt_dir (str): Masks of the evaluation split.
         thresholds (Sequence[float]): The sweep of the sweeping rules.
         train_split (str): Defaults to ``'train_aug'``.
@@ -281,8 +295,10 @@ def compare_threshold_rules(rules: Sequence[dict],
                                                   train_gt_dir, thresholds)
         row = dict(threshold_rule=dict(cfg), rule=choice.rule,
                    threshold=choice.threshold, num_masks=choice.num_masks)
-        for split, folder, gt_dir in ((train_split, train_maps, train_gt_dir),
-                                      (eval_split, eval_maps, eval_gt_dir)):
+        scored = ((train_split, train_maps, train_gt_dir if
+                   _has_every_mask(train_maps, train_split, train_gt_dir)
+                   else None), (eval_split, eval_maps, eval_gt_dir))
+        for split, folder, gt_dir in scored:
             row[f'map_miou_{split}'] = None if gt_dir is None else \
                 evaluate_maps(folder, gt_dir, split,
                               [choice.threshold]).best_miou

@@ -8,7 +8,9 @@ from test_evaluation import write_ring_maps
 
 import mmadv  # noqa: F401
 from mmadv.apis import ConfigError, PipelineSettings, evaluate_maps
-from mmadv.apis.threshold_rules import build_threshold_rule, otsu_threshold
+from mmadv.apis.threshold_rules import (build_threshold_rule,
+                                        compare_threshold_rules,
+                                        otsu_threshold)
 from mmadv.pseudo_labels import load_maps, map_path
 
 
@@ -129,3 +131,34 @@ def test_rule_options_one_key_at_a_time():
         ('--pipeline-options', {'threshold_rule.num_images': 5}))
     assert settings.threshold_rule == dict(type='SubsetSweepThreshold',
                                            num_images=5)
+
+
+def test_compare_with_only_the_subsets_masks(tiny_voc, maps, tmp_path):
+    """compare_threshold_rules with a mask folder of just the subset: the
+    rule chooses, the training split is not scored (not every mask is
+    there), val is scored at the choice."""
+    map_dir, names = maps
+    val_maps = tmp_path / 'val_maps'
+    write_ring_maps(tiny_voc, val_maps, 'val')
+    subset = dict(type='SubsetSweepThreshold', num_images=2)
+    gt_dir = tmp_path / 'two_masks'
+    gt_dir.mkdir()
+    for name in build_threshold_rule(subset).mask_names(names):
+        shutil.copy(tiny_voc / 'SegmentationClassAug' / f'{name}.png',
+                    gt_dir)
+    all_masks = str(tiny_voc / 'SegmentationClassAug')
+    rows = compare_threshold_rules(
+        [subset, dict(type='FixedThreshold', threshold=0.2)], map_dir,
+        str(val_maps), str(gt_dir), all_masks, SWEEP)
+    assert [r['map_miou_train_aug'] for r in rows] == [None, None]
+    assert rows[0]['threshold'] == pytest.approx(0.4)
+    # ring maps at (0.25, 0.5] are the ground truth; at 0.2 the ring is
+    # foreground too
+    assert rows[0]['map_miou_val'] == 1.
+    assert rows[1]['map_miou_val'] == pytest.approx(evaluate_maps(
+        str(val_maps), all_masks, 'val', [0.2]).best_miou)
+    assert rows[1]['map_miou_val'] < 1.
+    # with every mask the training split is scored
+    rows = compare_threshold_rules([subset], map_dir, str(val_maps),
+                                   all_masks, all_masks, SWEEP)
+    assert rows[0]['map_miou_train_aug'] == 1.

@@ -90,6 +90,12 @@ class TimmFeatureBackbone(BaseModule):
                               str(error).splitlines()[1:])
             raise InputError(f'{checkpoint} does not fit timm {model_name}: '
                              f'{report[:400]}') from None
+        # timm keeps a copy of its pretrained config: not the weights too
+        for holder in (self.timm_model, getattr(self.timm_model, 'model',
+                                                None)):
+            cfg = getattr(holder, 'pretrained_cfg', None)
+            if isinstance(cfg, dict):
+                cfg.pop('state_dict', None)
         num_levels = len(self.timm_model.feature_info)
         self.out_indices = tuple(
             i % num_levels for i in (out_indices or (num_levels - 1, )))

@@ -15,7 +15,8 @@ def normalized_attention_maps(cams: torch.Tensor,
 
     ``A = minmax(upsample(ReLU(cams)))``: ReLU at the backbone's output
     stride, bilinear upsampling to ``size`` (align_corners=False), then per
-    map ``(A - min A) / (max A - min A + eps)``, in [0, 1); a constant map
+    map ``(A - min A) / (max A - min A + eps)``, in [0, 1) ([0, 1] with
+    ``eps=0``); a constant map
     is 0 (with ``eps=0`` too: EADER's ``compute_gradcam`` divides by
     ``max A - min A`` where it is not 0, by 1 where it is).
 
