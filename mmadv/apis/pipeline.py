@@ -62,7 +62,7 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from ..datasets.layout import (IMG_SUFFIX, LOADERS, innermost_dataset,
-                               split_file)
+                               missing_files, split_file)
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_inference import weights_record
 from ..pseudo_labels.map_io import read_meta
@@ -237,15 +237,10 @@ class _Data:
         rule = build_threshold_rule(settings.threshold_rule)
         names = data._check_split(settings.train_split, data.train_gt,
                                   rule.mask_names)
-        data.train_scored = data.train_gt is not None and not data._missing(
-            data.train_gt, '.png', names)
+        data.train_scored = data.train_gt is not None and not missing_files(
+            data.train_gt, names, '.png')
         data._check_split(settings.eval_split, data.eval_gt, list)
         return data
-
-    @staticmethod
-    def _missing(folder: str, suffix: str, names: Sequence[str]) -> list:
-        return [n for n in names
-                if not osp.isfile(osp.join(folder, n + suffix))]
 
     def _check_split(self, split: str, gt_dir: Optional[str],
                      masks_of: Callable[[List[str]], List[str]]
@@ -270,7 +265,7 @@ class _Data:
         for folder, suffix, what, listed in needed:
             if not osp.isdir(folder):
                 raise MissingInputError(f'{what} folder {folder} not found')
-            missing = self._missing(folder, suffix, listed)
+            missing = missing_files(folder, listed, suffix)
             if missing:
                 raise MissingInputError(
                     f'{len(missing)} of the {len(listed)} {what} of {path} '

@@ -31,6 +31,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 from mmseg.registry import TASK_UTILS
 
+from ..datasets.layout import missing_files
 from ..pseudo_labels.labeling import DEFAULT_BG_THRESHOLD
 from ..pseudo_labels.map_io import (list_map_names, load_maps, map_path,
                                     read_meta)
@@ -90,25 +91,47 @@ class ThresholdRule:
         return gt_dir
 
 
+def _map_names(map_dir: str, split: str) -> List[str]:
+    """The images of the map folder ``map_dir`` of ``split``."""
+    return list_map_names(map_dir, read_meta(map_dir, split))[0]
+
+
+class _SweepThreshold(ThresholdRule):
+    """The best threshold of the sweep on the masks of :meth:`mask_names`;
+    ``scores_split``: those are the whole split's, so the sweep's best is
+    the split's score too."""
+
+    name = ''
+    scores_split = False
+
+    def choose(self, map_dir, split, gt_dir, thresholds):
+        gt_dir = self._need_masks(gt_dir)
+        picked = self.mask_names(_map_names(map_dir, split))
+        result = evaluate_maps(map_dir, gt_dir, split, thresholds,
+                               names=None if self.scores_split else picked)
+        result.log()
+        details = dict(thresholds=list(thresholds),
+                       mIoU=[float(v) for v in result.scores['mIoU']])
+        if not self.scores_split:
+            details['images'] = picked
+        return ThresholdChoice(
+            threshold=result.best_threshold,
+            rule=self.name,
+            num_masks=len(picked),
+            split_miou=result.best_miou if self.scores_split else None,
+            details=details)
+
+
 @TASK_UTILS.register_module()
-class MaskSweepThreshold(ThresholdRule):
+class MaskSweepThreshold(_SweepThreshold):
     """The best threshold of the sweep on every mask of the split (an
     upper bound: it reads the pixel labels of the images it labels)."""
 
+    name = 'train masks'
+    scores_split = True
+
     def mask_names(self, names: Sequence[str]) -> List[str]:
         return list(names)
-
-    def choose(self, map_dir, split, gt_dir, thresholds):
-        result = evaluate_maps(map_dir, self._need_masks(gt_dir), split,
-                               thresholds)
-        result.log()
-        return ThresholdChoice(
-            threshold=result.best_threshold,
-            rule='train masks',
-            num_masks=result.num_images,
-            split_miou=result.best_miou,
-            details=dict(thresholds=list(thresholds),
-                         mIoU=[float(v) for v in result.scores['mIoU']]))
 
 
 @TASK_UTILS.register_module()
@@ -132,7 +155,7 @@ class FixedThreshold(ThresholdRule):
 
 
 @TASK_UTILS.register_module()
-class SubsetSweepThreshold(ThresholdRule):
+class SubsetSweepThreshold(_SweepThreshold):
     """The best threshold of the sweep on ``num_images`` images of the
     split, drawn without replacement by ``numpy.random.default_rng(seed)``
     from the sorted image names.
@@ -148,6 +171,7 @@ class SubsetSweepThreshold(ThresholdRule):
                               f'1, got {num_images}')
         self.num_images = num_images
         self.seed = seed
+        self.name = f'{num_images} masks'
 
     def mask_names(self, names: Sequence[str]) -> List[str]:
         names = sorted(names)
@@ -158,20 +182,6 @@ class SubsetSweepThreshold(ThresholdRule):
         picked = np.random.default_rng(self.seed).choice(
             len(names), self.num_images, replace=False)
         return [names[i] for i in sorted(picked)]
-
-    def choose(self, map_dir, split, gt_dir, thresholds):
-        gt_dir = self._need_masks(gt_dir)
-        names, _ = list_map_names(map_dir, read_meta(map_dir, split))
-        subset = self.mask_names(names)
-        result = evaluate_maps(map_dir, gt_dir, split, thresholds,
-                               names=subset)
-        result.log()
-        return ThresholdChoice(
-            threshold=result.best_threshold,
-            rule=f'{self.num_images} masks',
-            num_masks=len(subset),
-            details=dict(images=subset, thresholds=list(thresholds),
-                         mIoU=[float(v) for v in result.scores['mIoU']]))
 
 
 def otsu_threshold(histogram: np.ndarray) -> float:
@@ -217,7 +227,7 @@ class OtsuThreshold(ThresholdRule):
         self.bins = bins
 
     def choose(self, map_dir, split, gt_dir, thresholds):
-        names, _ = list_map_names(map_dir, read_meta(map_dir, split))
+        names = _map_names(map_dir, split)
         histogram = np.zeros(self.bins, np.int64)
         with progress_bar(len(names)) as bar:
             for name in names:
@@ -252,10 +262,8 @@ def build_threshold_rule(cfg: dict) -> ThresholdRule:
 def _has_every_mask(map_dir: str, split: str,
                     gt_dir: Optional[str]) -> bool:
     """Whether ``gt_dir`` holds the mask of every image of the maps."""
-    if gt_dir is None:
-        return False
-    names, _ = list_map_names(map_dir, read_meta(map_dir, split))
-    return all(osp.isfile(osp.join(gt_dir, f'{name}.png')) for name in names)
+    return gt_dir is not None and not missing_files(
+        gt_dir, _map_names(map_dir, split), '.png')
 
 
 def compare_threshold_rules(rules: Sequence[dict],

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import TINY
+from conftest import TINY, miou_by_hand
 from mmengine.config import Config
 
 from mmadv.apis import (ConfigError, InputError, MissingInputError,
@@ -48,20 +48,6 @@ def test_readme_example_returns_the_rows(demo_run):
         f"{name}: maps {row['map_miou_val']:.1%}, "
         f"segmentation {row['seg_miou']:.1%}" for name, row in rows.items()
     ]
-
-
-def miou_by_hand(pairs) -> float:
-    """mIoU of ``(prediction, ground truth)`` label maps over 21 classes:
-    pixels where either is 255 left out, each class's intersection and
-    union summed over the maps, the classes with a union averaged."""
-    intersection, union = np.zeros(21), np.zeros(21)
-    for pred, gt in pairs:
-        valid = (pred != 255) & (gt != 255)
-        for c in range(21):
-            p, g = valid & (pred == c), valid & (gt == c)
-            intersection[c] += (p & g).sum()
-            union[c] += (p | g).sum()
-    return float((intersection[union > 0] / union[union > 0]).mean())
 
 
 def check_scores_by_hand(row: dict, data_root: str) -> None:
