@@ -18,13 +18,19 @@ pseudo_label_dir = 'work_dirs/adv_erase_r38_voc/pseudo_labels_train_aug'
 # would be. Give local ImageNet weights with
 # --cfg-options model.pretrained=path/to/resnet101_v1c.pth (a missing file
 # is an error naming it); None trains the backbone from scratch.
-model = dict(pretrained=None)
+model = dict(
+    pretrained=None,
+    # the data set's classes (VOC: 21), filled in by mmadv.apis, so that
+    # the config serves the data set of any stage-1 config
+    decode_head=dict(num_classes=None),
+    auxiliary_head=dict(num_classes=None))
 
 # mmseg's stock pipelines with one addition: CheckSegLabels (mmadv) after
 # LoadAnnotations refuses, naming the file, a pseudo-label or mask PNG
 # that is RGB or holds a value that is no class (stock mmseg fails in the
 # loss without the file's name, or leaves such pixels out of IoUMetric)
-check_labels = dict(type='CheckSegLabels', num_classes=21)
+check_labels = dict(type='CheckSegLabels', num_classes=None)
+crop_size = (512, 512)  # mmseg's recipe (stage 1 and AffinityNet: 448)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'), check_labels,
@@ -33,10 +39,10 @@ train_pipeline = [
         scale=(2048, 512),
         ratio_range=(0.5, 2.0),
         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=(512, 512), cat_max_ratio=0.75),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='Pad', size=(512, 512)),
+    dict(type='Pad', size=crop_size),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
@@ -46,13 +52,16 @@ test_pipeline = [
     dict(type='PackSegInputs')
 ]
 
+# LabelPNGDataset (mmadv): mmseg's PascalVOCDataset for any classes (the
+# pipeline gives it the stage-1 data set's), VOC's when none are set
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='PascalVOCDataset',
+        type='LabelPNGDataset',
         data_root='data/VOCdevkit/VOC2012',
         data_prefix=dict(img_path='JPEGImages', seg_map_path=pseudo_label_dir),
         ann_file='ImageSets/Segmentation/train_aug.txt',
         pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+val_dataloader = dict(
+    dataset=dict(type='LabelPNGDataset', pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -36,7 +36,7 @@ def tiny_options(data_root, max_iters=2, eader=False):
     if eader:  # EADER's RandomResizedCrop, 2 x 2 maps at stride 32 (1 x 1
         # maps are constant up to rounding, which eps=0 divides by)
         crop = {'train_dataloader.dataset.pipeline.1.size': 2 * CROP,
-                'model.data_preprocessor.size': (2 * CROP, 2 * CROP)}
+                'crop_size': (2 * CROP, 2 * CROP)}
     else:  # the PSA augmentation (one Compose): resize and crop
         crop = {
             'train_dataloader.dataset.pipeline.1.transforms.0.scale':
@@ -62,7 +62,7 @@ def tiny_options(data_root, max_iters=2, eader=False):
         'test_dataloader.dataset.data_root': str(data_root),
         'test_dataloader.dataset.data_prefix.seg_map_path':
         'SegmentationClassAug',
-        'model.data_preprocessor.size': (CROP, CROP),
+        'crop_size': (CROP, CROP),  # the padding size follows it
         'model.localizer_iters': 1,
         'model.adversary_iters': 1,
         'train_cfg.max_iters': max_iters,

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 from test_configs import ROOT
 
 import mmadv  # noqa: F401
-from mmadv.apis import InputError, build_runner
+from mmadv.apis import InputError, build_runner, fit_to_dataset
+from mmadv.datasets import LabelPNGDataset
 from mmadv.pseudo_labels import save_label_png
 
 STOCK = 'deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py'
@@ -26,9 +26,12 @@ def test_r101_config_changes_only_the_training_labels(tmp_path):
     stock = Config.fromfile(str(stock_file))
     assert ours.model.pretrained is None  # nothing downloads
     assert stock.model.pretrained.startswith('open-mmlab://')
+    # the heads' class counts are the data set's: VOC's 21
+    assert ours.model.decode_head.num_classes is None
+    fit_to_dataset(ours)
     ours.model.pretrained = stock.model.pretrained
     assert ours.model == stock.model
-    check = dict(type='CheckSegLabels', num_classes=21)
+    check = dict(type='CheckSegLabels', num_classes=21, ignore_index=255)
 
     def with_check(pipeline):  # after LoadAnnotations, the one addition
         # (the stock steps are the same, in mmseg's scope or not)
@@ -41,12 +44,17 @@ def test_r101_config_changes_only_the_training_labels(tmp_path):
     val = ours.val_dataloader.dataset
     assert val.pipeline == with_check(stock.val_dataloader.dataset.pipeline)
     val.pipeline = stock.val_dataloader.dataset.pipeline
+    # mmseg's PascalVOCDataset for any classes, VOC's by default
+    assert val.type == 'LabelPNGDataset'
+    assert LabelPNGDataset.METAINFO is DATASETS.get(
+        'PascalVOCDataset').METAINFO
+    val.type = stock.val_dataloader.dataset.type
     assert ours.val_dataloader == stock.val_dataloader
     assert ours.test_evaluator == stock.test_evaluator
     assert ours.param_scheduler == stock.param_scheduler
     assert ours.train_cfg == stock.train_cfg
     train = ours.train_dataloader.dataset
-    assert train.type == 'PascalVOCDataset'
+    assert train.type == 'LabelPNGDataset'
     assert train.ann_file == 'ImageSets/Segmentation/train_aug.txt'
     assert train.data_prefix.seg_map_path == ours.pseudo_label_dir
     assert train.pipeline == with_check(stock.train_pipeline)
@@ -66,6 +74,7 @@ def test_r50_config_trains_one_iteration_on_pseudo_labels(tiny_voc, tmp_path):
         'model.decode_head.norm_cfg': bn,
         'model.auxiliary_head.norm_cfg': bn,
         'model.data_preprocessor.size': (32, 32),
+        'crop_size': (32, 32),  # the size the padding must follow
         'train_dataloader.batch_size': 2,
         'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False,
@@ -109,8 +118,7 @@ def test_a_bad_pseudo_label_is_named_in_training(tiny_voc, tmp_path):
         'train_dataloader.dataset.data_root': str(tiny_voc),
         'train_dataloader.dataset.data_prefix.seg_map_path': str(pseudo),
     })
-    init_default_scope('mmseg')
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    dataset = DATASETS.build(fit_to_dataset(cfg).train_dataloader.dataset)
     index = [dataset.get_data_info(i)['seg_map_path']
              for i in range(len(dataset))].index(str(bad))
     with pytest.raises(InputError, match=f'^{bad}: values \\[30\\] are not '

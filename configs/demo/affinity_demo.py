@@ -22,7 +22,7 @@ _base_ = [
 ]
 
 model = dict(
-    data_preprocessor=dict(size=(64, 64)),
+    data_preprocessor=dict(size_divisor=1),  # the images' own size
     backbone=dict(
         _delete_=True,
         type='TimmFeatureBackbone',

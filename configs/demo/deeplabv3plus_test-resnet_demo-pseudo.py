@@ -13,7 +13,7 @@ _base_ = [
 norm_cfg = dict(type='BN', requires_grad=True)  # one process, no SyncBN
 model = dict(
     pretrained=None,  # nothing downloaded; from scratch
-    data_preprocessor=dict(size=(64, 64)),
+    data_preprocessor=dict(size_divisor=1),  # the images' own size
     # levels 1 (stride 4, 32 channels: the decoder's low-level input) and
     # 4 (stride 8, 96 channels: the ASPP input)
     backbone=dict(
@@ -29,7 +29,7 @@ model = dict(
         dilations=(1, 2, 4, 6),  # the 8 x 8 features of 64 x 64 images
         c1_in_channels=32,
         c1_channels=16,
-        num_classes=21,  # VOC's labels; the demo uses 6 of them
+        num_classes=None,  # the data set's (the demo: VOC's 21)
         norm_cfg=norm_cfg),
     auxiliary_head=None)
 

@@ -16,6 +16,7 @@ _base_ = [
 localizer_checkpoint = 'data/pretrained/resnet101-5d3b4d8f.pth'
 adversary_checkpoint = 'data/pretrained/resnet18-5c106cde.pth'
 crop = 448  # train.py --img_resolution
+crop_size = (crop, crop)  # the training batches' padding size follows it
 batch_size = 16  # train.py --batch_size
 # train.py --epochs 10 over train_aug's 10,582 images (README: data/
 # train.txt) in batches of 16: 662 iterations an epoch (DataLoader keeps
@@ -25,7 +26,6 @@ max_iters = 10 * epoch_iters
 
 model = dict(
     type='AdversarialErasingClassifier',
-    data_preprocessor=dict(size=(crop, crop)),
     localizer=dict(
         type='MultiLabelClassifier',
         # train.py --localizer_model resnet101: torchvision's ResNet-101

@@ -4,6 +4,7 @@ segmentation."""
 from ..utils.errors import (ConfigError, InputError, MissingInputError,
                             MMAdvError, OutputExistsError)
 from .data_check import check_data
+from .dataset_fit import fit_to_dataset
 from .evaluation import MapEvaluation, evaluate_maps
 from .inference import (infer_maps, init_model, load_checkpoint_strict,
                         refine_maps, select_device)
@@ -16,7 +17,8 @@ from .training import build_runner, resume_checkpoint, test, train
 
 __all__ = [
     'MMAdvError', 'ConfigError', 'InputError', 'MissingInputError',
-    'OutputExistsError', 'check_data', 'MapEvaluation', 'evaluate_maps',
+    'OutputExistsError', 'check_data', 'fit_to_dataset', 'MapEvaluation',
+    'evaluate_maps',
     'infer_maps', 'init_model', 'load_checkpoint_strict', 'refine_maps',
     'select_device', 'run_pipeline', 'summary_table',
     'write_affinity_labels', 'write_pseudo_labels', 'PipelineSettings',

@@ -24,6 +24,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 from PIL import Image
 
+from ..datasets import ImageLabelDataset
 from ..datasets.layout import LOADERS, innermost_dataset
 from ..datasets.transforms.check_seg_labels import mask_problem
 from ..utils.console import progress_bar
@@ -72,7 +73,8 @@ def _build(dataset_cfg: dict) -> tuple:
     left out or refused to list."""
     dataset_cfg = copy.deepcopy(dataset_cfg)
     dataset_cfg['pipeline'] = []
-    if dataset_cfg.get('type') == 'VOCImageLabelDataset':
+    kind = DATASETS.get(dataset_cfg['type'])
+    if isinstance(kind, type) and issubclass(kind, ImageLabelDataset):
         dataset_cfg['skip_invalid'] = True  # every bad annotation listed
     try:
         dataset = DATASETS.build(dataset_cfg)
@@ -92,7 +94,7 @@ def check_data(cfg: Config,
     Every image of each data set's list is read and decoded, every mask it
     names (``seg_map_path``: ground truth, pseudo-labels or affinity
     labels) checked against the data set's classes and ignore index;
-    :class:`~mmadv.datasets.VOCImageLabelDataset` also reports every
+    :class:`~mmadv.datasets.ImageLabelDataset` also reports every
     annotation it could not read. Each bad file is one line of the
     report's ``bad``.
 

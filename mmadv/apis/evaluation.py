@@ -15,13 +15,12 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import print_log
-from mmseg.datasets import PascalVOCDataset
 from prettytable import PrettyTable
 
 from ..evaluation.map_metrics import ThresholdSweep
 from ..pseudo_labels.label_io import read_label_png
-from ..pseudo_labels.map_io import (list_map_names, load_maps, map_path,
-                                    read_meta)
+from ..pseudo_labels.map_io import (folder_classes, list_map_names, load_maps,
+                                    map_path, read_meta)
 from ..utils.atomic import write_json
 from ..utils.console import progress_bar
 from ..utils.errors import InputError, MissingInputError
@@ -153,7 +152,9 @@ def evaluate_maps(map_dir: str,
     The images are those of the image list recorded in the folder's
     ``meta.json`` when that file exists (every one must have maps), else
     every ``.npz`` of the folder. The masks are read as class indices
-    (VOC's palette PNGs give their palette indices), 255 ignored.
+    (VOC's palette PNGs give their palette indices), 255 ignored; the
+    classes are the data set's recorded in the folder
+    (:func:`~mmadv.pseudo_labels.map_io.folder_classes`).
 
     Args:
         map_dir (str): A map folder (:mod:`mmadv.pseudo_labels.map_io`).
@@ -182,7 +183,7 @@ def evaluate_maps(map_dir: str,
     print_log(
         f'scoring the maps of {len(names)} images ({source}) against '
         f'{gt_dir}', logger='current')
-    classes = PascalVOCDataset.METAINFO['classes']
+    classes, _ = folder_classes(meta)
     sweep = ThresholdSweep(thresholds, num_classes=len(classes))
     with progress_bar(len(names)) as bar:
         for name in names:

@@ -18,7 +18,6 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from mmseg.registry import MODELS
@@ -26,12 +25,11 @@ from mmseg.registry import MODELS
 from ..pseudo_labels.map_inference import (IMAGE_PIPELINE, MultiScaleMaps,
                                            RandomWalkMaps, build_map_dataset,
                                            check_scales, infer_map_folder,
-                                           map_folder_meta,
-                                           prepare_map_folder)
-from ..pseudo_labels.map_io import read_meta
+                                           map_folder_meta, prepare_map_folder)
+from ..pseudo_labels.map_io import folder_classes, read_meta
 from ..pseudo_labels.random_walk import embedding_stride
-from ..utils.errors import (ConfigError, InputError, MissingInputError,
-                            one_line)
+from ..utils.errors import ConfigError, InputError, MissingInputError, one_line
+from .dataset_fit import fit_to_dataset
 
 
 def select_device(name: Optional[str] = None) -> torch.device:
@@ -139,7 +137,7 @@ def init_model(config: Union[str, Config],
     cfg = copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    fit_to_dataset(cfg)
     model_cfg = copy.deepcopy(cfg.model)
     for part in ('localizer', 'adversary'):
         if model_cfg.get(part) and model_cfg[part].get('backbone'):
@@ -239,8 +237,10 @@ def refine_maps(model: nn.Module,
     maps_meta = read_meta(map_dir, split)  # maps of this split
     dataset = build_map_dataset(model.cfg, split, IMAGE_PIPELINE)
     stride = embedding_stride(model)
+    classes, palette = folder_classes(maps_meta)  # the maps' data set
     meta = map_folder_meta(
         dataset, split, model.cfg.filename, model.checkpoint,
+        classes=list(classes), palette=palette,
         maps=osp.abspath(map_dir), maps_meta=maps_meta, bg_alpha=bg_alpha,
         beta=beta, logt=logt, stride=stride, radius=model.radius,
         pair_rule=model.pair_rule)

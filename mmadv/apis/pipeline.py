@@ -63,6 +63,7 @@ from prettytable import PrettyTable
 
 from ..datasets.layout import (IMG_SUFFIX, LOADERS, innermost_dataset,
                                missing_files, split_file)
+from ..datasets.metainfo import dataset_metainfo
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_inference import weights_record
 from ..pseudo_labels.map_io import read_meta
@@ -74,8 +75,7 @@ from ..utils.provenance import changes
 from .evaluation import evaluate_maps
 from .inference import infer_maps, init_model, refine_maps
 from .pseudo_labels import write_affinity_labels, write_pseudo_labels
-from .settings import (REPO, PipelineSettings, resolve_config,
-                       threshold_labeler)
+from .settings import REPO, PipelineSettings, resolve_config, threshold_labeler
 from .threshold_rules import build_threshold_rule
 from .training import test, train
 
@@ -217,6 +217,9 @@ class _Data:
     img_suffix: str
     train_gt: Optional[str]
     eval_gt: str
+    # the data set's classes and palette, for every stage
+    # (dataset_metainfo)
+    metainfo: dict = field(default_factory=dict)
     # every training image has a mask: the training split is scored
     train_scored: bool = False
 
@@ -234,6 +237,9 @@ class _Data:
             train_gt=osp.join(data_root, settings.train_gt_dir)
             if settings.train_gt_dir else None,
             eval_gt=osp.join(data_root, settings.eval_gt_dir))
+        meta = dataset_metainfo(dataset, f'{source}: train_dataloader')
+        data.metainfo = dict(classes=list(meta['classes']),
+                             palette=meta['palette'])
         rule = build_threshold_rule(settings.threshold_rule)
         names = data._check_split(settings.train_split, data.train_gt,
                                   rule.mask_names)
@@ -241,6 +247,16 @@ class _Data:
             data.train_gt, names, '.png')
         data._check_split(settings.eval_split, data.eval_gt, list)
         return data
+
+    def options(self, loaders: Sequence[str]) -> dict:
+        """The config options that give ``loaders`` this data: its root and
+        classes (a segmentation or AffinityNet config serves the data set
+        of the stage-1 config it follows)."""
+        options = {}
+        for loader in loaders:
+            options[f'{loader}.dataset.data_root'] = self.root
+            options[f'{loader}.dataset.metainfo'] = self.metainfo
+        return options
 
     def _check_split(self, split: str, gt_dir: Optional[str],
                      masks_of: Callable[[List[str]], List[str]]
@@ -325,14 +341,13 @@ def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
     on it (and tests on the eval split's masks)."""
     pseudo = osp.join(root, f'pseudo_labels{tag}_{settings.train_split}')
     options = {
-        'train_dataloader.dataset.data_root': data.root,
+        **data.options(LOADERS),
         'train_dataloader.dataset.ann_file':
         split_file(settings.train_split),
         'train_dataloader.dataset.data_prefix.seg_map_path': pseudo,
     }
     for loader in LOADERS[1:]:
         options.update({
-            f'{loader}.dataset.data_root': data.root,
             f'{loader}.dataset.ann_file': split_file(settings.eval_split),
             f'{loader}.dataset.data_prefix.seg_map_path': data.eval_gt
         })
@@ -396,7 +411,7 @@ def _plan(config: str, work_dir: str, data_root: Optional[str],
     plan.seg['_rw'] = _seg_plan(root, '_rw', data, settings, seg_cfg_options,
                                 seed, frozen)
     options = {
-        'train_dataloader.dataset.data_root': data.root,
+        **data.options(LOADERS[:1]),
         'train_dataloader.dataset.ann_file':
         split_file(settings.train_split),
         'train_dataloader.dataset.data_prefix.seg_map_path':

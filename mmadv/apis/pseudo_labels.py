@@ -16,24 +16,23 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 from mmengine.logging import print_log
-from mmseg.datasets import PascalVOCDataset
 from prettytable import PrettyTable
 
 from ..datasets.layout import IMG_SUFFIX
 from ..evaluation.map_metrics import iou_summary
-from ..pseudo_labels.label_folder import (LabelJob, check_label_folder,
-                                          run_jobs)
+from ..pseudo_labels.label_folder import LabelJob, check_label_folder, run_jobs
 from ..pseudo_labels.labeling import build_labeler
-from ..pseudo_labels.map_io import list_map_names, read_meta, write_meta
+from ..pseudo_labels.map_io import (folder_classes, list_map_names, read_meta,
+                                    write_meta)
 from ..utils.atomic import remove_temp_files, write_json
 from ..utils.console import progress_bar
 from ..utils.errors import MissingInputError
 
 
-def _log_scores(confusion: np.ndarray, num_scored: int, num_images: int,
-                num_valid: int, num_labelled: int) -> float:
+def _log_scores(confusion: np.ndarray, classes: Sequence[str],
+                num_scored: int, num_images: int, num_valid: int,
+                num_labelled: int) -> float:
     """Log the labels' scores; their mIoU (a fraction)."""
-    classes = PascalVOCDataset.METAINFO['classes']
     scores = iou_summary(confusion)
     table = PrettyTable()
     table.add_column('Class', list(classes))
@@ -59,8 +58,9 @@ def write_pseudo_labels(map_dir: str,
                         json_path: Optional[str] = None) -> dict:
     """Write a label PNG per image of ``map_dir`` into ``out_dir``.
 
-    Image ``<name>`` gets ``<out_dir>/<name>.png``, a palette PNG of labels
-    0 (background), ``c + 1`` (class ``c``) and 255 (ignore) made by
+    Image ``<name>`` gets ``<out_dir>/<name>.png``, a PNG in the palette of
+    the maps' data set (recorded in their folder) of labels 0
+    (background), ``c + 1`` (class ``c``) and 255 (ignore) made by
     ``labeler`` from its maps and ``<img_dir>/<name><img_suffix>``; point
     an mmseg dataset's ``seg_map_path`` at ``out_dir`` to train on them.
     The images are the map folder's recorded image list when that file
@@ -106,8 +106,9 @@ def write_pseudo_labels(map_dir: str,
     # the maps' own record too: maps re-made otherwise make these stale
     settings = dict(map_dir=osp.abspath(map_dir), split=split,
                     map_meta=map_meta, **labeler.settings())
+    classes, palette = folder_classes(map_meta)
     job = LabelJob(map_dir, img_dir, out_dir, labeler, img_suffix, gt_dir,
-                   len(PascalVOCDataset.METAINFO['classes']))
+                   len(classes), palette)
     os.makedirs(out_dir, exist_ok=True)
     check_label_folder(out_dir, settings)
     num_temp = remove_temp_files(out_dir, '.png')
@@ -148,8 +149,9 @@ def write_pseudo_labels(map_dir: str,
               logger='current')
     if gt_dir is not None:
         if scored:
-            summary['mIoU'] = _log_scores(confusion, scored, len(names),
-                                          num_valid, num_labelled)
+            summary['mIoU'] = _log_scores(confusion, classes, scored,
+                                          len(names), num_valid,
+                                          num_labelled)
         else:
             print_log(f'no ground truth in {gt_dir} for these images',
                       logger='current')

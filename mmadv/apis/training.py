@@ -35,6 +35,7 @@ from ..utils.atomic import write_json
 from ..utils.cli import enable_amp
 from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.instances import unique_name
+from .dataset_fit import fit_to_dataset
 from .inference import load_checkpoint_strict
 
 # the checkpoints mmengine's CheckpointHook writes
@@ -47,11 +48,13 @@ def build_runner(cfg: Config, progress: bool = False) -> Runner:
     visualizer.
 
     Args:
-        cfg (Config): The config, with ``work_dir``; not changed.
+        cfg (Config): The config, with ``work_dir``; not changed (the
+            Runner's copy is fitted to its data set:
+            :func:`~mmadv.apis.dataset_fit.fit_to_dataset`).
         progress (bool): Add a :class:`~mmadv.engine.ProgressBarHook`.
             Defaults to False.
     """
-    cfg = copy.deepcopy(cfg)
+    cfg = fit_to_dataset(copy.deepcopy(cfg))
     if cfg.get('work_dir') is None:
         raise ConfigError(f'{cfg.filename or "the config"}: no work_dir')
     name = cfg.get('experiment_name') or osp.splitext(

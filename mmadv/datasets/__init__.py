@@ -1,4 +1,5 @@
+from .label_png_dataset import LabelPNGDataset
 from .transforms import *  # noqa: F401,F403
-from .voc_image_labels import VOCImageLabelDataset
+from .voc_image_labels import ImageLabelDataset, VOCImageLabelDataset
 
-__all__ = ['VOCImageLabelDataset']
+__all__ = ['ImageLabelDataset', 'LabelPNGDataset', 'VOCImageLabelDataset']

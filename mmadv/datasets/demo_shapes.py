@@ -27,6 +27,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 import cv2
@@ -53,6 +54,41 @@ DONE_FILE = 'DONE'
 FORMAT_VERSION = 1
 
 
+@dataclass(frozen=True)
+class ShapeSet:
+    """The classes of a procedural data set and how each is drawn.
+
+    Args:
+        name (str): The set's name (the XML ``<folder>``).
+        classes (tuple[str]): Foreground class names.
+        labels (tuple[int]): Mask value of each class.
+        part_colours (tuple): RGB of each class's part.
+        stripe_angles (tuple[float]): Orientation (degrees) of each
+            class's body stripes.
+        bodies (tuple[str]): Shape of each class's body: ``'ellipse'``,
+            ``'rectangle'`` or ``'diamond'`` (semi-axes or half sides
+            ``a`` along the body's angle and ``b`` across it).
+    """
+    name: str
+    classes: Tuple[str, ...]
+    labels: Tuple[int, ...]
+    part_colours: Tuple[Tuple[int, int, int], ...]
+    stripe_angles: Tuple[float, ...]
+    bodies: Tuple[str, ...]
+
+
+# the demo: "shape animals" of 5 VOC classes, VOC's labels
+DEMO_SHAPES = ShapeSet('demo_shapes', DEMO_CLASSES, VOC_LABELS, PART_COLOURS,
+                       STRIPE_ANGLES, ('ellipse', ) * 5)
+# a second set, for "your own data": 3 classes of their own (labels 1-3)
+# with bodies of three shapes, other part colours and stripe angles,
+# generated at 96 px (configs/demo/_base_/toy_objects.py)
+TOY_OBJECTS = ShapeSet('toy_objects', ('kite', 'boat', 'lamp'), (1, 2, 3),
+                       ((255, 140, 0), (0, 175, 175), (150, 60, 230)),
+                       (30., 90., 150.), ('diamond', 'rectangle', 'ellipse'))
+SHAPE_SETS = {s.name: s for s in (DEMO_SHAPES, TOY_OBJECTS)}
+
+
 def _grid(size: int) -> Tuple[np.ndarray, np.ndarray]:
     """Pixel centre coordinates ``(yy, xx)``, each ``(size, size)``."""
     coords = np.arange(size, dtype=np.float64)
@@ -76,6 +112,18 @@ def _rectangle(yy, xx, cy, cx, a, b, theta) -> np.ndarray:
     return (np.abs(u) <= a) & (np.abs(v) <= b)
 
 
+def _diamond(yy, xx, cy, cx, a, b, theta) -> np.ndarray:
+    """Boolean mask of a rotated rhombus of half diagonals ``a`` and
+    ``b``."""
+    cos, sin = math.cos(theta), math.sin(theta)
+    u = (xx - cx) * cos + (yy - cy) * sin
+    v = (yy - cy) * cos - (xx - cx) * sin
+    return np.abs(u) / a + np.abs(v) / b <= 1.
+
+
+BODIES = dict(ellipse=_ellipse, rectangle=_rectangle, diamond=_diamond)
+
+
 def _stripes(yy, xx, angle_deg, period, phase) -> np.ndarray:
     """Sinusoidal stripes in [-1, 1] whose crests run along
     ``angle_deg`` (the wave travels perpendicular to them)."""
@@ -96,7 +144,8 @@ def render_demo_image(rng: np.random.Generator,
                       noise: float = 14.,
                       num_distractors: Tuple[int, int] = (2, 4),
                       num_decoys: Tuple[int, int] = (1, 2),
-                      two_objects_prob: float = 0.4
+                      two_objects_prob: float = 0.4,
+                      shapes: ShapeSet = DEMO_SHAPES
                       ) -> Tuple[np.ndarray, np.ndarray, List[dict]]:
     """Draw one image.
 
@@ -113,11 +162,13 @@ def render_demo_image(rng: np.random.Generator,
             part-sized disks.
         two_objects_prob (float): probability of a second object (of
             another class) when it fits without overlap.
+        shapes (ShapeSet): the classes and how they are drawn. Default:
+            the demo's.
 
     Returns:
         tuple: RGB image ``(size, size, 3)`` uint8, mask ``(size, size)``
-        uint8 (0 background, ``VOC_LABELS[c]`` for demo class ``c``) and
-        one dict per object with ``label`` (demo class index ``c``), ``bbox``
+        uint8 (0 background, ``shapes.labels[c]`` for class ``c``) and
+        one dict per object with ``label`` (class index ``c``), ``bbox``
         (0-based inclusive ``x1, y1, x2, y2``), ``part`` and ``body``
         (boolean masks, the part on top of the body).
     """
@@ -159,7 +210,7 @@ def render_demo_image(rng: np.random.Generator,
     mask = np.zeros((size, size), np.uint8)
     taken = np.zeros((size, size), bool)
     num_objects = 2 if rng.random() < two_objects_prob else 1
-    labels = rng.choice(len(PART_COLOURS), num_objects, replace=False)
+    labels = rng.choice(len(shapes.classes), num_objects, replace=False)
     objects = []
     for label in labels:
         for _ in range(30):
@@ -167,7 +218,7 @@ def render_demo_image(rng: np.random.Generator,
             radius = rng.uniform(3.5, 4.5) * scale
             theta = rng.uniform(0, 2 * math.pi)
             cy, cx = rng.uniform(0, size, 2)
-            body = _ellipse(yy, xx, cy, cx, a, b, theta)
+            body = BODIES[shapes.bodies[label]](yy, xx, cy, cx, a, b, theta)
             part = _ellipse(yy, xx, cy + (a + 0.4 * radius) * math.sin(theta),
                             cx + (a + 0.4 * radius) * math.cos(theta), radius,
                             radius, 0.)
@@ -179,13 +230,13 @@ def render_demo_image(rng: np.random.Generator,
                 break
         else:
             continue  # no room: fewer objects
-        stripes = _stripes(yy, xx, STRIPE_ANGLES[label], period,
+        stripes = _stripes(yy, xx, shapes.stripe_angles[label], period,
                            rng.uniform(0, 2 * math.pi))
         img[body] = _body_colour(rng) + \
             body_contrast * stripes[body][:, None]
-        img[part] = np.asarray(PART_COLOURS[label]) + \
+        img[part] = np.asarray(shapes.part_colours[label]) + \
             rng.uniform(-15., 15., 3)
-        mask[obj] = VOC_LABELS[label]
+        mask[obj] = shapes.labels[label]
         kernel = np.ones((5, 5), np.uint8)
         taken |= cv2.dilate(obj.astype(np.uint8), kernel) > 0
         objects.append(
@@ -199,10 +250,11 @@ def render_demo_image(rng: np.random.Generator,
     return np.clip(np.rint(img), 0, 255).astype(np.uint8), mask, objects
 
 
-def voc_annotation(name: str, size: int, objects: List[dict]) -> str:
+def voc_annotation(name: str, size: int, objects: List[dict],
+                   shapes: ShapeSet = DEMO_SHAPES) -> str:
     """VOC XML of one image (boxes 1-based, as in VOC)."""
     lines = [
-        '<annotation>', '\t<folder>demo_shapes</folder>',
+        '<annotation>', f'\t<folder>{shapes.name}</folder>',
         f'\t<filename>{name}.jpg</filename>',
         f'\t<size><width>{size}</width><height>{size}</height>'
         '<depth>3</depth></size>', '\t<segmented>1</segmented>'
@@ -210,7 +262,7 @@ def voc_annotation(name: str, size: int, objects: List[dict]) -> str:
     for obj in objects:
         x1, y1, x2, y2 = obj['bbox']
         lines += [
-            '\t<object>', f'\t\t<name>{DEMO_CLASSES[obj["label"]]}</name>',
+            '\t<object>', f'\t\t<name>{shapes.classes[obj["label"]]}</name>',
             '\t\t<pose>Unspecified</pose>', '\t\t<truncated>0</truncated>',
             '\t\t<difficult>0</difficult>',
             f'\t\t<bndbox><xmin>{x1 + 1}</xmin><ymin>{y1 + 1}</ymin>'
@@ -234,8 +286,10 @@ def generate_demo_voc(root: str,
                       num_val: int = NUM_VAL,
                       size: int = IMAGE_SIZE,
                       show_progress: bool = True,
+                      shapes: str = DEMO_SHAPES.name,
                       **render_kwargs) -> str:
-    """Write the demo data set as a PASCAL VOC tree under ``root``.
+    """Write the demo data set (or another :class:`ShapeSet`) as a PASCAL
+    VOC tree under ``root``.
 
     Deterministic: image ``i`` of a split is drawn from
     ``np.random.default_rng([seed, split, i])``, so the same arguments give
@@ -244,8 +298,8 @@ def generate_demo_voc(root: str,
 
     - ``JPEGImages/<name>.jpg``: ``size`` x ``size`` images (quality 95).
     - ``SegmentationClass/<name>.png``: single-channel class indices, 0
-      background, ``VOC_LABELS[c]`` on the part and body of demo class
-      ``c``
+      background, ``labels[c]`` of the set (the demo: ``VOC_LABELS``) on
+      the part and body of class ``c``
       (for evaluation only; 255 nowhere).
     - ``Annotations/<name>.xml``: one ``<object>`` per object, the image
       labels.
@@ -264,6 +318,8 @@ def generate_demo_voc(root: str,
         num_val (int): validation images. Default: 200.
         size (int): image side in pixels. Default: 64.
         show_progress (bool): show an mmengine progress bar.
+        shapes (str): the set of :data:`SHAPE_SETS`: ``'demo_shapes'``
+            (the demo) or ``'toy_objects'``. Default: the demo.
         **render_kwargs: :func:`render_demo_image` arguments
             (``body_contrast``, ``noise``, ...).
 
@@ -274,6 +330,9 @@ def generate_demo_voc(root: str,
         OutputExistsError: ``root`` exists but is not a finished tree with
             these arguments.
     """
+    if shapes not in SHAPE_SETS:
+        raise ConfigError(f'shapes must be one of {sorted(SHAPE_SETS)}, '
+                          f'got {shapes!r}')
     if min(num_train, num_val) < 1:
         raise ConfigError('the demo needs at least one training and one '
                           f'validation image, got {num_train} and {num_val}')
@@ -284,6 +343,8 @@ def generate_demo_voc(root: str,
         num_val=num_val,
         size=size,
         render=render_kwargs)
+    if shapes != DEMO_SHAPES.name:  # the demo's record as it always was
+        record['shapes'] = shapes
     root = osp.abspath(root)
     if osp.isdir(root) and not os.listdir(root):
         os.rmdir(root)
@@ -322,6 +383,7 @@ def _write_tree(out: str, record: dict, render_kwargs: Dict,
         os.makedirs(osp.join(out, folder))
     counts = dict(train_aug=record['num_train'], val=record['num_val'])
     size = record['size']
+    shapes = SHAPE_SETS[record.get('shapes', DEMO_SHAPES.name)]
     with progress_bar(sum(counts.values()) if show_progress else 0) as bar:
         for split_id, split in enumerate(SPLITS):
             names = []
@@ -329,7 +391,7 @@ def _write_tree(out: str, record: dict, render_kwargs: Dict,
                 name = f'{split.split("_")[0]}_{i:06d}'
                 rng = np.random.default_rng([record['seed'], split_id, i])
                 img, mask, objects = render_demo_image(
-                    rng, size, **render_kwargs)
+                    rng, size, **render_kwargs, shapes=shapes)
                 cv2.imwrite(
                     osp.join(out, folders['img'], name + '.jpg'),
                     cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
@@ -338,7 +400,7 @@ def _write_tree(out: str, record: dict, render_kwargs: Dict,
                     osp.join(out, folders['seg'], name + '.png'), mask)
                 with open(osp.join(out, folders['xml'], name + '.xml'),
                           'w') as f:
-                    f.write(voc_annotation(name, size, objects))
+                    f.write(voc_annotation(name, size, objects, shapes))
                 names.append(name)
                 bar.update()
             with open(osp.join(out, folders['lists'], split + '.txt'),
@@ -357,6 +419,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-train', type=int, default=NUM_TRAIN)
     parser.add_argument('--num-val', type=int, default=NUM_VAL)
     parser.add_argument('--size', type=int, default=IMAGE_SIZE)
+    parser.add_argument(
+        '--shapes', default=DEMO_SHAPES.name, choices=sorted(SHAPE_SETS),
+        help='the classes: the demo\'s, or toy_objects (3 classes of '
+        'their own; configs/demo/_base_/toy_objects.py, at --size 96)')
     return parser.parse_args(argv)
 
 
@@ -368,7 +434,8 @@ def main(argv=None) -> str:
             seed=args.seed,
             num_train=args.num_train,
             num_val=args.num_val,
-            size=args.size)
+            size=args.size,
+            shapes=args.shapes)
     except MMAdvError as e:
         raise SystemExit(f'error: {e}')
 

@@ -27,8 +27,11 @@ LABEL_SOURCES = ('xml', 'file', 'mask')
 
 
 @DATASETS.register_module()
-class VOCImageLabelDataset(BaseSegDataset):
-    """PASCAL VOC 2012 images with their image-level (multi-hot) labels.
+class ImageLabelDataset(BaseSegDataset):
+    """Images in VOC's layout with their image-level (multi-hot) labels, of
+    the classes the config names: ``metainfo=dict(classes=('background',
+    ...), palette=[...])``, background first (your own data; the VOC 2012
+    classes are :class:`VOCImageLabelDataset`'s).
 
     Each data info holds ``img_labels``, a float32 vector of shape
     ``(C,)`` over the foreground classes (``C = len(classes) - 1`` = 20 on
@@ -50,7 +53,8 @@ class VOCImageLabelDataset(BaseSegDataset):
       ``ignore_index`` are skipped).
 
     Objects of a class that ``METAINFO`` knows but ``metainfo['classes']``
-    leaves out are dropped; an unknown class name is an error.
+    leaves out are dropped (a VOC subset); an unknown class name is an
+    error.
 
     Args:
         ann_file (str): Image list, one name without suffix per line,
@@ -74,7 +78,7 @@ class VOCImageLabelDataset(BaseSegDataset):
         **kwargs: The other arguments of
             :class:`mmseg.datasets.BaseSegDataset`.
     """
-    METAINFO = PascalVOCDataset.METAINFO
+    METAINFO = dict()
 
     def __init__(self,
                  ann_file: str = split_file('train_aug'),
@@ -327,3 +331,11 @@ class VOCImageLabelDataset(BaseSegDataset):
                              f'outside 0..{self.num_fg_classes - 1}')
         return self._multi_hot(indices + self._class_indices(names, path),
                                path, name)
+
+
+@DATASETS.register_module()
+class VOCImageLabelDataset(ImageLabelDataset):
+    """PASCAL VOC 2012 with image-level labels: :class:`ImageLabelDataset`
+    with VOC's 21 labels (mmseg's ``PascalVOCDataset.METAINFO``) unless
+    ``metainfo`` names a subset."""
+    METAINFO = PascalVOCDataset.METAINFO

@@ -5,7 +5,7 @@ import json
 import multiprocessing
 import os.path as osp
 import signal
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -44,6 +44,9 @@ class LabelJob:
         num_classes (int): Classes of the labels, background included
             (the maps' class indices must be below ``num_classes - 1``).
             Defaults to 21.
+        palette (list, optional): ``[r, g, b]`` of each label, the PNGs'
+            colours (the data set's ``metainfo['palette']``). Defaults to
+            VOC's.
     """
 
     def __init__(self,
@@ -53,7 +56,8 @@ class LabelJob:
                  labeler: Labeler,
                  img_suffix: str = IMG_SUFFIX,
                  gt_dir: Optional[str] = None,
-                 num_classes: int = 21) -> None:
+                 num_classes: int = 21,
+                 palette: Optional[Sequence[Sequence[int]]] = None) -> None:
         self.map_dir = map_dir
         self.img_dir = img_dir
         self.out_dir = out_dir
@@ -61,6 +65,7 @@ class LabelJob:
         self.img_suffix = img_suffix
         self.gt_dir = gt_dir
         self.num_classes = num_classes
+        self.palette = palette
 
     def __call__(self, name: str) -> Dict[str, object]:
         """Returns:
@@ -75,7 +80,7 @@ class LabelJob:
         written = not osp.isfile(out_path)
         if written:
             label = self._make(name)
-            save_label_png(out_path, label)
+            save_label_png(out_path, label, self.palette)
         result = dict(name=name, written=written, confusion=None)
         gt_path = osp.join(self.gt_dir or '', f'{name}.png')
         if self.gt_dir is None or not osp.isfile(gt_path):

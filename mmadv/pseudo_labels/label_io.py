@@ -1,13 +1,13 @@
 """Label PNGs and images on disk.
 
-A label is an ``(H, W)`` uint8 array in VOC's label space: 0 for
+A label is an ``(H, W)`` uint8 array in the data set's label space: 0 for
 background, ``c + 1`` for foreground class ``c``, 255 for pixels to ignore
 in training. It is saved as a palette PNG like VOC's ``SegmentationClass``
 masks, so mmseg's ``LoadAnnotations`` reads back the labels and an image
-viewer shows VOC's colours.
+viewer shows the data set's colours.
 """
 import os.path as osp
-from typing import List
+from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -21,27 +21,35 @@ from .labeling import IGNORE_INDEX
 IGNORE_COLOR = (224, 224, 192)  # VOC's colour of its 255 boundaries
 
 
-def voc_palette() -> List[int]:
-    """The flat 768-entry palette of the label PNGs: mmseg's
-    ``PascalVOCDataset.METAINFO['palette']`` for labels 0..20, VOC's
-    boundary colour for 255, black for the rest."""
-    palette = np.zeros((256, 3), np.uint8)
-    voc = PascalVOCDataset.METAINFO['palette']
-    palette[:len(voc)] = voc
-    palette[IGNORE_INDEX] = IGNORE_COLOR
-    return palette.reshape(-1).tolist()
+def label_palette(palette: Optional[Sequence[Sequence[int]]] = None
+                  ) -> List[int]:
+    """The flat 768-entry palette of the label PNGs: ``palette`` (the data
+    set's ``metainfo['palette']``, one ``[r, g, b]`` per label; default:
+    mmseg's ``PascalVOCDataset.METAINFO['palette']``) for its labels,
+    VOC's boundary colour for 255, black for the rest."""
+    if palette is None:
+        palette = PascalVOCDataset.METAINFO['palette']
+    flat = np.zeros((256, 3), np.uint8)
+    flat[:len(palette)] = palette
+    flat[IGNORE_INDEX] = IGNORE_COLOR
+    return flat.reshape(-1).tolist()
 
 
-def colour_labels(label: np.ndarray) -> np.ndarray:
+def colour_labels(label: np.ndarray,
+                  palette: Optional[Sequence[Sequence[int]]] = None
+                  ) -> np.ndarray:
     """``(H, W)`` labels to ``(H, W, 3)`` uint8 colours of
-    :func:`voc_palette`."""
-    palette = np.asarray(voc_palette(), np.uint8).reshape(256, 3)
-    return palette[label]
+    :func:`label_palette`."""
+    return np.asarray(label_palette(palette), np.uint8).reshape(256,
+                                                                3)[label]
 
 
-def save_label_png(path: str, label: np.ndarray) -> None:
+def save_label_png(path: str,
+                   label: np.ndarray,
+                   palette: Optional[Sequence[Sequence[int]]] = None
+                   ) -> None:
     """Write ``(H, W)`` labels 0..255 as a palette ('P') PNG with
-    :func:`voc_palette`, atomically."""
+    :func:`label_palette` of ``palette``, atomically."""
     label = np.asarray(label)
     if label.ndim != 2:
         raise ValueError(f'{path}: a label must be (H, W), got '
@@ -51,7 +59,7 @@ def save_label_png(path: str, label: np.ndarray) -> None:
             raise ValueError(f'{path}: labels outside 0..255')
         label = label.astype(np.uint8)
     png = Image.fromarray(label)
-    png.putpalette(voc_palette())
+    png.putpalette(label_palette(palette))
     with atomic_path(path) as tmp:
         png.save(tmp)
 

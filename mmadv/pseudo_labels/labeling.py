@@ -28,10 +28,10 @@ import numpy as np
 import torch
 from mmseg.registry import TASK_UTILS
 
+from ..datasets.metainfo import IGNORE_INDEX
 from ..utils.errors import ConfigError
 from .crf import DenseCRF
 
-IGNORE_INDEX = 255
 # PSA's and SEAM's background threshold of CAMs: the default of
 # ThresholdLabeler and of AdversarialErasingClassifier.bg_threshold
 DEFAULT_BG_THRESHOLD = 0.25

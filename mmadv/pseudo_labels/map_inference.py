@@ -266,17 +266,21 @@ def build_map_dataset(cfg: Config,
 def map_folder_meta(dataset: BaseDataset, split: str, config: Optional[str],
                     checkpoint: str, **settings) -> dict:
     """The ``meta.json`` of a map folder: which images (``split``,
-    ``ann_file``, ``num_images``), which model (``config``, ``checkpoint``;
+    ``ann_file``, ``num_images``), the data set's ``classes`` and
+    ``palette`` (:func:`~mmadv.datasets.metainfo.dataset_metainfo`; given
+    in ``settings``, they win), which model (``config``, ``checkpoint``;
     absolute paths, ``config`` None for a config not from a file; and
     ``checkpoint_sha256``, the checkpoint's content) and the ``settings``
     that made the maps."""
+    labels = dict(classes=list(dataset.metainfo['classes']),
+                  palette=[list(c) for c in dataset.metainfo['palette']])
     return dict(
         split=split,
         ann_file=osp.abspath(dataset.ann_file),
         num_images=len(dataset),
         config=osp.abspath(config) if config else None,
         **weights_record(checkpoint),
-        **settings)
+        **dict(labels, **settings))
 
 
 def weights_record(checkpoint: str) -> dict:

@@ -7,9 +7,10 @@ One compressed ``<name>.npz`` per image in a map folder:
 * ``maps``: float16 (K, H, W) in [0, 1], at the original image size.
 
 and a ``meta.json`` describing the folder (``split``, ``ann_file``,
-``num_images``, ``config``, ``checkpoint`` and the settings that made the
-maps), so that readers refuse a folder made for another split and writers
-refuse to mix maps made otherwise.
+``num_images``, ``config``, ``checkpoint``, the data set's ``classes``
+and ``palette`` and the settings that made the maps), so that readers
+refuse a folder made for another split and writers refuse to mix maps made
+otherwise.
 """
 import json
 import os
@@ -17,6 +18,7 @@ import os.path as osp
 from typing import List, Optional, Tuple
 
 import numpy as np
+from mmseg.datasets import PascalVOCDataset
 
 from ..utils.atomic import atomic_path
 from ..utils.errors import InputError, MissingInputError, one_line
@@ -124,6 +126,17 @@ def read_meta(folder: str, split: Optional[str] = None) -> dict:
         raise InputError(f'{folder} holds maps of split '
                          f'{meta.get("split")!r}, not {split!r} ({path})')
     return meta
+
+
+def folder_classes(meta: dict) -> Tuple[Tuple[str, ...], List[List[int]]]:
+    """The label names (background first) and their ``[r, g, b]`` colours
+    of a map folder's data set, from its ``meta.json``; VOC's for a folder
+    that records none (mmadv wrote only VOC's label space before it
+    recorded them)."""
+    if 'classes' not in meta:
+        return (tuple(PascalVOCDataset.METAINFO['classes']),
+                [list(c) for c in PascalVOCDataset.METAINFO['palette']])
+    return tuple(meta['classes']), [list(c) for c in meta['palette']]
 
 
 def list_map_names(map_dir: str, meta: dict) -> Tuple[List[str], str]:

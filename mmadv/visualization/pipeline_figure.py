@@ -13,7 +13,8 @@ from ..datasets.layout import split_file
 from ..pseudo_labels.label_io import (colour_labels, read_label_png,
                                       read_rgb_image)
 from ..pseudo_labels.labeling import build_labeler
-from ..pseudo_labels.map_io import load_maps, map_path
+from ..pseudo_labels.map_io import (folder_classes, load_maps, map_path,
+                                    read_meta)
 from ..utils.atomic import atomic_path
 from ..utils.errors import InputError, MissingInputError
 
@@ -80,6 +81,8 @@ def draw_pipeline_figure(rows: dict,
             threshold_labeler(row['bg_threshold'], row['uncertain'],
                               row['crf'])) for _, row in columns
     ]
+    # the colours of the data set the maps were made on
+    _, palette = folder_classes(read_meta(rows[method]['map_dirs'][split]))
     fig, axes = plt.subplots(
         len(names), len(titles), figsize=(2 * len(titles), 2 * len(names)),
         squeeze=False)
@@ -94,10 +97,10 @@ def draw_pipeline_figure(rows: dict,
         for (_, row), labeler in zip(columns, labelers):
             classes, maps = load_maps(map_path(row['map_dirs'][split], name))
             label = labeler(classes, maps, image)
-            panels += [_max_map(maps, shape), colour_labels(label)]
+            panels += [_max_map(maps, shape), colour_labels(label, palette)]
         gt = read_label_png(
             osp.join(data_root, rows[method]['eval_gt_dir'], f'{name}.png'))
-        panels.append(colour_labels(gt))
+        panels.append(colour_labels(gt, palette))
         for ax, panel in zip(ax_row, panels):
             if panel.ndim == 2:
                 ax.imshow(panel, cmap='viridis', vmin=0, vmax=1,

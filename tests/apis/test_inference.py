@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import make_tiny_voc
+from conftest import VOC_CLASSES, VOC_PALETTE, make_tiny_voc
 from mmengine.dataset import sampler
 from test_configs import save_tiny_classifier
 
@@ -88,6 +88,9 @@ def test_writes_one_map_file_per_image(trained, reference, tiny_voc):
         split='train_aug',
         ann_file=str(tiny_voc / 'ImageSets/Segmentation/train_aug.txt'),
         num_images=4,
+        # the data set's labels: VOC's
+        classes=list(VOC_CLASSES),
+        palette=[list(c) for c in VOC_PALETTE],
         config=trained['config'],
         checkpoint=trained['checkpoint'],
         checkpoint_sha256=hashlib.sha256(

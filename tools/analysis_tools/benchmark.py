@@ -44,12 +44,11 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmadv  # noqa: F401
-from mmadv.apis import PipelineSettings, RandomWalkSettings
+from mmadv.apis import PipelineSettings, RandomWalkSettings, fit_to_dataset
 from mmadv.pseudo_labels import (DEFAULT_BG_THRESHOLD, ThresholdLabeler,
                                  embedding_stride, multi_scale_maps,
                                  refine_maps)
@@ -72,12 +71,13 @@ def random_batch(batch_size, size, num_classes, seed=0):
 
 
 def load(config: str, cfg_options: Optional[dict] = None) -> Config:
-    """The config with ``cfg_options``, no pretrained weights (timing needs
-    none) and its default scope set."""
+    """The config with ``cfg_options``, fitted to its data set
+    (:func:`~mmadv.apis.fit_to_dataset`), no pretrained weights (timing
+    needs none) and its default scope set."""
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    fit_to_dataset(cfg)
     for part in (cfg.model, cfg.model.get('localizer')):
         if part and part.get('backbone', {}).get('init_cfg'):
             part.backbone.init_cfg = None

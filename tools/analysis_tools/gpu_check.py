@@ -221,7 +221,7 @@ def dist_train(check: Check) -> dict:
             (64, 64),
             'train_dataloader.dataset.pipeline.1.transforms.3.crop_size':
             (32, 32),
-            'model.data_preprocessor.size': (32, 32),
+            'crop_size': (32, 32),  # the padding size follows it
         })
     runs = []
     for max_iters, resume in ((first, []), (last, ['--resume'])):

@@ -12,7 +12,6 @@ r38_checkpoint = 'data/pretrained/resnet38d.pth'
 
 model = dict(
     type='AdversarialErasingClassifier',
-    data_preprocessor=dict(size=(448, 448)),  # pad crops to the crop size
     localizer=dict(
         type='MultiLabelClassifier',
         # PSA/SEAM's wide ResNet-38, output stride 8, 4096 channels; BN and

@@ -7,7 +7,6 @@ r38_checkpoint = 'data/pretrained/resnet38d.pth'
 
 model = dict(
     type='AffinityNet',
-    data_preprocessor=dict(size=(448, 448)),  # padding is unknown (PSA)
     backbone=dict(
         type='ResNet38d',
         out_indices=(2, 3, 5),  # PSA's conv4, conv5, conv6

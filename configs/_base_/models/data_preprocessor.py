@@ -1,6 +1,8 @@
 # The test-time and training image preprocessing of every mmadv model:
-# ImageNet mean and std (RGB), the models' pretraining statistics. Model
-# configs set the padding size (model.data_preprocessor.size).
+# ImageNet mean and std (RGB), the models' pretraining statistics. The
+# training batches are padded to the config's crop_size (mmadv.apis fills
+# model.data_preprocessor.size in from it, as mmseg configs write
+# data_preprocessor = dict(size=crop_size)), or by size_divisor.
 model = dict(
     data_preprocessor=dict(
         type='SegDataPreProcessor',

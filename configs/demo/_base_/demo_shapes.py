@@ -1,13 +1,15 @@
 # The procedural demo data set (mmadv.datasets.demo_shapes) with image
 # labels: 64 x 64 "shape animals" of 5 VOC classes (bird, cat, cow, dog,
 # sheep) in VOC layout and VOC labels, image labels from the XML
-# annotations, masks in SegmentationClass for evaluation only.
+# annotations, masks in SegmentationClass for evaluation only. Its classes
+# are VOC's 21 labels (VOCImageLabelDataset's METAINFO): the pipeline
+# gives them to every stage (maps, pseudo-labels, DeepLabV3+, AffinityNet).
 # tools/run_demo.py makes it; or
 #   python -m mmadv.datasets.demo_shapes data/demo_shapes --seed 0
 # VOC's image-label data (read as VOC: 20 classes), without augmentation.
 _base_ = ['../../_base_/datasets/voc12_image_labels.py']
 data_root = 'data/demo_shapes'  # holds JPEGImages, Annotations, ...
-crop_size = (64, 64)  # the images' own size: no crops
+crop_size = None  # no crops: each image at its own size (VOC: 448)
 
 # No flips or colour jitter: the class evidence is a colour (the part) and
 # a stripe orientation (the body), which both would change.

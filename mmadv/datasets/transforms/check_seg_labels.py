@@ -3,7 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from ...utils.errors import InputError
+from ...utils.errors import ConfigError, InputError
 
 
 def mask_problem(mask: np.ndarray, num_classes: int,
@@ -37,7 +37,9 @@ class CheckSegLabels(BaseTransform):
     - gt_seg_map (np.ndarray), seg_map_path (str)
 
     Args:
-        num_classes (int): Classes, background included (VOC: 21).
+        num_classes (int): Classes, background included (VOC: 21). A
+            config may leave it ``None``: ``mmadv.apis`` fills in the data
+            set's count before building (:mod:`mmadv.apis.dataset_fit`).
         ignore_index (int): The ignored label. Defaults to 255.
 
     Raises:
@@ -45,6 +47,10 @@ class CheckSegLabels(BaseTransform):
     """
 
     def __init__(self, num_classes: int, ignore_index: int = 255) -> None:
+        if num_classes is None:
+            raise ConfigError(
+                'CheckSegLabels: num_classes is None; set it, or build the '
+                "config through mmadv.apis, which fills in the data set's")
         self.num_classes = num_classes
         self.ignore_index = ignore_index
 

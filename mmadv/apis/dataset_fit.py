@@ -1,0 +1,119 @@
+"""The settings of a config that follow its data set, filled in or checked
+before a model or a Runner is built.
+
+A data set names its classes once (:func:`~mmadv.datasets.metainfo.
+dataset_metainfo`: its class's ``METAINFO`` and the config's ``metainfo``);
+every class count of the config follows from them:
+
+- an mmseg decode head (``BaseDecodeHead``: ``decode_head``,
+  ``auxiliary_head``) predicts every label, ``num_classes = len(classes)``
+  (background included);
+- a :class:`~mmadv.models.heads.CAMHead` scores the foreground classes,
+  ``num_classes = len(classes) - 1``;
+- ``CheckSegLabels`` in a dataloader's pipeline allows the labels
+  ``0 .. len(classes) - 1`` and the data set's ``ignore_index``.
+
+``None`` takes the data set's value; a number must equal it, so a config
+written for another data set is refused in one line naming the key. The
+data set is the training dataloader's (else the test or val one's).
+
+The padding size follows the image size in the same way: a data
+preprocessor's ``size`` left ``None`` (with no ``size_divisor``) takes the
+config's ``crop_size`` (mmseg's convention: ``data_preprocessor =
+dict(size=crop_size)``), so a config family sets its crop size once.
+"""
+from typing import Iterator, Optional, Tuple
+
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS, TRANSFORMS
+
+from ..datasets.layout import LOADERS, innermost_dataset
+from ..datasets.metainfo import config_dataset, dataset_metainfo
+from ..datasets.transforms import CheckSegLabels
+from ..models.heads import CAMHead
+from ..utils.errors import ConfigError
+
+
+def _dicts(node, key: str) -> Iterator[Tuple[str, dict]]:
+    """Every ``(dotted key, dict)`` of the nested dicts and lists under
+    ``node``."""
+    if isinstance(node, dict):
+        yield key, node
+        for name, value in node.items():
+            yield from _dicts(value, f'{key}.{name}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _dicts(value, f'{key}.{i}')
+
+
+def _registered(registry, node: dict) -> Optional[type]:
+    kind = node.get('type')
+    return registry.get(kind) if isinstance(kind, str) else kind
+
+
+def _fit(node: dict, field: str, value, key: str, source: str,
+         what: str) -> None:
+    """``node[field] = value`` when it is None; an error when it is set to
+    another value."""
+    if node.get(field) is None:
+        node[field] = value
+    elif (tuple(node[field]) if isinstance(node[field], list)
+          else node[field]) != value:
+        raise ConfigError(f'{source}: {key}.{field} is {node[field]!r}, but '
+                          f'{what}; set it to {value!r} or None')
+
+
+def fit_to_dataset(cfg: Config) -> Config:
+    """Fill in (``None``) or check (a number) the class counts and the
+    padding size of ``cfg`` from its data set, in place.
+
+    Args:
+        cfg (Config): A config with a ``model``; one without a dataloader
+            is left as it is.
+
+    Returns:
+        Config: ``cfg``.
+
+    Raises:
+        ConfigError: A count or size that does not fit the data set.
+    """
+    source = cfg.filename or 'the config'
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    dataset = config_dataset(cfg)
+    heads, checks = [], []  # (key, node, foreground only)
+    for key, node in _dicts(cfg.get('model'), 'model'):
+        cls = _registered(MODELS, node)
+        if isinstance(cls, type) and issubclass(cls,
+                                                (BaseDecodeHead, CAMHead)):
+            heads.append((key, node, issubclass(cls, CAMHead)))
+    for loader in LOADERS:
+        if cfg.get(loader) and cfg[loader].get('dataset'):
+            pipeline = innermost_dataset(cfg[loader].dataset).get(
+                'pipeline') or []
+            checks += [(key, node) for key, node in _dicts(
+                pipeline, f'{loader}.dataset.pipeline')
+                if _registered(TRANSFORMS, node) is CheckSegLabels]
+    if dataset is not None and (heads or checks):
+        meta = dataset_metainfo(dataset, source)
+        classes = meta['classes']
+        named = f'the data set has {len(classes)} classes ' \
+            f'({", ".join(classes[:4])}{", ..." if len(classes) > 4 else ""})'
+        for key, node, foreground in heads:
+            if foreground:
+                _fit(node, 'num_classes', len(classes) - 1, key, source,
+                     f'{named}, {len(classes) - 1} foreground')
+            else:
+                _fit(node, 'num_classes', len(classes), key, source, named)
+        for key, node in checks:
+            _fit(node, 'num_classes', len(classes), key, source, named)
+            _fit(node, 'ignore_index', meta['ignore_index'], key, source,
+                 f'the data set ignores {meta["ignore_index"]}')
+    crop_size = cfg.get('crop_size')
+    for key, node in _dicts(cfg.get('model'), 'model'):
+        if key.endswith('data_preprocessor') and crop_size is not None \
+                and node.get('size_divisor') is None:
+            _fit(node, 'size', tuple(crop_size), key, source,
+                 f'crop_size is {tuple(crop_size)!r}')
+    return cfg
