@@ -35,6 +35,7 @@ setup(
         'numpy',
         'opencv-python',
         'pydensecrf2',
+        'pycocotools',  # COCO 2014's instance masks (mmadv.datasets.coco)
         # mmseg imports these at module level but does not declare them.
         'ftfy',
         'regex',

@@ -73,14 +73,15 @@ def voc_xml(name: str, size: Tuple[int, int], objects: list) -> str:
     return '\n'.join(parts) + '\n'
 
 
-def miou_by_hand(pairs) -> float:
-    """mIoU of ``(prediction, ground truth)`` label maps over 21 classes:
-    pixels where either is 255 left out, each class's intersection and
-    union summed over the maps, the classes with a union averaged."""
-    intersection, union = np.zeros(21), np.zeros(21)
+def miou_by_hand(pairs, num_classes: int = 21) -> float:
+    """mIoU of ``(prediction, ground truth)`` label maps over
+    ``num_classes`` classes: pixels where either is 255 left out, each
+    class's intersection and union summed over the maps, the classes with
+    a union averaged."""
+    intersection, union = np.zeros(num_classes), np.zeros(num_classes)
     for pred, gt in pairs:
         valid = (pred != 255) & (gt != 255)
-        for c in range(21):
+        for c in range(num_classes):
             p, g = valid & (pred == c), valid & (gt == c)
             intersection[c] += (p & g).sum()
             union[c] += (p | g).sum()

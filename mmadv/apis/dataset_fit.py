@@ -17,10 +17,12 @@ every class count of the config follows from them:
 written for another data set is refused in one line naming the key. The
 data set is the training dataloader's (else the test or val one's).
 
-The padding size follows the image size in the same way: a data
+The padding size follows the crop size in the same way: a data
 preprocessor's ``size`` left ``None`` (with no ``size_divisor``) takes the
 config's ``crop_size`` (mmseg's convention: ``data_preprocessor =
-dict(size=crop_size)``), so a config family sets its crop size once.
+dict(size=crop_size)``), and a training crop's ``crop_size`` must equal it
+(a ``crop_size`` changed in a derived config does not reach the crop its
+base wrote), so a config family sets its crop size once.
 """
 from typing import Iterator, Optional, Tuple
 
@@ -111,9 +113,20 @@ def fit_to_dataset(cfg: Config) -> Config:
             _fit(node, 'ignore_index', meta['ignore_index'], key, source,
                  f'the data set ignores {meta["ignore_index"]}')
     crop_size = cfg.get('crop_size')
+    if crop_size is None:
+        return cfg
+    crop_size = tuple(crop_size)
     for key, node in _dicts(cfg.get('model'), 'model'):
-        if key.endswith('data_preprocessor') and crop_size is not None \
-                and node.get('size_divisor') is None:
-            _fit(node, 'size', tuple(crop_size), key, source,
-                 f'crop_size is {tuple(crop_size)!r}')
+        if key.endswith('data_preprocessor') and \
+                node.get('size_divisor') is None:
+            _fit(node, 'size', crop_size, key, source,
+                 f'crop_size is {crop_size!r}')
+    if cfg.get('train_dataloader') and cfg.train_dataloader.get('dataset'):
+        pipeline = innermost_dataset(cfg.train_dataloader.dataset).get(
+            'pipeline') or []
+        for key, node in _dicts(pipeline, 'train_dataloader.dataset.'
+                                'pipeline'):
+            if 'crop_size' in node:  # a crop written with another size
+                _fit(node, 'crop_size', crop_size, key, source,
+                     f'crop_size is {crop_size!r}')
     return cfg

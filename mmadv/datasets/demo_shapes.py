@@ -16,9 +16,13 @@ five classes carry VOC names and VOC label values (``VOC_LABELS``), so
 :class:`~mmadv.datasets.VOCImageLabelDataset`, mmseg's
 ``PascalVOCDataset``, ``IoUMetric`` and the stage-2 tools read it as VOC
 (classes absent from the demo score NaN and drop out of the mean, as in
-``IoUMetric``). From the command line::
+``IoUMetric``). ``shapes='toy_objects'`` draws a second set
+(:data:`TOY_OBJECTS`: 3 classes of its own, labels 1-3, bodies of three
+shapes), the "own data" example. From the command line::
 
     python -m mmadv.datasets.demo_shapes data/demo_shapes --seed 0
+    python -m mmadv.datasets.demo_shapes data/toy_objects --shapes \
+        toy_objects --size 96
 """
 import argparse
 import json

@@ -57,6 +57,15 @@ def test_the_padding_size_follows_crop_size():
     with pytest.raises(ConfigError, match=r'data_preprocessor\.size is '
                        r'\(64, 64\), but crop_size is \(96, 80\)'):
         fit_to_dataset(cfg)
+    # a crop_size changed in a derived config: the crop its base wrote
+    cfg = config(dict(type='LabelPNGDataset'), crop_size=(96, 80))
+    cfg.train_dataloader.dataset.dataset.pipeline.append(dict(
+        type='Compose', transforms=[dict(type='RandomCrop',
+                                         crop_size=(448, 448))]))
+    with pytest.raises(ConfigError, match=(
+            r'pipeline\.2\.transforms\.0\.crop_size is \(448, 448\), but '
+            r'crop_size is \(96, 80\); set it to \(96, 80\) or None$')):
+        fit_to_dataset(cfg)
 
 
 def test_the_data_sets_classes_without_its_files():

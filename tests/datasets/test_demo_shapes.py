@@ -1,6 +1,7 @@
 """The procedural demo data set: determinism, VOC layout and labels as our
 VOC dataset reads them, the part/body design, and the no-op rerun."""
 import filecmp
+import json
 import os
 import pathlib
 
@@ -10,10 +11,11 @@ import pytest
 from mmengine.registry import init_default_scope
 
 import mmadv  # noqa: F401
-from mmadv.datasets import VOCImageLabelDataset
+from mmadv.datasets import ImageLabelDataset, VOCImageLabelDataset
 from mmadv.datasets.demo_shapes import (DEMO_CLASSES, PART_COLOURS,
-                                        VOC_LABELS, generate_demo_voc,
-                                        render_demo_image)
+                                        TOY_OBJECTS, VOC_LABELS,
+                                        generate_demo_voc, render_demo_image)
+from mmadv.utils.errors import ConfigError
 
 VOC_NAMES = ('bird', 'cat', 'cow', 'dog', 'sheep')
 
@@ -122,3 +124,51 @@ def test_rerun_is_a_no_op_and_other_arguments_are_refused(demo_root):
     with pytest.raises(FileExistsError, match='data'):
         generate_demo_voc(demo_root, seed=7, num_train=6, num_val=3,
                           show_progress=False)
+
+
+def test_toy_objects_are_three_classes_of_their_own(tmp_path):
+    root = generate_demo_voc(str(tmp_path / 'toy'), seed=0, num_train=8,
+                             num_val=2, size=96, shapes='toy_objects',
+                             show_progress=False)
+    init_default_scope('mmseg')
+    dataset = ImageLabelDataset(
+        data_root=root,
+        metainfo=dict(classes=('background', 'kite', 'boat', 'lamp')),
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/train_aug.txt',
+        pipeline=[])
+    seen = set()
+    for info in dataset:
+        mask = cv2.imread(info['seg_map_path'], cv2.IMREAD_UNCHANGED)
+        assert mask.shape == (96, 96)
+        values = set(np.unique(mask).tolist())
+        labels = np.flatnonzero(np.asarray(info['img_labels'])) + 1
+        assert sorted(labels.tolist()) == sorted(values - {0})
+        seen |= values
+    assert seen == {0, 1, 2, 3}
+    # each class's body has its own shape: the share of its smallest
+    # enclosing rectangle it fills is ~1 for the rectangle (boat), ~pi / 4
+    # for the ellipse (lamp), ~1 / 2 for the diamond (kite); lower where
+    # the part cuts the body's end
+    fill = {name: [] for name in TOY_OBJECTS.bodies}
+    for i in range(60):
+        _, _, objects = render_demo_image(
+            np.random.default_rng([0, 0, i]), 96, noise=0.,
+            shapes=TOY_OBJECTS)
+        for obj in objects:
+            ys, xs = np.nonzero(obj['body'])
+            _, (w, h), _ = cv2.minAreaRect(
+                np.stack([xs, ys], 1).astype(np.float32))
+            fill[TOY_OBJECTS.bodies[obj['label']]].append(
+                obj['body'].sum() / ((w + 1) * (h + 1)))
+    median = {name: np.median(v) for name, v in fill.items()}
+    assert median['diamond'] < median['ellipse'] < median['rectangle']
+    assert min(fill['rectangle']) > max(fill['ellipse'])
+    with pytest.raises(ConfigError, match="shapes must be one of"):
+        generate_demo_voc(str(tmp_path / 'x'), shapes='cars')
+    # the demo's record is as it was: trees made before stay valid
+    demo = generate_demo_voc(str(tmp_path / 'demo'), num_train=1, num_val=1,
+                             show_progress=False)
+    assert 'shapes' not in json.loads((pathlib.Path(demo) / 'DONE'
+                                       ).read_text())
