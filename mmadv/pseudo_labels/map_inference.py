@@ -267,8 +267,8 @@ def map_folder_meta(dataset: BaseDataset, split: str, config: Optional[str],
                     checkpoint: str, **settings) -> dict:
     """The ``meta.json`` of a map folder: which images (``split``,
     ``ann_file``, ``num_images``), the data set's ``classes`` and
-    ``palette`` (:func:`~mmadv.datasets.metainfo.dataset_metainfo`; given
-    in ``settings``, they win), which model (``config``, ``checkpoint``;
+    ``palette`` (its ``metainfo``; given in ``settings``, they win), which
+    model (``config``, ``checkpoint``;
     absolute paths, ``config`` None for a config not from a file; and
     ``checkpoint_sha256``, the checkpoint's content) and the ``settings``
     that made the maps."""
