@@ -1,5 +1,5 @@
 from .affinity_labels import AffinityLabeler
-from .crf import DenseCRF
+from .crf import DenseCRF, LabelCRF
 from .label_folder import LabelJob, check_label_folder, run_jobs
 from .label_io import (colour_labels, label_palette, read_label_png,
                        read_rgb_image, save_label_png)
@@ -14,13 +14,14 @@ from .map_io import (folder_classes, list_map_names, load_maps, map_path,
                      read_meta, save_maps, write_meta)
 from .random_walk import (dense_affinity, embedding_stride, random_walk,
                           refine_maps)
+from .relation_labels import RelationLabeler
 
 __all__ = [
-    'AffinityLabeler', 'DenseCRF', 'LabelJob', 'check_label_folder',
-    'run_jobs', 'colour_labels', 'read_label_png', 'read_rgb_image',
-    'save_label_png', 'label_palette', 'DEFAULT_BG_THRESHOLD',
-    'IGNORE_INDEX',
-    'ThresholdLabeler', 'best_class', 'build_labeler', 'threshold_labels',
+    'AffinityLabeler', 'DenseCRF', 'LabelCRF', 'RelationLabeler', 'LabelJob',
+    'check_label_folder', 'run_jobs', 'colour_labels', 'read_label_png',
+    'read_rgb_image', 'save_label_png', 'label_palette',
+    'DEFAULT_BG_THRESHOLD', 'IGNORE_INDEX', 'ThresholdLabeler', 'best_class',
+    'build_labeler', 'threshold_labels',
     'MapFunction', 'MultiScaleMaps', 'RandomWalkMaps', 'build_map_dataset',
     'infer_map_folder', 'map_folder_meta', 'multi_scale_maps',
     'prepare_map_folder', 'preprocess_image', 'preprocess_item',

@@ -1,14 +1,15 @@
-"""Dense CRF refinement of class probabilities (Kraehenbuehl and Koltun,
-NeurIPS 2011, https://arxiv.org/abs/1210.5644), with the parameters of
-PSA's ``imutils.crf_inference`` (Ahn and Kwak, CVPR 2018,
-https://github.com/jiwoon-ahn/psa), through pydensecrf2.
+"""Dense CRF refinement (Kraehenbuehl and Koltun, NeurIPS 2011,
+https://arxiv.org/abs/1210.5644) through pydensecrf2: of class
+probabilities with the parameters of PSA's ``imutils.crf_inference`` (Ahn
+and Kwak, CVPR 2018, https://github.com/jiwoon-ahn/psa), and of a hard
+labelling with those of IRN's ``crf_inference_label``.
 """
 from dataclasses import dataclass
 from typing import List, Sequence
 
 import numpy as np
 import pydensecrf.densecrf as dcrf
-from pydensecrf.utils import unary_from_softmax
+from pydensecrf.utils import unary_from_labels, unary_from_softmax
 
 from ..utils.errors import ConfigError
 
@@ -88,3 +89,70 @@ class DenseCRF:
                 np.array(crf.inference(self.t),
                          dtype=np.float32).reshape(n, h, w))
         return refined
+
+
+@dataclass(frozen=True)
+class LabelCRF:
+    """A fully connected CRF over a hard labelling, with the parameters of
+    IRN's ``misc/imutils.crf_inference_label`` (Ahn, Cho and Kwak, CVPR
+    2019, https://github.com/jiwoon-ahn/irn).
+
+    The unary is pydensecrf's ``unary_from_labels(labels, n, gt_prob,
+    zero_unsure=False)``: ``-log(gt_prob)`` for a pixel's label and
+    ``-log((1 - gt_prob) / (n - 1))`` for the others; two pairwise Potts
+    terms:
+
+    - smoothness: ``sxy = 3 / scale_factor``, ``compat = 3``;
+    - appearance: ``sxy = 50 / scale_factor``, ``srgb = 5``,
+      ``compat = 10``;
+
+    then ``t`` steps of mean-field inference and the argmax.
+
+    Args:
+        t (int): Mean-field iterations. Defaults to 10 (IRN).
+        gt_prob (float): Confidence of the given labels. Defaults to 0.7
+            (IRN).
+        scale_factor (float): Divides both spatial standard deviations,
+            for images scaled by this factor. Defaults to 1.0 (IRN).
+    """
+
+    t: int = 10
+    gt_prob: float = 0.7
+    scale_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.t, int) and self.t >= 0):
+            raise ConfigError(f'crf.t must be an integer >= 0, got {self.t!r}')
+        if not 0 < self.gt_prob < 1:
+            raise ConfigError(f'crf.gt_prob must be in (0, 1), got '
+                              f'{self.gt_prob!r}')
+        if not (isinstance(self.scale_factor, (int, float))
+                and self.scale_factor > 0):
+            raise ConfigError('crf.scale_factor must be > 0, got '
+                              f'{self.scale_factor!r}')
+
+    def __call__(self, image: np.ndarray, labels: np.ndarray,
+                 num_labels: int) -> np.ndarray:
+        """The refined labelling.
+
+        Args:
+            image (np.ndarray): ``(H, W, 3)`` uint8 RGB image.
+            labels (np.ndarray): ``(H, W)`` integer labels in
+                ``0 .. num_labels - 1``.
+            num_labels (int): n, at least 2.
+
+        Returns:
+            np.ndarray: ``(H, W)`` int64 labels.
+        """
+        h, w = labels.shape
+        crf = dcrf.DenseCRF2D(w, h, num_labels)
+        crf.setUnaryEnergy(np.ascontiguousarray(unary_from_labels(
+            labels, num_labels, gt_prob=self.gt_prob, zero_unsure=False)))
+        crf.addPairwiseGaussian(sxy=3 / self.scale_factor, compat=3)
+        crf.addPairwiseBilateral(
+            sxy=50 / self.scale_factor,
+            srgb=5,
+            rgbim=np.ascontiguousarray(image),
+            compat=10)
+        q = np.array(crf.inference(self.t)).reshape(num_labels, h, w)
+        return np.argmax(q, axis=0)
