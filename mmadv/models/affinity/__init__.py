@@ -1,3 +1,4 @@
 from .affinity_net import AffinityNet
+from .irnet import IRNet
 
-__all__ = ['AffinityNet']
+__all__ = ['AffinityNet', 'IRNet']

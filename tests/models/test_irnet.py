@@ -1,0 +1,93 @@
+"""IRNet's boundary branch: the boundary map's shape, the loss of a batch
+against the affinities and pair labels computed by hand, IRN's edge loss
+formula, a training step that lowers it, and the frozen backbone."""
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+from test_affinity_net import PREPROCESSOR, SIZE, make_batch
+
+import mmadv  # noqa: F401
+from mmadv.models.utils import boundary_affinity, pair_labels
+
+init_default_scope('mmseg')
+# test_resnet levels: channels (32, 32, 48, 192, 96), strides (2, 4, 8, 8, 8)
+BACKBONE = dict(type='TimmFeatureBackbone', model_name='test_resnet',
+                out_indices=(0, 1, 2, 3, 4), output_stride=8)
+
+
+def build(**kwargs):
+    cfg = dict(type='IRNet', backbone=BACKBONE, radius=4,
+               data_preprocessor=PREPROCESSOR)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def irn_edge_loss(aff, bg, fg, neg):
+    """train_irn.py and AffinityDisplacementLoss: the edge terms."""
+    pos_aff_loss = -torch.log(aff + 1e-5)
+    neg_aff_loss = -torch.log(1. + 1e-5 - aff)
+    bg_loss = torch.sum(bg * pos_aff_loss) / (torch.sum(bg) + 1e-5)
+    fg_loss = torch.sum(fg * pos_aff_loss) / (torch.sum(fg) + 1e-5)
+    neg_loss = torch.sum(neg * neg_aff_loss) / (torch.sum(neg) + 1e-5)
+    return (bg_loss / 2 + fg_loss / 2 + neg_loss) / 2
+
+
+def test_boundary_map_at_stride_4():
+    model = build().eval()
+    assert [c[0].in_channels for c in model.level_convs] == \
+        [32, 32, 48, 192, 96]
+    assert model.boundary_conv.in_channels == 5 * 32
+    with torch.no_grad():
+        boundary = model(torch.randn(2, 3, SIZE, SIZE))
+    assert boundary.shape == (2, SIZE // 4, SIZE // 4)
+    assert ((boundary > 0) & (boundary < 1)).all()
+
+
+def test_loss_equals_irns_on_the_same_pairs():
+    torch.manual_seed(0)
+    model = build().train()
+    data = model.data_preprocessor(make_batch(), True)
+    losses = model(**data, mode='loss')
+    boundary = torch.sigmoid(model.boundary_logits(data['inputs']))
+    # the labels at stride 4 by hand: label pixel (4 y, 4 x)
+    labels = torch.stack([s.gt_sem_seg.data[0, ::4, ::4]
+                          for s in data['data_samples']]).long()
+    bg, fg, neg = pair_labels(labels, 4, rule='psa')
+    assert bg.any() and fg.any() and neg.any()
+    aff = boundary_affinity(boundary, 4, 'psa')
+    expected = irn_edge_loss(aff, bg.float(), fg.float(), neg.float())
+    assert losses['loss_affinity'].item() == pytest.approx(
+        expected.item(), rel=1e-6)
+
+
+def test_a_step_lowers_the_loss_and_leaves_the_backbone():
+    torch.manual_seed(0)
+    model = build().train()
+    assert not model.backbone.training  # frozen: BN in eval mode
+    before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    wrapper = OptimWrapper(torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-2))
+    batch = make_batch()
+
+    def loss():
+        with torch.no_grad():
+            data = model.data_preprocessor(batch, True)
+            return model(**data, mode='loss')['loss_affinity'].item()
+
+    first = loss()
+    model.train_step(batch, wrapper)
+    assert loss() < first
+    for key, value in model.backbone.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    trainable = build(freeze_backbone=False).train()
+    assert trainable.backbone.training
+    assert all(p.requires_grad for p in trainable.backbone.parameters())
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match='out_level 5'):
+        build(out_level=5)
+    with pytest.raises(ValueError, match='pair_rule'):
+        build(pair_rule='irn')
