@@ -20,7 +20,7 @@ from ..models.utils.boundary_affinity import boundary_affinity
 def sparse_transition(affinity: torch.Tensor, src: torch.Tensor,
                       dst: torch.Tensor, num_nodes: int,
                       beta: float) -> torch.Tensor:
-    """The random walk's transition matrix as a sparse CSR tensor::
+    """The random walk's transition matrix as a sparse (COO) tensor::
 
         A_ij = A_ji = a_p for pair p = (i, j);  A_ii = 1;  0 otherwise
         T = A^beta / sum_i A_ij^beta              (columns sum to 1)
@@ -33,7 +33,8 @@ def sparse_transition(affinity: torch.Tensor, src: torch.Tensor,
         beta (float): The affinity exponent (IRN: 10).
 
     Returns:
-        Tensor: (n, n) sparse CSR ``T`` (float32 or the affinities' dtype).
+        Tensor: (n, n) coalesced sparse COO ``T``, in the affinities'
+        dtype.
     """
     nodes = torch.arange(num_nodes, device=affinity.device)
     rows = torch.cat([src, dst, nodes])
@@ -45,7 +46,7 @@ def sparse_transition(affinity: torch.Tensor, src: torch.Tensor,
     matrix = torch.sparse_coo_tensor(
         torch.stack([rows, cols]), values / column_sum[cols],
         (num_nodes, num_nodes))
-    return matrix.coalesce().to_sparse_csr()
+    return matrix.coalesce()
 
 
 def sparse_random_walk(scores: torch.Tensor, transition: torch.Tensor,
@@ -64,10 +65,12 @@ def sparse_random_walk(scores: torch.Tensor, transition: torch.Tensor,
     if int(logt) != logt or logt < 0:
         raise ValueError(f'logt must be an integer >= 0, got {logt}')
     channels, height, width = scores.shape
-    transposed = transition.t().to_sparse_csr()
+    # COO: on a CPU its products with a dense (n, C) are ~15x faster than
+    # CSR's (torch 2.x, 256 x 256 at radius 5)
+    transposed = transition.t().coalesce()
     walked = scores.reshape(channels, -1).t().to(transition.dtype)
     for _ in range(2**int(logt)):
-        walked = transposed @ walked  # (T^T s^T) = (s T)^T
+        walked = torch.sparse.mm(transposed, walked)  # (s T)^T = T^T s^T
     return walked.t().reshape(channels, height, width)
 
 

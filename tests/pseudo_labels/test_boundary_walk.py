@@ -26,7 +26,7 @@ def test_sparse_walk_equals_irns_dense_walk(radius, beta, logt):
     src, dst = pair_indices(h, w, radius, rule='all')
     affinity = boundary_affinity(boundary[None], radius, 'all')[0]
     transition = sparse_transition(affinity, src, dst, h * w, beta)
-    assert transition.layout == torch.sparse_csr
+    assert transition.is_sparse
     # columns sum to 1
     np.testing.assert_allclose(transition.to_dense().sum(0).numpy(), 1.,
                                atol=1e-12)

@@ -21,6 +21,13 @@ ratio (one process; ``tools/make_pseudo_labels.py --workers N`` runs N).
 matrix, ``2^logt`` steps) with an affinity config's model on random
 images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
 
+``irn-walk``: images/s of IRN's semantic random walk
+(:func:`~mmadv.pseudo_labels.boundary_walk.boundary_refine_maps`: boundary
+affinities at stride 4, sparse transition, ``2^logt`` sparse steps) on
+random boundary maps and maps, with the bytes of its sparse transition
+(COO) against the dense matrix IRN builds; ``--dense`` also times IRN's dense
+route (``T`` squared ``logt`` times), for grids where it fits.
+
 On a GPU every benchmark also reports its peak GPU memory. Example::
 
     python tools/analysis_tools/benchmark.py train-step \\
@@ -31,6 +38,7 @@ On a GPU every benchmark also reports its peak GPU memory. Example::
     python tools/analysis_tools/benchmark.py pseudo-labels --images 20
     python tools/analysis_tools/benchmark.py random-walk \\
         configs/demo/affinity_demo.py --size 64 --images 50
+    python tools/analysis_tools/benchmark.py irn-walk --size 512 --images 3
 """
 import argparse
 import contextlib
@@ -49,9 +57,12 @@ from mmseg.structures import SegDataSample
 
 import mmadv  # noqa: F401
 from mmadv.apis import PipelineSettings, RandomWalkSettings, fit_to_dataset
+from mmadv.models.utils import boundary_affinity, pair_indices
 from mmadv.pseudo_labels import (DEFAULT_BG_THRESHOLD, ThresholdLabeler,
                                  embedding_stride, multi_scale_maps,
-                                 refine_maps)
+                                 random_walk, refine_maps)
+from mmadv.pseudo_labels.boundary_walk import (boundary_refine_maps,
+                                               sparse_transition)
 from mmadv.utils import enable_amp
 
 
@@ -298,6 +309,63 @@ def random_walk_benchmark(config: str,
                            threads=torch.get_num_threads()))
 
 
+def irn_walk_benchmark(size: int = 512,
+                       images: int = 3,
+                       radius: int = 5,
+                       beta: float = 10.,
+                       logt: int = 8,
+                       dense: bool = False,
+                       device: str = 'cpu') -> dict:
+    """IRN's walk (its radius 5, beta 10, 2^8 steps) of 2 maps of a size x
+    size image on a stride-4 boundary map."""
+    device = torch.device(device)
+    grid = (size - 1) // 4 + 1  # IRN's stride-4 size
+    gen = torch.Generator().manual_seed(0)
+    boundary = torch.rand(images + 1, grid, grid, generator=gen) * 0.5
+    maps = torch.rand(images + 1, 2, size, size, generator=gen)
+    nodes = grid * grid
+    src, dst = pair_indices(grid, grid, radius, rule='all')
+    transition = sparse_transition(
+        boundary_affinity(boundary[:1], radius, 'all')[0], src, dst, nodes,
+        beta)
+    stored = sum(t.numel() * t.element_size()
+                 for t in (transition.indices(), transition.values()))
+    result = dict(setup=dict(device=str(device), size=size, grid=grid,
+                             radius=radius, beta=beta, logt=logt,
+                             classes=2, images=images,
+                             threads=torch.get_num_threads()),
+                  transition_mib=stored / 2**20,
+                  dense_transition_mib=nodes * nodes * 4 / 2**20)
+    for route in ('sparse', 'dense') if dense else ('sparse', ):
+        for i in range(images + 1):
+            if i == 1:  # the first image is the warm-up
+                sync(device)
+                context = peak_memory(device, result, f'{route}_peak_mib')
+                context.__enter__()
+                start = time.perf_counter()
+            b, m = boundary[i].to(device), maps[i].to(device)
+            if route == 'sparse':
+                boundary_refine_maps(m, b, radius, beta, logt)
+            else:  # IRN's: the dense matrix, squared logt times
+                affinity = torch.eye(nodes, device=device)
+                pairs = boundary_affinity(b[None], radius, 'all')[0]
+                affinity[src, dst] = affinity[dst, src] = pairs
+                small = torch.nn.functional.interpolate(
+                    m[None], size=(grid, grid), mode='bilinear')[0]
+                random_walk(small * (1 - b), affinity, beta, logt)
+        sync(device)
+        context.__exit__(None, None, None)
+        result[f'{route}_images_per_second'] = images / (
+            time.perf_counter() - start)
+    if dense:
+        result['ratio_sparse_dense_speed'] = (
+            result['sparse_images_per_second'] /
+            result['dense_images_per_second'])
+    result['max_rss_mib'] = resource.getrusage(
+        resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='benchmark', required=True)
@@ -333,6 +401,13 @@ def parse_args():
     for name, kind in (('bg_alpha', float), ('beta', float), ('logt', int)):
         walk.add_argument('--' + name.replace('_', '-'), type=kind,
                           default=RandomWalkSettings.default(name))
+    irn = sub.add_parser('irn-walk', help="IRN's sparse random walk")
+    irn.add_argument('--size', type=int, default=512)
+    irn.add_argument('--images', type=int, default=3)
+    irn.add_argument('--dense', action='store_true',
+                     help="also time IRN's dense route")
+    irn.add_argument('--device', default=device)
+    irn.add_argument('--json', help='also write the results here')
     for command in (step, infer, walk):
         command.add_argument('--device', default=device)
         command.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -378,6 +453,18 @@ def main():
         print_log(f'random walk {results["config"]}: '
                   f'{results["images_per_second"]:.2f} images/s '
                   f'({results["setup"]})', logger='current')
+    elif args.benchmark == 'irn-walk':
+        results = irn_walk_benchmark(args.size, args.images,
+                                     dense=args.dense, device=args.device)
+        routes = ', '.join(
+            f'{r} {results[r + "_images_per_second"]:.2f} images/s'
+            for r in ('sparse', 'dense')
+            if r + '_images_per_second' in results)
+        print_log(f'IRN walk: {routes}; transition '
+                  f'{results["transition_mib"]:.1f} MiB sparse, '
+                  f'{results["dense_transition_mib"]:.1f} MiB dense; max RSS '
+                  f'{results["max_rss_mib"]:.0f} MiB ({results["setup"]})',
+                  logger='current')
     elif args.benchmark == 'pseudo-labels':
         results = pseudo_labels_benchmark(args.height, args.width,
                                           args.images, args.bg_threshold)
