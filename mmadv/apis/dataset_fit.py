@@ -15,14 +15,16 @@ every class count of the config follows from them:
 
 ``None`` takes the data set's value; a number must equal it, so a config
 written for another data set is refused in one line naming the key. The
-data set is the training dataloader's (else the test or val one's).
+data set is the training dataloader's (else the val or test one's).
 
 The padding size follows the crop size in the same way: a data
 preprocessor's ``size`` left ``None`` (with no ``size_divisor``) takes the
 config's ``crop_size`` (mmseg's convention: ``data_preprocessor =
-dict(size=crop_size)``), and a training crop's ``crop_size`` must equal it
-(a ``crop_size`` changed in a derived config does not reach the crop its
-base wrote), so a config family sets its crop size once.
+dict(size=crop_size)``), and the training crops (``RandomCrop``'s
+``crop_size``, ``RandomResizedCrop``'s and ``Pad``'s ``size``) must equal
+it (a ``crop_size`` changed in a derived config does not reach the crop its
+base wrote), so a config family sets its crop size once. A training config
+whose padding is left to neither is refused.
 """
 from typing import Iterator, Optional, Tuple
 
@@ -33,9 +35,12 @@ from mmseg.registry import MODELS, TRANSFORMS
 
 from ..datasets.layout import LOADERS, innermost_dataset
 from ..datasets.metainfo import config_dataset, dataset_metainfo
-from ..datasets.transforms import CheckSegLabels
+from ..datasets.transforms import CheckSegLabels, RandomResizedCrop
 from ..models.heads import CAMHead
 from ..utils.errors import ConfigError
+
+# the training transforms whose ``size`` is the crop size
+CROPS = (RandomResizedCrop, TRANSFORMS.get('Pad'))
 
 
 def _dicts(node, key: str) -> Iterator[Tuple[str, dict]]:
@@ -97,7 +102,15 @@ def fit_to_dataset(cfg: Config) -> Config:
             checks += [(key, node) for key, node in _dicts(
                 pipeline, f'{loader}.dataset.pipeline')
                 if _registered(TRANSFORMS, node) is CheckSegLabels]
-    if dataset is not None and (heads or checks):
+    if dataset is None:
+        unset = [key for key, node, _ in heads if node.get('num_classes')
+                 is None] + [key for key, node in checks
+                             if node.get('num_classes') is None]
+        if unset:
+            raise ConfigError(f'{source}: {unset[0]}.num_classes is None '
+                              'and the config has no dataloader to take '
+                              'the classes from: set it')
+    elif heads or checks:
         meta = dataset_metainfo(dataset, source)
         classes = meta['classes']
         named = f'the data set has {len(classes)} classes ' \
@@ -113,8 +126,37 @@ def fit_to_dataset(cfg: Config) -> Config:
             _fit(node, 'ignore_index', meta['ignore_index'], key, source,
                  f'the data set ignores {meta["ignore_index"]}')
     crop_size = cfg.get('crop_size')
-    if crop_size is None:
+    if isinstance(crop_size, int):  # as mmseg's RandomCrop takes it
+        crop_size = (crop_size, crop_size)
+    training = bool(cfg.get('train_dataloader')
+                    and cfg.train_dataloader.get('dataset'))
+    for key, node in _dicts(cfg.get('model'), 'model'):
+        if not key.endswith('data_preprocessor'):
+            continue
+        if crop_size is not None and node.get('size_divisor') is None:
+            _fit(node, 'size', tuple(crop_size), key, source,
+                 f'crop_size is {tuple(crop_size)!r}')
+        if training and node.get('size') is None and \
+                node.get('size_divisor') is None:
+            raise ConfigError(
+                f'{source}: {key} pads the training batches to no size: set '
+                'crop_size (or its size), or size_divisor=1 for images of '
+                'one size')
+    if crop_size is None or not training:
         return cfg
+    crop_size = tuple(crop_size)
+    pipeline = innermost_dataset(cfg.train_dataloader.dataset).get(
+        'pipeline') or []
+    for key, node in _dicts(pipeline, 'train_dataloader.dataset.pipeline'):
+        field = 'crop_size' if 'crop_size' in node else 'size' if \
+            _registered(TRANSFORMS, node) in CROPS else None
+        if field is None:
+            continue
+        if isinstance(node.get(field), int):
+            node[field] = (node[field], node[field])
+        _fit(node, field, crop_size, key, source,
+             f'crop_size is {crop_size!r}')
+    return cfg
     crop_size = tuple(crop_size)
     for key, node in _dicts(cfg.get('model'), 'model'):
         if key.endswith('data_preprocessor') and \

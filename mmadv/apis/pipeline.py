@@ -59,6 +59,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.logging import MMLogger, print_log
+from mmseg.registry import DATASETS
 from prettytable import PrettyTable
 
 from ..datasets.layout import (IMG_SUFFIX, LOADERS, innermost_dataset,
@@ -238,6 +239,14 @@ class _Data:
             if settings.train_gt_dir else None,
             eval_gt=osp.join(data_root, settings.eval_gt_dir))
         meta = dataset_metainfo(dataset, f'{source}: train_dataloader')
+        kind = DATASETS.get(dataset.type)
+        if hasattr(kind, 'get_label_map') and \
+                kind.get_label_map(meta['classes']) is not None:
+            raise ConfigError(
+                f'{source}: train_dataloader.dataset.metainfo names a subset '
+                f'of {kind.__name__}\'s classes, but the masks and label '
+                'PNGs of every stage hold the data set\'s own labels: use '
+                'ImageLabelDataset with masks relabelled to the subset')
         data.metainfo = dict(classes=list(meta['classes']),
                              palette=meta['palette'])
         rule = build_threshold_rule(settings.threshold_rule)

@@ -32,7 +32,7 @@ from mmseg.registry import DATASETS
 
 from ..utils.atomic import write_json
 from ..utils.console import progress_bar
-from ..utils.errors import InputError, MissingInputError
+from ..utils.errors import InputError, MissingInputError, OutputExistsError
 from .label_png_dataset import LabelPNGDataset
 from .layout import split_file
 from .voc_image_labels import ImageLabelDataset
@@ -127,7 +127,8 @@ def convert_coco2014(coco_root: str, out_root: str,
 
     Resumable: masks already there are kept (each is written to a
     temporary file and renamed); the lists, the labels and ``DONE`` are
-    written last.
+    written last. A tree converted from another release folder is
+    refused (its links point there).
 
     Args:
         coco_root (str): Holds ``train2014/``, ``val2014/`` and
@@ -142,12 +143,23 @@ def convert_coco2014(coco_root: str, out_root: str,
     Raises:
         MissingInputError: A folder or an instances file is missing.
         InputError: The instances file's categories are not COCO's 80.
+        OutputExistsError: ``out_root`` was converted from another
+            ``coco_root``.
     """
     from pycocotools.coco import COCO
 
     # here: mmadv.pseudo_labels imports mmadv.datasets
     from ..pseudo_labels.label_io import save_label_png
 
+    done = osp.join(out_root, DONE_FILE)
+    if osp.isfile(done):
+        with open(done) as f:
+            made_from = json.load(f)['coco_root']
+        if made_from != osp.abspath(coco_root):
+            raise OutputExistsError(
+                f'{out_root} was converted from {made_from}, not '
+                f'{osp.abspath(coco_root)} (its image links point there): '
+                'choose another folder or delete it')
     for folder in ('JPEGImages', 'SegmentationClass',
                    osp.dirname(split_file('train'))):
         os.makedirs(osp.join(out_root, folder), exist_ok=True)

@@ -37,8 +37,10 @@ def dataset_metainfo(dataset: dict, source: str = 'the config') -> dict:
         (list of ``[r, g, b]``, one per class) and ``ignore_index`` (int).
 
     Raises:
-        ConfigError: The type is not registered, or the data set names no
-            classes or fewer than two (background and one class).
+        ConfigError: The type is not registered, the data set names no
+            classes or fewer than two (background and one class), or its
+            ``ignore_index`` is not 255 (every label PNG mmadv writes and
+            reads ignores 255).
     """
     dataset = innermost_dataset(dataset)
     cls = DATASETS.get(dataset.get('type'))
@@ -58,9 +60,14 @@ def dataset_metainfo(dataset: dict, source: str = 'the config') -> dict:
         bare._metainfo = meta
         bare.label_map = cls.get_label_map(classes)
         palette = bare._update_palette()
+    ignore_index = dataset.get('ignore_index', IGNORE_INDEX)
+    if ignore_index != IGNORE_INDEX:
+        raise ConfigError(f'{source}: ignore_index {ignore_index}: mmadv\'s '
+                          f'label PNGs ignore {IGNORE_INDEX}; relabel the '
+                          'masks')
     return dict(classes=tuple(classes),
                 palette=[list(c) for c in palette],
-                ignore_index=dataset.get('ignore_index', IGNORE_INDEX))
+                ignore_index=ignore_index)
 
 
 def config_dataset(cfg, loaders: Sequence[str] = LOADERS) -> Optional[dict]:

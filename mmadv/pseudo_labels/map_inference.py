@@ -33,8 +33,8 @@ from ..utils.atomic import remove_temp_files
 from ..utils.console import progress_bar
 from ..utils.errors import ConfigError, InputError, MMAdvError, one_line
 from ..utils.provenance import changes, file_sha256
-from .map_io import (META_FILE, load_maps, map_path, read_meta, save_maps,
-                     write_meta)
+from .map_io import (META_FILE, folder_classes, load_maps, map_path, read_meta,
+                     save_maps, write_meta)
 from .random_walk import refine_maps
 
 MAP_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]
@@ -305,7 +305,12 @@ def prepare_map_folder(out_dir: str, meta: dict) -> None:
                          'maps of unknown origin; choose another --out-dir '
                          'or empty it')
     if has_maps:
-        changed = changes(read_meta(out_dir), meta)
+        old = read_meta(out_dir)
+        if 'classes' in meta and 'classes' not in old:
+            # made before the classes were recorded: VOC's
+            classes, palette = folder_classes(old)
+            old.update(classes=list(classes), palette=palette)
+        changed = changes(old, meta)
         if changed:
             raise InputError(
                 f'{out_dir} holds maps made with other settings or inputs '

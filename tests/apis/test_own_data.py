@@ -16,7 +16,7 @@ from conftest import TINY, miou_by_hand
 from mmengine.config import Config
 from PIL import Image
 
-from mmadv.apis import run_pipeline
+from mmadv.apis import ConfigError, run_pipeline
 from mmadv.datasets.demo_shapes import TOY_OBJECTS, generate_demo_voc
 from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
 
@@ -116,3 +116,19 @@ def test_every_stage_uses_the_data_sets_classes(toy_run):
         assert "'lamp'" in f.read()
     with open(osp.join(osp.dirname(walked['work_dir']), 'metrics.json')) as f:
         assert set(json.load(f)) == set(rows)
+
+
+def test_a_subset_of_vocs_classes_is_refused(tmp_path):
+    """The demo's masks hold VOC's labels: a config naming 3 of VOC's
+    classes would have every stage read them as the subset's."""
+    data_root = generate_demo_voc(str(tmp_path / 'data'), num_train=2,
+                                  num_val=1, show_progress=False)
+    subset = dict(classes=('background', 'bird', 'cat'))
+    with pytest.raises(ConfigError, match='names a subset of '
+                       "VOCImageLabelDataset's classes"):
+        run_pipeline([str(REPO / 'configs/demo/adv_erase_demo.py')],
+                     work_dir=str(tmp_path / 'work'), data_root=data_root,
+                     cfg_options={'train_dataloader.dataset.metainfo':
+                                  subset})
+    assert not (tmp_path / 'work').exists() or not any(
+        (tmp_path / 'work').rglob('*.pth'))

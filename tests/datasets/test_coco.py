@@ -17,8 +17,8 @@ from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
 import mmadv  # noqa: F401
-from mmadv.apis import (InputError, fit_to_dataset, infer_maps, init_model,
-                        write_pseudo_labels)
+from mmadv.apis import (InputError, OutputExistsError, fit_to_dataset,
+                        infer_maps, init_model, write_pseudo_labels)
 from mmadv.datasets.coco import COCO_CLASSES, COCO_METAINFO, convert_coco2014
 from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
 
@@ -93,6 +93,14 @@ def coco(tmp_path_factory):
     return dict(release=release, root=out, report=report)
 
 
+def test_category_ids_are_cocos():
+    ids = dict(zip(CAT_IDS, COCO_CLASSES))  # a few official (id, name)
+    assert (ids[1], ids[13], ids[44], ids[64], ids[67], ids[70], ids[90]) \
+        == ('person', 'stop sign', 'bottle', 'potted plant', 'dining table',
+            'toilet', 'toothbrush')
+    assert len(ids) == 80
+
+
 def test_masks_labels_and_lists_from_the_instances(coco):
     root = coco['root']
     assert coco['report'] == dict(train=dict(images=2, unlabelled=1),
@@ -133,8 +141,14 @@ def test_masks_labels_and_lists_from_the_instances(coco):
     assert link.is_symlink() and link.resolve() == (
         coco['release'] / 'val2014' / link.name).resolve()
     # a rerun keeps every file and gives the same report
+    png = root / 'SegmentationClass' / 'COCO_val2014_000000000004.png'
+    stamp = png.stat().st_mtime_ns
     assert convert_coco2014(str(coco['release']), str(root),
                             show_progress=False) == coco['report']
+    assert png.stat().st_mtime_ns == stamp
+    # a tree of another release folder is refused
+    with pytest.raises(OutputExistsError, match='was converted from'):
+        convert_coco2014(str(root), str(root), show_progress=False)
 
 
 def test_other_categories_are_refused(tmp_path):
@@ -191,6 +205,24 @@ def test_configs_read_the_labels_and_masks_with_81_labels(coco):
     seg_val = DATASETS.build(dict(seg.val_dataloader.dataset,
                                   data_root=str(root), pipeline=[]))
     assert len(seg_val.metainfo['classes']) == 81 and len(seg_val) == 1
+    # the VOC AffinityNet config, given COCO's classes as the pipeline
+    # does, reads COCO's labels
+    affinity = Config.fromfile(osp.join(ROOT, 'configs',
+                                        'affinity_r38_voc.py'))
+    affinity.merge_from_dict({
+        'train_dataloader.dataset.metainfo': dict(
+            classes=list(COCO_METAINFO['classes']),
+            palette=COCO_METAINFO['palette']),
+        'train_dataloader.dataset.data_root': str(root),
+        'train_dataloader.dataset.ann_file': 'ImageSets/Segmentation/val.txt',
+        'train_dataloader.dataset.data_prefix.seg_map_path':
+        'SegmentationClass'})
+    fit_to_dataset(affinity)
+    assert affinity.train_dataloader.dataset.pipeline[2].num_classes == 81
+    labels = DATASETS.build(dict(affinity.train_dataloader.dataset,
+                                 pipeline=affinity.train_dataloader.dataset
+                                 .pipeline[:3]))
+    np.testing.assert_array_equal(labels[0]['gt_seg_map'], gt)
 
 
 def test_maps_and_pseudo_labels_with_81_labels(coco, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from conftest import VOC_CLASSES, VOC_PALETTE
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -213,3 +214,19 @@ def test_map_folder_refuses_other_settings(tmp_path, monkeypatch):
     (tmp_path / 'a' / 'meta.json').unlink()  # maps of unknown origin
     with pytest.raises(ValueError, match='holds map files but no meta.json'):
         prepare_map_folder(str(tmp_path / 'a'), meta)
+
+
+def test_a_folder_made_before_the_classes_were_recorded_resumes(tmp_path):
+    """Folders without ``classes`` hold VOC's labels: maps of VOC's
+    classes resume there, another data set's are refused."""
+    folder = str(tmp_path / 'old')
+    meta = dict(split='train_aug', scales=[1.0], flip=True)
+    prepare_map_folder(folder, meta)
+    save_maps(map_path(folder, 'x'), np.zeros(1, int),
+              np.zeros((1, 2, 2), np.float32))
+    voc = dict(meta, classes=list(VOC_CLASSES),
+               palette=[list(c) for c in VOC_PALETTE])
+    prepare_map_folder(folder, voc)
+    with pytest.raises(ValueError, match='classes'):
+        prepare_map_folder(folder, dict(voc, classes=['background', 'a'],
+                                        palette=[[0, 0, 0], [1, 1, 1]]))

@@ -11,7 +11,9 @@ affinity_label_dir = 'work_dirs/adv_erase_r38_voc/affinity_labels_train_aug'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),  # the affinity label, 255 unknown
-    dict(type='CheckSegLabels', num_classes=21),  # a bad label: named
+    # the data set's count (VOC: 21; filled in by mmadv.apis); a bad label:
+    # named
+    dict(type='CheckSegLabels', num_classes=None),
     {{_base_.psa_augmentation}},
     dict(type='PackSegInputs')
 ]
@@ -20,8 +22,10 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
+    # LabelPNGDataset (mmadv): mmseg's PascalVOCDataset for any classes
+    # (the pipeline gives it the stage-1 data set's), VOC's when none are set
     dataset=dict(
-        type='PascalVOCDataset',
+        type='LabelPNGDataset',
         data_root=data_root,
         data_prefix=dict(
             img_path='JPEGImages', seg_map_path=affinity_label_dir),
