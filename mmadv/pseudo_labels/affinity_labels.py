@@ -15,7 +15,7 @@ from mmseg.registry import TASK_UTILS
 
 from ..utils.errors import ConfigError
 from .crf import DenseCRF
-from .labeling import IGNORE_INDEX
+from .labeling import IGNORE_INDEX, checked_maps
 
 
 @TASK_UTILS.register_module()
@@ -97,11 +97,7 @@ class AffinityLabeler:
             np.ndarray: (H, W) uint8 with values in
             ``{0, 255} | {c + 1 for c in classes}``; all 0 without classes.
         """
-        classes = np.asarray(classes, dtype=np.int64).reshape(-1)
-        maps = np.asarray(maps, dtype=np.float32)
-        if maps.ndim != 3 or maps.shape[0] != classes.size:
-            raise ValueError(f'maps must be (K, H, W) with K = '
-                             f'{classes.size}, got {maps.shape}')
+        classes, maps = checked_maps(classes, maps)
         if not classes.size:
             return np.zeros(maps.shape[1:], np.uint8)
         low, high = self._background_argmaxes(maps, image)

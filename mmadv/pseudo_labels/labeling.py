@@ -104,6 +104,22 @@ def check_uncertain(uncertain: Sequence[float]) -> Tuple[float, float]:
     return low, high
 
 
+def checked_maps(classes: np.ndarray,
+                 maps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """An image's ``classes`` as (K,) int64 and ``maps`` as (K, H, W)
+    float32, the input of the labelers.
+
+    Raises:
+        ValueError: ``maps`` is not (K, H, W) for the K classes.
+    """
+    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.ndim != 3 or maps.shape[0] != classes.size:
+        raise ValueError(f'maps must be (K, H, W) with K = {classes.size}, '
+                         f'got {maps.shape}')
+    return classes, maps
+
+
 def build_labeler(cfg: dict):
     """A labeler from its config dict, e.g. ``dict(type='ThresholdLabeler',
     bg_threshold=0.3)``."""

@@ -16,7 +16,7 @@ from mmseg.registry import TASK_UTILS
 
 from ..utils.errors import ConfigError
 from .crf import LabelCRF
-from .labeling import IGNORE_INDEX
+from .labeling import IGNORE_INDEX, checked_maps
 
 
 @TASK_UTILS.register_module()
@@ -83,11 +83,7 @@ class RelationLabeler:
             np.ndarray: (H, W) uint8 with values in
             ``{0, 255} | {c + 1 for c in classes}``; all 0 without classes.
         """
-        classes = np.asarray(classes, dtype=np.int64).reshape(-1)
-        maps = np.asarray(maps, dtype=np.float32)
-        if maps.ndim != 3 or maps.shape[0] != classes.size:
-            raise ValueError(f'maps must be (K, H, W) with K = '
-                             f'{classes.size}, got {maps.shape}')
+        classes, maps = checked_maps(classes, maps)
         if not classes.size:
             return np.zeros(maps.shape[1:], np.uint8)
         keys = np.append(0, classes + 1)

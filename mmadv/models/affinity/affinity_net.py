@@ -13,7 +13,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 
-from ..utils.affinity_pairs import (PAIR_RULES, check_distance,
+from ..utils.affinity_pairs import (PAIR_RULES, check_distance, labels_at,
                                     pair_affinity, pair_labels)
 
 
@@ -45,9 +45,8 @@ class AffinityNet(BaseModel):
     the input size (0 background, ``c + 1`` class c, ``ignore_index``
     unknown, as :func:`~mmadv.pseudo_labels.affinity_labels.affinity_labels`
     writes them); they are resized to (h, w) by nearest neighbour
-    (``F.interpolate(mode='nearest')``: for an input of (s h, s w), label
-    pixel ``(s y, s x)``, where the receptive field of feature ``(y, x)``
-    is centred), turned into pair labels by
+    (:func:`~mmadv.models.utils.affinity_pairs.labels_at`), turned into
+    pair labels by
     :func:`~mmadv.models.utils.affinity_pairs.pair_labels` and scored with
     ``loss`` (PSA's balanced :class:`~mmadv.models.losses.AffinityLoss`).
     The stock ``train_step`` with one ``OptimWrapper`` trains it;
@@ -158,20 +157,6 @@ class AffinityNet(BaseModel):
         raise RuntimeError(f'Invalid mode "{mode}": AffinityNet supports '
                            '"loss" and "tensor"')
 
-    def embedding_labels(self, data_samples: SampleList,
-                         size: Sequence[int]) -> torch.Tensor:
-        """The (N, h, w) long labels of ``gt_sem_seg`` resized to ``size``
-        by nearest neighbour."""
-        try:
-            labels = torch.stack([s.gt_sem_seg.data for s in data_samples])
-        except AttributeError:
-            raise KeyError('data samples have no gt_sem_seg: load the '
-                           'affinity labels with LoadAnnotations and pack '
-                           'them with PackSegInputs') from None
-        labels = F.interpolate(
-            labels.float(), size=tuple(size), mode='nearest')
-        return labels[:, 0].long()
-
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """The affinity loss of a batch.
@@ -186,7 +171,7 @@ class AffinityNet(BaseModel):
             the logged terms ``aff_bg``, ``aff_fg``, ``aff_neg``.
         """
         embedding = self.embed(inputs)
-        labels = self.embedding_labels(data_samples, embedding.shape[-2:])
+        labels = labels_at(data_samples, embedding.shape[-2:])
         affinity = pair_affinity(embedding, self.radius, self.distance,
                                  self.pair_rule)
         bg_pos, fg_pos, neg = pair_labels(labels, self.radius,

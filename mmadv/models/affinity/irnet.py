@@ -12,7 +12,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 
-from ..utils.affinity_pairs import PAIR_RULES, pair_labels
+from ..utils.affinity_pairs import PAIR_RULES, labels_at, pair_labels
 from ..utils.boundary_affinity import boundary_affinity
 
 
@@ -42,7 +42,9 @@ class IRNet(BaseModel):
     Training (``mode='loss'``): ``gt_sem_seg`` holds relation labels at the
     input size (0 background, ``c + 1`` class c, ``ignore_index`` unknown,
     :class:`~mmadv.pseudo_labels.relation_labels.RelationLabeler`), resized
-    to (h, w) by nearest neighbour, turned into pair labels by
+    to (h, w) by nearest neighbour
+    (:func:`~mmadv.models.utils.affinity_pairs.labels_at`), turned into
+    pair labels by
     :func:`~mmadv.models.utils.affinity_pairs.pair_labels` and scored with
     ``loss``. IRN's edge loss ``(L_bg / 2 + L_fg / 2 + L_neg) / 2``
     (``train_irn.py``) is PSA's balanced
@@ -154,20 +156,6 @@ class IRNet(BaseModel):
         raise RuntimeError(f'Invalid mode "{mode}": IRNet supports "loss" '
                            'and "tensor"')
 
-    def boundary_labels(self, data_samples: SampleList,
-                        size) -> torch.Tensor:
-        """The (N, h, w) long labels of ``gt_sem_seg`` resized to ``size``
-        by nearest neighbour."""
-        try:
-            labels = torch.stack([s.gt_sem_seg.data for s in data_samples])
-        except AttributeError:
-            raise KeyError('data samples have no gt_sem_seg: load the '
-                           'relation labels with LoadAnnotations and pack '
-                           'them with PackSegInputs') from None
-        labels = F.interpolate(
-            labels.float(), size=tuple(size), mode='nearest')
-        return labels[:, 0].long()
-
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """The affinity loss of a batch's boundary maps.
@@ -182,7 +170,7 @@ class IRNet(BaseModel):
             the logged terms ``aff_bg``, ``aff_fg``, ``aff_neg``.
         """
         boundary = torch.sigmoid(self.boundary_logits(inputs))
-        labels = self.boundary_labels(data_samples, boundary.shape[-2:])
+        labels = labels_at(data_samples, boundary.shape[-2:])
         affinity = boundary_affinity(boundary, self.radius, self.pair_rule)
         bg_pos, fg_pos, neg = pair_labels(labels, self.radius,
                                           self.ignore_index, self.pair_rule)

@@ -15,6 +15,7 @@ import functools
 from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 
 Distance = Callable[[torch.Tensor], torch.Tensor]
 
@@ -172,6 +173,26 @@ def pair_affinity(embedding: torch.Tensor,
     if not distances:  # no pairs: (N, 0), still in the autograd graph
         distances.append(embedding.flatten(1)[:, :0])
     return torch.exp(-torch.cat(distances, dim=1))
+
+
+def labels_at(data_samples, size: Tuple[int, int]) -> torch.Tensor:
+    """The (N, h, w) long labels of the samples' ``gt_sem_seg`` resized to
+    ``size`` by nearest neighbour (``F.interpolate(mode='nearest')``: for
+    an input of (s h, s w), label pixel ``(s y, s x)``, where the
+    receptive field of feature ``(y, x)`` is centred), the labels of a
+    pair model's grid.
+
+    Raises:
+        KeyError: The samples have no ``gt_sem_seg``.
+    """
+    try:
+        labels = torch.stack([s.gt_sem_seg.data for s in data_samples])
+    except AttributeError:
+        raise KeyError('data samples have no gt_sem_seg: load the label '
+                       'PNGs with LoadAnnotations and pack them with '
+                       'PackSegInputs') from None
+    labels = F.interpolate(labels.float(), size=tuple(size), mode='nearest')
+    return labels[:, 0].long()
 
 
 def pair_labels(label: torch.Tensor,
