@@ -77,14 +77,15 @@ def fit_to_dataset(cfg: Config) -> Config:
     padding size of ``cfg`` from its data set, in place.
 
     Args:
-        cfg (Config): A config with a ``model``; one without a dataloader
-            is left as it is.
+        cfg (Config): A config with a ``model``.
 
     Returns:
         Config: ``cfg``.
 
     Raises:
-        ConfigError: A count or size that does not fit the data set.
+        ConfigError: A count or size that does not fit the data set, a
+            count left None without a data set, or a training config
+            whose batches pad to no size.
     """
     source = cfg.filename or 'the config'
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -156,19 +157,4 @@ def fit_to_dataset(cfg: Config) -> Config:
             node[field] = (node[field], node[field])
         _fit(node, field, crop_size, key, source,
              f'crop_size is {crop_size!r}')
-    return cfg
-    crop_size = tuple(crop_size)
-    for key, node in _dicts(cfg.get('model'), 'model'):
-        if key.endswith('data_preprocessor') and \
-                node.get('size_divisor') is None:
-            _fit(node, 'size', crop_size, key, source,
-                 f'crop_size is {crop_size!r}')
-    if cfg.get('train_dataloader') and cfg.train_dataloader.get('dataset'):
-        pipeline = innermost_dataset(cfg.train_dataloader.dataset).get(
-            'pipeline') or []
-        for key, node in _dicts(pipeline, 'train_dataloader.dataset.'
-                                'pipeline'):
-            if 'crop_size' in node:  # a crop written with another size
-                _fit(node, 'crop_size', crop_size, key, source,
-                     f'crop_size is {crop_size!r}')
     return cfg
