@@ -1,4 +1,4 @@
-"""IRN's random walk on boundary affinities: the sparse walk against a
+"""IRN's random walk on boundary affinities: the stencil walk against a
 dense transcription of IRN's propagate_to_edge (padded boundary map,
 PathIndex pairs, dense symmetric matrix with a unit diagonal, column
 normalisation, repeated squaring), and the map refinement around it."""
@@ -8,30 +8,24 @@ import torch
 import torch.nn.functional as F
 from irn_reference import irn_propagate_to_edge
 
-from mmadv.models.utils import boundary_affinity, pair_indices
+from mmadv.models.utils import boundary_affinity
 from mmadv.pseudo_labels.boundary_walk import (boundary_refine_maps,
-                                               sparse_random_walk,
-                                               sparse_transition)
+                                               stencil_random_walk)
 
 
 @pytest.mark.parametrize('radius,beta,logt', [(3, 10, 3), (5, 10, 4),
                                               (2, 1, 0)])
-def test_sparse_walk_equals_irns_dense_walk(radius, beta, logt):
+def test_stencil_walk_equals_irns_dense_walk(radius, beta, logt):
     rng = np.random.default_rng(radius)
     h, w = 7, 9
     edge = rng.random((h, w)) * 0.6
     scores = rng.random((2, h, w))
     expected = irn_propagate_to_edge(scores, edge, radius, beta, logt)
     boundary = torch.from_numpy(edge)
-    src, dst = pair_indices(h, w, radius, rule='all')
     affinity = boundary_affinity(boundary[None], radius, 'all')[0]
-    transition = sparse_transition(affinity, src, dst, h * w, beta)
-    assert transition.is_sparse
-    # columns sum to 1
-    np.testing.assert_allclose(transition.to_dense().sum(0).numpy(), 1.,
-                               atol=1e-12)
-    walked = sparse_random_walk(
-        torch.from_numpy(scores) * (1 - boundary), transition, logt)
+    walked = stencil_random_walk(
+        torch.from_numpy(scores) * (1 - boundary), affinity, radius, beta,
+        logt)
     np.testing.assert_allclose(walked.numpy(), expected, rtol=1e-9,
                                atol=1e-12)
 
@@ -52,3 +46,5 @@ def test_refined_maps_are_irns_walk_resized_and_scaled():
                                rtol=1e-9, atol=1e-12)
     assert refined.max().item() == pytest.approx(1.0)
     assert boundary_refine_maps(maps[:0], boundary).shape == (0, 24, 32)
+    with pytest.raises(ValueError, match='affinities for'):
+        stencil_random_walk(maps[:, :6, :8], torch.ones(3), 3, 10., 1)

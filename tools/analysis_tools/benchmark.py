@@ -23,10 +23,10 @@ images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
 
 ``irn-walk``: images/s of IRN's semantic random walk
 (:func:`~mmadv.pseudo_labels.boundary_walk.boundary_refine_maps`: boundary
-affinities at stride 4, sparse transition, ``2^logt`` sparse steps) on
-random boundary maps and maps, with the bytes of its sparse transition
-(COO) against the dense matrix IRN builds; ``--dense`` also times IRN's dense
-route (``T`` squared ``logt`` times), for grids where it fits.
+affinities at stride 4, ``2^logt`` stencil steps) on random boundary maps
+and maps, with the bytes of its stencil against the dense matrix IRN
+builds; ``--dense`` also times the dense matrix of the same pairs and
+``2^logt`` dense products, for grids where it fits.
 
 On a GPU every benchmark also reports its peak GPU memory. Example::
 
@@ -61,8 +61,7 @@ from mmadv.models.utils import boundary_affinity, pair_indices
 from mmadv.pseudo_labels import (DEFAULT_BG_THRESHOLD, ThresholdLabeler,
                                  embedding_stride, multi_scale_maps,
                                  random_walk, refine_maps)
-from mmadv.pseudo_labels.boundary_walk import (boundary_refine_maps,
-                                               sparse_transition)
+from mmadv.pseudo_labels.boundary_walk import boundary_refine_maps
 from mmadv.utils import enable_amp
 
 
@@ -317,7 +316,8 @@ def irn_walk_benchmark(size: int = 512,
                        dense: bool = False,
                        device: str = 'cpu') -> dict:
     """IRN's walk (its radius 5, beta 10, 2^8 steps) of 2 maps of a size x
-    size image on a stride-4 boundary map."""
+    size image on a stride-4 boundary map: the stencil walk, and with
+    ``dense`` the dense (hw, hw) matrix and 2^logt dense products."""
     device = torch.device(device)
     grid = (size - 1) // 4 + 1  # IRN's stride-4 size
     gen = torch.Generator().manual_seed(0)
@@ -325,18 +325,14 @@ def irn_walk_benchmark(size: int = 512,
     maps = torch.rand(images + 1, 2, size, size, generator=gen)
     nodes = grid * grid
     src, dst = pair_indices(grid, grid, radius, rule='all')
-    transition = sparse_transition(
-        boundary_affinity(boundary[:1], radius, 'all')[0], src, dst, nodes,
-        beta)
-    stored = sum(t.numel() * t.element_size()
-                 for t in (transition.indices(), transition.values()))
     result = dict(setup=dict(device=str(device), size=size, grid=grid,
                              radius=radius, beta=beta, logt=logt,
                              classes=2, images=images,
                              threads=torch.get_num_threads()),
-                  transition_mib=stored / 2**20,
-                  dense_transition_mib=nodes * nodes * 4 / 2**20)
-    for route in ('sparse', 'dense') if dense else ('sparse', ):
+                  # the stencil's weights and column sums
+                  stencil_mib=(src.numel() + nodes) * 4 / 2**20,
+                  dense_matrix_mib=nodes * nodes * 4 / 2**20)
+    for route in ('stencil', 'dense') if dense else ('stencil', ):
         for i in range(images + 1):
             if i == 1:  # the first image is the warm-up
                 sync(device)
@@ -344,9 +340,9 @@ def irn_walk_benchmark(size: int = 512,
                 context.__enter__()
                 start = time.perf_counter()
             b, m = boundary[i].to(device), maps[i].to(device)
-            if route == 'sparse':
+            if route == 'stencil':
                 boundary_refine_maps(m, b, radius, beta, logt)
-            else:  # IRN's: the dense matrix, squared logt times
+            else:  # the dense matrix of the same pairs
                 affinity = torch.eye(nodes, device=device)
                 pairs = boundary_affinity(b[None], radius, 'all')[0]
                 affinity[src, dst] = affinity[dst, src] = pairs
@@ -358,8 +354,8 @@ def irn_walk_benchmark(size: int = 512,
         result[f'{route}_images_per_second'] = images / (
             time.perf_counter() - start)
     if dense:
-        result['ratio_sparse_dense_speed'] = (
-            result['sparse_images_per_second'] /
+        result['ratio_stencil_dense_speed'] = (
+            result['stencil_images_per_second'] /
             result['dense_images_per_second'])
     result['max_rss_mib'] = resource.getrusage(
         resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -401,11 +397,11 @@ def parse_args():
     for name, kind in (('bg_alpha', float), ('beta', float), ('logt', int)):
         walk.add_argument('--' + name.replace('_', '-'), type=kind,
                           default=RandomWalkSettings.default(name))
-    irn = sub.add_parser('irn-walk', help="IRN's sparse random walk")
+    irn = sub.add_parser('irn-walk', help="IRN's random walk")
     irn.add_argument('--size', type=int, default=512)
     irn.add_argument('--images', type=int, default=3)
     irn.add_argument('--dense', action='store_true',
-                     help="also time IRN's dense route")
+                     help='also time the dense matrix')
     irn.add_argument('--device', default=device)
     irn.add_argument('--json', help='also write the results here')
     for command in (step, infer, walk):
@@ -458,11 +454,11 @@ def main():
                                      dense=args.dense, device=args.device)
         routes = ', '.join(
             f'{r} {results[r + "_images_per_second"]:.2f} images/s'
-            for r in ('sparse', 'dense')
+            for r in ('stencil', 'dense')
             if r + '_images_per_second' in results)
-        print_log(f'IRN walk: {routes}; transition '
-                  f'{results["transition_mib"]:.1f} MiB sparse, '
-                  f'{results["dense_transition_mib"]:.1f} MiB dense; max RSS '
+        print_log(f'IRN walk: {routes}; the stencil\'s '
+                  f'{results["stencil_mib"]:.2f} MiB against a dense matrix '
+                  f'of {results["dense_matrix_mib"]:.1f} MiB; max RSS '
                   f'{results["max_rss_mib"]:.0f} MiB ({results["setup"]})',
                   logger='current')
     elif args.benchmark == 'pseudo-labels':
