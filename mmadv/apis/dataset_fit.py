@@ -26,7 +26,7 @@ it (a ``crop_size`` changed in a derived config does not reach the crop its
 base wrote), so a config family sets its crop size once. A training config
 whose padding is left to neither is refused.
 """
-from typing import Iterator, Optional, Tuple
+from typing import Optional
 
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -37,22 +37,11 @@ from ..datasets.layout import LOADERS, innermost_dataset
 from ..datasets.metainfo import config_dataset, dataset_metainfo
 from ..datasets.transforms import CheckSegLabels, RandomResizedCrop
 from ..models.heads import CAMHead
+from ..utils.config_tree import config_dicts
 from ..utils.errors import ConfigError
 
 # the training transforms whose ``size`` is the crop size
 CROPS = (RandomResizedCrop, TRANSFORMS.get('Pad'))
-
-
-def _dicts(node, key: str) -> Iterator[Tuple[str, dict]]:
-    """Every ``(dotted key, dict)`` of the nested dicts and lists under
-    ``node``."""
-    if isinstance(node, dict):
-        yield key, node
-        for name, value in node.items():
-            yield from _dicts(value, f'{key}.{name}')
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            yield from _dicts(value, f'{key}.{i}')
 
 
 def _registered(registry, node: dict) -> Optional[type]:
@@ -91,7 +80,7 @@ def fit_to_dataset(cfg: Config) -> Config:
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset = config_dataset(cfg)
     heads, checks = [], []  # (key, node, foreground only)
-    for key, node in _dicts(cfg.get('model'), 'model'):
+    for key, node in config_dicts(cfg.get('model'), 'model'):
         cls = _registered(MODELS, node)
         if isinstance(cls, type) and issubclass(cls,
                                                 (BaseDecodeHead, CAMHead)):
@@ -100,7 +89,7 @@ def fit_to_dataset(cfg: Config) -> Config:
         if cfg.get(loader) and cfg[loader].get('dataset'):
             pipeline = innermost_dataset(cfg[loader].dataset).get(
                 'pipeline') or []
-            checks += [(key, node) for key, node in _dicts(
+            checks += [(key, node) for key, node in config_dicts(
                 pipeline, f'{loader}.dataset.pipeline')
                 if _registered(TRANSFORMS, node) is CheckSegLabels]
     if dataset is None:
@@ -131,7 +120,7 @@ def fit_to_dataset(cfg: Config) -> Config:
         crop_size = (crop_size, crop_size)
     training = bool(cfg.get('train_dataloader')
                     and cfg.train_dataloader.get('dataset'))
-    for key, node in _dicts(cfg.get('model'), 'model'):
+    for key, node in config_dicts(cfg.get('model'), 'model'):
         if not key.endswith('data_preprocessor'):
             continue
         if crop_size is not None and node.get('size_divisor') is None:
@@ -148,7 +137,8 @@ def fit_to_dataset(cfg: Config) -> Config:
     crop_size = tuple(crop_size)
     pipeline = innermost_dataset(cfg.train_dataloader.dataset).get(
         'pipeline') or []
-    for key, node in _dicts(pipeline, 'train_dataloader.dataset.pipeline'):
+    for key, node in config_dicts(pipeline,
+                                  'train_dataloader.dataset.pipeline'):
         field = 'crop_size' if 'crop_size' in node else 'size' if \
             _registered(TRANSFORMS, node) in CROPS else None
         if field is None:

@@ -69,6 +69,7 @@ from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_inference import weights_record
 from ..pseudo_labels.map_io import read_meta
 from ..utils.atomic import write_json, write_text
+from ..utils.config_tree import config_dicts
 from ..utils.console import erase_progress_bar, quiet
 from ..utils.errors import ConfigError, InputError, MissingInputError
 from ..utils.instances import forget_new_instances, unique_name
@@ -126,21 +127,13 @@ def check_weights(cfg: Config, source: str) -> None:
             raise MissingInputError(f'{source}: weights file {value} of '
                                     f'{key} not found')
 
-    def walk(node, key: str) -> None:
-        if isinstance(node, dict):
-            if node.get('type') == 'Pretrained':
-                check(node.get('checkpoint'), f'{key}.checkpoint')
-            else:
-                for name in ('checkpoint', 'pretrained'):
-                    if isinstance(node.get(name), (str, bool)):
-                        check(node[name], f'{key}.{name}')
-            for name, value in node.items():
-                walk(value, f'{key}.{name}')
-        elif isinstance(node, (list, tuple)):
-            for i, value in enumerate(node):
-                walk(value, f'{key}.{i}')
-
-    walk(cfg.model, 'model')
+    for key, node in config_dicts(cfg.model, 'model'):
+        if node.get('type') == 'Pretrained':
+            check(node.get('checkpoint'), f'{key}.checkpoint')
+        else:
+            for name in ('checkpoint', 'pretrained'):
+                if isinstance(node.get(name), (str, bool)):
+                    check(node[name], f'{key}.{name}')
     check(cfg.get('load_from'), 'load_from')
 
 

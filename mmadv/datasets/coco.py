@@ -30,7 +30,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 from mmseg.registry import DATASETS
 
-from ..utils.atomic import write_json
+from ..utils.atomic import write_json, write_text
 from ..utils.console import progress_bar
 from ..utils.errors import InputError, MissingInputError, OutputExistsError
 from .label_png_dataset import LabelPNGDataset
@@ -106,14 +106,13 @@ def _categories(coco, path: str) -> Dict[int, int]:
     return {cat: label for label, cat in enumerate(ids, start=1)}
 
 
-def semantic_mask(coco, image_id: int,
+def semantic_mask(coco, info: dict, anns: List[dict],
                   labels: Dict[int, int]) -> np.ndarray:
-    """The ``(H, W)`` uint8 semantic mask of one image from its instance
-    annotations: label ``labels[category]`` where an annotation is, 0
-    elsewhere; larger annotations painted first."""
-    info = coco.loadImgs(image_id)[0]
+    """The ``(H, W)`` uint8 semantic mask of one image (``info``, its
+    ``loadImgs`` record) from its instance annotations ``anns``: label
+    ``labels[category]`` where an annotation is, 0 elsewhere; larger
+    annotations painted first."""
     mask = np.zeros((info['height'], info['width']), np.uint8)
-    anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id, iscrowd=None))
     for ann in sorted(anns, key=lambda a: -a['area']):
         mask[coco.annToMask(ann) > 0] = labels[ann['category_id']]
     return mask
@@ -188,7 +187,8 @@ def convert_coco2014(coco_root: str, out_root: str,
                 if not anns:
                     unlabelled += 1
                     continue
-                file_name = coco.loadImgs(image_id)[0]['file_name']
+                info = coco.loadImgs(image_id)[0]
+                file_name = info['file_name']
                 name = osp.splitext(file_name)[0]
                 source = osp.join(img_dir, file_name)
                 if not osp.isfile(source):
@@ -199,14 +199,15 @@ def convert_coco2014(coco_root: str, out_root: str,
                     os.symlink(osp.abspath(source), link)
                 png = osp.join(out_root, 'SegmentationClass', name + '.png')
                 if not osp.isfile(png):
-                    save_label_png(png, semantic_mask(coco, image_id, labels),
+                    save_label_png(png, semantic_mask(coco, info, anns,
+                                                      labels),
                                    COCO_METAINFO['palette'])
                 image_labels[name] = [
                     COCO_CLASSES[labels[cat] - 1] for cat in sorted(
                         {a['category_id'] for a in anns})]
                 names.append(name)
-        with open(osp.join(out_root, split_file(split)), 'w') as f:
-            f.write(''.join(n + '\n' for n in names))
+        write_text(osp.join(out_root, split_file(split)),
+                   ''.join(n + '\n' for n in names))
         report[split] = dict(images=len(names), unlabelled=unlabelled)
     write_json(labels_path, image_labels)
     write_json(osp.join(out_root, DONE_FILE),

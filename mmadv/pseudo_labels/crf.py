@@ -14,6 +14,29 @@ from pydensecrf.utils import unary_from_labels, unary_from_softmax
 from ..utils.errors import ConfigError
 
 
+def _check_common(t: int, scale_factor: float) -> None:
+    """The checks of the fields both CRFs have."""
+    if not (isinstance(t, int) and t >= 0):
+        raise ConfigError(f'crf.t must be an integer >= 0, got {t!r}')
+    if not (isinstance(scale_factor, (int, float)) and scale_factor > 0):
+        raise ConfigError(
+            f'crf.scale_factor must be > 0, got {scale_factor!r}')
+
+
+def _pairwise_crf(image: np.ndarray, num_labels: int, scale_factor: float,
+                  sxy: float, srgb: float) -> dcrf.DenseCRF2D:
+    """A CRF of ``image`` over ``num_labels`` with both CRFs' Potts terms:
+    smoothness (Gaussian, ``sxy = 3 / scale_factor``, ``compat = 3``) and
+    appearance (bilateral, ``sxy / scale_factor``, ``srgb``,
+    ``compat = 10``)."""
+    h, w = image.shape[:2]
+    crf = dcrf.DenseCRF2D(w, h, num_labels)
+    crf.addPairwiseGaussian(sxy=3 / scale_factor, compat=3)
+    crf.addPairwiseBilateral(sxy=sxy / scale_factor, srgb=srgb,
+                             rgbim=np.ascontiguousarray(image), compat=10)
+    return crf
+
+
 @dataclass(frozen=True)
 class DenseCRF:
     """A fully connected CRF over per-pixel class probabilities.
@@ -39,12 +62,7 @@ class DenseCRF:
     scale_factor: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.t, int) and self.t >= 0):
-            raise ConfigError(f'crf.t must be an integer >= 0, got {self.t!r}')
-        if not (isinstance(self.scale_factor, (int, float))
-                and self.scale_factor > 0):
-            raise ConfigError('crf.scale_factor must be > 0, got '
-                              f'{self.scale_factor!r}')
+        _check_common(self.t, self.scale_factor)
 
     def __call__(self, image: np.ndarray, probs: np.ndarray) -> np.ndarray:
         """Refine ``probs`` on ``image``.
@@ -75,13 +93,7 @@ class DenseCRF:
             raise ValueError(f'probs must be (n, H, W) with (H, W) = '
                              f'{image.shape[:2]}, got {sorted(shapes)}')
         n, h, w = probs[0].shape
-        crf = dcrf.DenseCRF2D(w, h, n)
-        crf.addPairwiseGaussian(sxy=3 / self.scale_factor, compat=3)
-        crf.addPairwiseBilateral(
-            sxy=80 / self.scale_factor,
-            srgb=13,
-            rgbim=np.ascontiguousarray(image),
-            compat=10)
+        crf = _pairwise_crf(image, n, self.scale_factor, sxy=80, srgb=13)
         refined = []
         for p in probs:
             crf.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(p)))
@@ -121,15 +133,10 @@ class LabelCRF:
     scale_factor: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.t, int) and self.t >= 0):
-            raise ConfigError(f'crf.t must be an integer >= 0, got {self.t!r}')
+        _check_common(self.t, self.scale_factor)
         if not 0 < self.gt_prob < 1:
             raise ConfigError(f'crf.gt_prob must be in (0, 1), got '
                               f'{self.gt_prob!r}')
-        if not (isinstance(self.scale_factor, (int, float))
-                and self.scale_factor > 0):
-            raise ConfigError('crf.scale_factor must be > 0, got '
-                              f'{self.scale_factor!r}')
 
     def __call__(self, image: np.ndarray, labels: np.ndarray,
                  num_labels: int) -> np.ndarray:
@@ -145,14 +152,9 @@ class LabelCRF:
             np.ndarray: ``(H, W)`` int64 labels.
         """
         h, w = labels.shape
-        crf = dcrf.DenseCRF2D(w, h, num_labels)
+        crf = _pairwise_crf(image, num_labels, self.scale_factor, sxy=50,
+                            srgb=5)
         crf.setUnaryEnergy(np.ascontiguousarray(unary_from_labels(
             labels, num_labels, gt_prob=self.gt_prob, zero_unsure=False)))
-        crf.addPairwiseGaussian(sxy=3 / self.scale_factor, compat=3)
-        crf.addPairwiseBilateral(
-            sxy=50 / self.scale_factor,
-            srgb=5,
-            rgbim=np.ascontiguousarray(image),
-            compat=10)
         q = np.array(crf.inference(self.t)).reshape(num_labels, h, w)
         return np.argmax(q, axis=0)
