@@ -30,6 +30,10 @@ TINY = dict(
     affinity_cfg_options={
         'train_cfg.max_iters': 2,
         'train_dataloader.batch_size': 4
+    },
+    irn_cfg_options={
+        'train_cfg.max_iters': 2,
+        'train_dataloader.batch_size': 4
     })
 TINY_DATA = dict(num_train=12, num_val=6)
 

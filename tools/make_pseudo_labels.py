@@ -1,6 +1,7 @@
 """Turn a folder of attention maps into VOC-format label PNGs
 (:func:`mmadv.apis.write_pseudo_labels`): pseudo-labels by the background
-threshold, or AffinityNet's training labels with ``--affinity``.
+threshold, AffinityNet's training labels with ``--affinity`` or IRN's
+relation labels with ``--relation``.
 
 Usage::
 
@@ -15,6 +16,11 @@ Usage::
     python tools/make_pseudo_labels.py work_dirs/maps_train_aug \\
         --img-dir data/VOCdevkit/VOC2012/JPEGImages \\
         --out-dir work_dirs/affinity_labels_train_aug --affinity 4 32 --crf
+    # IRN's relation labels (IRN: 0.30 and 0.05, its label CRF)
+    python tools/make_pseudo_labels.py work_dirs/maps_train_aug \
+        --img-dir data/VOCdevkit/VOC2012/JPEGImages \
+        --out-dir work_dirs/relation_labels_train_aug --relation 0.30 0.05 \
+        --crf
 
 Resumable (PNGs there are kept), atomic, refuses a folder made with other
 settings; with ``--gt-dir`` the labels are scored against the masks.
@@ -52,7 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar=('LOW', 'HIGH'),
         help='background below LOW, 255 (ignore) in [LOW, HIGH), the '
         'class from HIGH (replaces --bg-threshold without --crf)')
-    parser.add_argument(
+    labels = parser.add_mutually_exclusive_group()
+    labels.add_argument(
         '--affinity',
         type=float,
         nargs=2,
@@ -61,8 +68,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         'foreground from the background score (1 - max)^LOW_ALPHA, '
         'confident background from (1 - max)^HIGH_ALPHA, 255 between '
         '(PSA: 4 32 --crf)')
+    labels.add_argument(
+        '--relation',
+        type=float,
+        nargs=2,
+        metavar=('FG', 'BG'),
+        help='write IRN relation labels instead: confident foreground '
+        'where a map beats the background score FG, confident background '
+        'where none beats BG, 255 between (IRN: 0.30 0.05 --crf)')
     parser.add_argument(
-        '--crf', action='store_true', help='refine with a dense CRF (PSA)')
+        '--crf', action='store_true',
+        help='refine with a dense CRF (PSA\'s; with --relation IRN\'s label '
+        'CRF)')
     parser.add_argument(
         '--crf-iters', type=int, default=DenseCRF.t,
         help='CRF mean-field steps (default %(default)s)')
@@ -94,6 +111,10 @@ def labeler(args) -> dict:
         low_alpha, high_alpha = args.affinity
         return dict(type='AffinityLabeler', low_alpha=low_alpha,
                     high_alpha=high_alpha, crf=crf)
+    if args.relation:
+        conf_fg_thres, conf_bg_thres = args.relation
+        return dict(type='RelationLabeler', conf_fg_thres=conf_fg_thres,
+                    conf_bg_thres=conf_bg_thres, crf=crf)
     return dict(type='ThresholdLabeler', bg_threshold=args.bg_threshold,
                 uncertain=args.uncertain, crf=crf)
 

@@ -10,8 +10,9 @@ Usage::
    ``--data-root``), unless it is there already;
 2. runs the pipeline (:func:`mmadv.apis.run_pipeline`) on the baseline CAM
    (``configs/demo/cam_demo.py``) and adversarial erasing
-   (``configs/demo/adv_erase_demo.py``), with PSA's refinement of the
-   adversarial erasing maps unless ``--no-random-walk``;
+   (``configs/demo/adv_erase_demo.py``), with PSA's and IRN's
+   refinements of the adversarial erasing maps unless ``--no-random-walk``
+   and ``--no-irn``;
 3. draws ``<work-dir>/demo_figure.png``.
 
 It ends with the pipeline's table and where the checkpoints,
@@ -48,14 +49,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--num-train', type=int, default=NUM_TRAIN, help='training images')
     parser.add_argument(
         '--num-val', type=int, default=NUM_VAL, help='validation images')
-    for what in ('cfg', 'seg-cfg', 'affinity-cfg'):
+    for what in ('cfg', 'seg-cfg', 'affinity-cfg', 'irn-cfg'):
         parser.add_argument(
             f'--{what}-options', nargs='+', action=DictAction,
             help=f'{what.replace("-cfg", "")} config overrides (key=value)')
     parser.add_argument(
         '--no-random-walk',
         action='store_true',
-        help='skip the random-walk refinement')
+        help='skip PSA\'s refinement (AffinityNet\'s random walk)')
+    parser.add_argument(
+        '--no-irn', action='store_true', help='skip IRN\'s refinement')
     parser.add_argument(
         '--verbose', action='store_true', help='every log line')
     add_debug_arg(parser)
@@ -76,8 +79,12 @@ def run(args) -> dict:
         cfg_options=args.cfg_options,
         seg_cfg_options=args.seg_cfg_options,
         affinity_cfg_options=args.affinity_cfg_options,
-        pipeline_options=dict(random_walk=None)
-        if args.no_random_walk else None,
+        irn_cfg_options=args.irn_cfg_options,
+        pipeline_options={
+            key: None
+            for key, skip in (('random_walk', args.no_random_walk),
+                              ('irn', args.no_irn)) if skip
+        },
         verbose=args.verbose)
     figure = draw_pipeline_figure(
         rows, *(osp.splitext(osp.basename(c))[0] for c in (BASELINE, METHOD)),

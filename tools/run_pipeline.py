@@ -37,6 +37,8 @@ def parse_args(argv=None):
                         action=DictAction,
                         help='AffinityNet config overrides (with '
                         'random_walk)')
+    parser.add_argument('--irn-cfg-options', nargs='+', action=DictAction,
+                        help='IRNet config overrides (with irn)')
     parser.add_argument('--pipeline-options', nargs='+', action=DictAction,
                         help='wsss_pipeline overrides, e.g. crf=True')
     parser.add_argument('--verbose', action='store_true',
@@ -54,6 +56,7 @@ def pipeline_kwargs(args) -> dict:
         cfg_options=args.cfg_options,
         seg_cfg_options=args.seg_cfg_options,
         affinity_cfg_options=args.affinity_cfg_options,
+        irn_cfg_options=args.irn_cfg_options,
         pipeline_options=args.pipeline_options,
         gpus=args.gpus,
         verbose=args.verbose)

@@ -1,5 +1,6 @@
 """Trained models from configs and checkpoints, and the map folders they
-infer: the localizer's multi-scale maps and AffinityNet's refined maps.
+infer: the localizer's multi-scale maps and the maps refined by
+AffinityNet's or IRNet's random walk.
 
 Example::
 
@@ -22,7 +23,8 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from mmseg.registry import MODELS
 
-from ..pseudo_labels.map_inference import (IMAGE_PIPELINE, MultiScaleMaps,
+from ..pseudo_labels.map_inference import (IMAGE_PIPELINE, BoundaryWalkMaps,
+                                           MapFunction, MultiScaleMaps,
                                            RandomWalkMaps, build_map_dataset,
                                            check_scales, infer_map_folder,
                                            map_folder_meta, prepare_map_folder)
@@ -231,24 +233,80 @@ def refine_maps(model: nn.Module,
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
     """
+    _check_logt(logt)
+    stride = embedding_stride(model)
+    return _refine_folder(
+        model, map_dir, split, out_dir, num_workers,
+        RandomWalkMaps(model, map_dir, bg_alpha, beta, logt, stride),
+        f'bg_alpha {bg_alpha}, beta {beta}, 2^{logt} steps, embedding '
+        f'stride {stride}, {model.pair_rule} pairs within {model.radius}',
+        bg_alpha=bg_alpha, beta=beta, logt=logt, stride=stride,
+        radius=model.radius, pair_rule=model.pair_rule)
+
+
+def boundary_walk_maps(model: nn.Module,
+                       map_dir: str,
+                       split: str,
+                       out_dir: str,
+                       radius: int,
+                       beta: float,
+                       logt: int,
+                       flip: bool,
+                       num_workers: Optional[int] = None) -> Dict[str, int]:
+    """Write the maps of ``map_dir`` refined by IRN's random walk on an
+    IRNet's class-boundary maps
+    (:class:`~mmadv.pseudo_labels.map_inference.BoundaryWalkMaps`) in the
+    same format: the walked maps divided by their maximum, for IRN's
+    background threshold (``sem_seg_bg_thres`` 0.25). Resumable, atomic,
+    sharded, as :func:`infer_maps`.
+
+    Args:
+        model (nn.Module): An ``IRNet`` of :func:`init_model`; its boundary
+            map's stride is measured and recorded.
+        map_dir (str): Maps of ``split`` to refine.
+        split (str): Image list of the data set of
+            ``model.cfg.train_dataloader``.
+        out_dir (str): The refined map folder.
+        radius (int): The walk's pair radius, in cells of B (IRN: 5).
+        beta (float): Affinity exponent (IRN: 10).
+        logt (int): ``2^logt`` random-walk steps (IRN's ``exp_times``: 8).
+        flip (bool): B averaged with the flipped image's (IRN: True).
+        num_workers (int, optional): As :func:`infer_maps`.
+
+    Returns:
+        dict: ``total``, ``skipped`` and ``written`` images of this rank.
+    """
+    _check_logt(logt)
+    stride = embedding_stride(model)
+    return _refine_folder(
+        model, map_dir, split, out_dir, num_workers,
+        BoundaryWalkMaps(model, map_dir, radius, beta, logt, stride, flip),
+        f'radius {radius}, beta {beta}, 2^{logt} steps, boundary stride '
+        f'{stride}, flip {flip}',
+        radius=radius, beta=beta, logt=logt, stride=stride, flip=flip)
+
+
+def _check_logt(logt: int) -> None:
     if not (isinstance(logt, int) and logt >= 0):
         raise ConfigError(f'logt must be an integer >= 0, got {logt!r}')
+
+
+def _refine_folder(model: nn.Module, map_dir: str, split: str, out_dir: str,
+                   num_workers: Optional[int], compute: MapFunction,
+                   description: str, **settings) -> Dict[str, int]:
+    """The refined map folder of ``map_dir`` by ``compute``, recording the
+    maps' record, the model and ``settings``."""
     num_workers = _num_workers(model.cfg, num_workers)
     maps_meta = read_meta(map_dir, split)  # maps of this split
     dataset = build_map_dataset(model.cfg, split, IMAGE_PIPELINE)
-    stride = embedding_stride(model)
     classes, palette = folder_classes(maps_meta)  # the maps' data set
     meta = map_folder_meta(
         dataset, split, model.cfg.filename, model.checkpoint,
         classes=list(classes), palette=palette,
-        maps=osp.abspath(map_dir), maps_meta=maps_meta, bg_alpha=bg_alpha,
-        beta=beta, logt=logt, stride=stride, radius=model.radius,
-        pair_rule=model.pair_rule)
+        maps=osp.abspath(map_dir), maps_meta=maps_meta, **settings)
     prepare_map_folder(out_dir, meta)
     print_log(
-        f'random walk of {map_dir} ({split}, {len(dataset)} images) -> '
-        f'{out_dir}: bg_alpha {bg_alpha}, beta {beta}, 2^{logt} steps, '
-        f'embedding stride {stride}, {model.pair_rule} pairs within '
-        f'{model.radius}', logger='current')
-    compute = RandomWalkMaps(model, map_dir, bg_alpha, beta, logt, stride)
+        f'{type(model).__name__} refinement of {map_dir} ({split}, '
+        f'{len(dataset)} images) -> {out_dir}: {description}',
+        logger='current')
     return infer_map_folder(compute, dataset, out_dir, num_workers)

@@ -23,9 +23,14 @@ For each config (e.g. the baseline CAM and adversarial erasing), under
    at that threshold (:func:`~mmadv.apis.write_pseudo_labels`);
 5. ``seg/``, ``seg_test/``: the segmentation network trained on them and
    tested on the real masks of the evaluation split;
-6. with ``random_walk``: affinity labels of the training maps, AffinityNet
+6. with ``random_walk`` (PSA's refinement): affinity labels of the
+   training maps (``affinity_labels_<train split>/``), AffinityNet
    (``affinity/``), refined maps ``maps_rw_<split>/`` and steps 3-5 on
-   them: a second row ``<config> + random walk``.
+   them: a row ``<config> + random walk``;
+7. with ``irn`` (IRN's refinement): relation labels
+   (``relation_labels_<train split>/``), IRNet's boundary branch
+   (``irn/``), the maps of its random walk ``maps_irn_<split>/`` and steps
+   3-5 on them: a row ``<config> + IRN``. With both, both rows.
 
 Every setting, config, split, image and mask the run needs is checked
 before the first training. Each step is skipped when its output is
@@ -75,14 +80,14 @@ from ..utils.errors import ConfigError, InputError, MissingInputError
 from ..utils.instances import forget_new_instances, unique_name
 from ..utils.provenance import changes
 from .evaluation import evaluate_maps
-from .inference import infer_maps, init_model, refine_maps
-from .pseudo_labels import write_affinity_labels, write_pseudo_labels
-from .settings import REPO, PipelineSettings, resolve_config, threshold_labeler
+from .inference import infer_maps, init_model
+from .pseudo_labels import write_pseudo_labels
+from .settings import (REFINEMENTS, REPO, PipelineSettings, resolve_config,
+                       threshold_labeler)
 from .threshold_rules import build_threshold_rule
 from .training import test, train
 
 TOOLS = osp.join(REPO, 'tools')
-RANDOM_WALK = ' + random walk'
 
 
 def _read_json(path: str) -> dict:
@@ -292,10 +297,11 @@ class _Data:
 
 
 @dataclass
-class _SegPlan:
-    """A segmentation stage: its pseudo-label folder and frozen config."""
+class _TrainPlan:
+    """A trained stage after stage 1 (a segmentation network, a refinement's
+    model): the label folder it trains on and its frozen config."""
 
-    pseudo_labels: str
+    labels: str
     cfg: Config
     config: str  # the frozen config file
 
@@ -312,9 +318,9 @@ class _Plan:
     stage1_config: str
     settings: PipelineSettings
     data: _Data
-    seg: Dict[str, _SegPlan] = field(default_factory=dict)
-    affinity_cfg: Optional[Config] = None
-    affinity_config: str = ''
+    seg: Dict[str, _TrainPlan] = field(default_factory=dict)
+    # the frozen model configs of the refinements by their setting
+    refine: Dict[str, _TrainPlan] = field(default_factory=dict)
     # the text of every frozen file by path, written by freeze()
     frozen: Dict[str, str] = field(default_factory=dict)
 
@@ -337,7 +343,7 @@ class _Plan:
 
 def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
               seg_cfg_options: Optional[dict], seed: Optional[int],
-              frozen: Dict[str, str]) -> _SegPlan:
+              frozen: Dict[str, str]) -> _TrainPlan:
     """The pseudo-label folder ``pseudo_labels<tag>_<train split>`` and the
     merged, frozen segmentation config ``configs/seg<tag>.py`` that trains
     on it (and tests on the eval split's masks)."""
@@ -357,7 +363,7 @@ def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
     options.update(seg_cfg_options or {})
     cfg = load_config(settings.seg_config, _seeded(options, seed))
     check_weights(cfg, settings.seg_config)
-    return _SegPlan(
+    return _TrainPlan(
         pseudo, cfg,
         _frozen_path(root, f'seg{tag}.py', cfg.pretty_text,
                      'segmentation config', frozen))
@@ -366,7 +372,7 @@ def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
 def _plan(config: str, work_dir: str, data_root: Optional[str],
           seed: Optional[int], cfg_options: Optional[dict],
           seg_cfg_options: Optional[dict],
-          affinity_cfg_options: Optional[dict],
+          refine_cfg_options: Dict[str, Optional[dict]],
           pipeline_options: Optional[dict]) -> _Plan:
     """Load and check everything a config's run needs, and the texts of
     the files it freezes (:meth:`_Plan.freeze` writes them)."""
@@ -403,37 +409,38 @@ def _plan(config: str, work_dir: str, data_root: Optional[str],
         root, 'pipeline.json',
         json.dumps(dict(settings.frozen(), seed=seed), indent=2,
                    sort_keys=True), 'pipeline settings', frozen)
-    walk = settings.random_walk
-    if walk is None:
-        if affinity_cfg_options:
-            print_log(f'{name}: no random_walk setting, affinity config '
-                      'options unused', logger='current',
-                      level=logging.WARNING)
-        return plan
-    plan.seg['_rw'] = _seg_plan(root, '_rw', data, settings, seg_cfg_options,
-                                seed, frozen)
-    options = {
-        **data.options(LOADERS[:1]),
-        'train_dataloader.dataset.ann_file':
-        split_file(settings.train_split),
-        'train_dataloader.dataset.data_prefix.seg_map_path':
-        osp.join(root, f'affinity_labels_{settings.train_split}'),
-        **walk.cfg_options,
-        **(affinity_cfg_options or {})
-    }
-    plan.affinity_cfg = load_config(walk.config, _seeded(options, seed))
-    check_weights(plan.affinity_cfg, walk.config)
-    plan.affinity_config = _frozen_path(root, 'affinity.py',
-                                        plan.affinity_cfg.pretty_text,
-                                        'AffinityNet config', frozen)
+    for key, options in refine_cfg_options.items():
+        if options and getattr(settings, key) is None:
+            print_log(f'{name}: no {key} setting, its config options unused',
+                      logger='current', level=logging.WARNING)
+    for refine in settings.refinements():
+        plan.seg[refine.tag] = _seg_plan(root, refine.tag, data, settings,
+                                         seg_cfg_options, seed, frozen)
+        labels = osp.join(root, f'{refine.labels}_{settings.train_split}')
+        options = {
+            **data.options(LOADERS[:1]),
+            'train_dataloader.dataset.ann_file':
+            split_file(settings.train_split),
+            'train_dataloader.dataset.data_prefix.seg_map_path': labels,
+            **refine.cfg_options,
+            **(refine_cfg_options.get(refine.key) or {})
+        }
+        cfg = load_config(refine.config, _seeded(options, seed))
+        check_weights(cfg, refine.config)
+        plan.refine[refine.key] = _TrainPlan(
+            labels, cfg,
+            _frozen_path(root, f'{refine.model}.py', cfg.pretty_text,
+                         f'{cfg.model.type} config', frozen))
     return plan
 
 
 def _log_name(title: str) -> str:
-    """The log file of step ``[<label>] <step>``: ``<step>.log``, with a
-    ``random_walk_`` prefix for the refinement's steps."""
+    """The log file of step ``[<label>] <step>``: ``<step>.log``, with the
+    refinement's setting as a prefix for a refinement's steps
+    (``random_walk_``, ``irn_``)."""
     label, step = title[1:].split('] ', 1)
-    prefix = 'random_walk_' if label.endswith(RANDOM_WALK) else ''
+    prefix = ''.join(key + '_' for key, kind in REFINEMENTS.items()
+                     if label.endswith(kind.row))
     return prefix + re.sub(r'[^A-Za-z0-9.-]+', '_', step) + '.log'
 
 
@@ -657,7 +664,8 @@ class _Runner:
     # --------------------------------------------------------- the graph
     def run(self) -> Dict[str, dict]:
         """Every step of the config; its rows: ``<name>`` and, with
-        ``random_walk``, ``<name> + random walk``."""
+        ``random_walk`` and ``irn``, ``<name> + random walk`` and ``<name>
+        + IRN``."""
         plan, settings = self.plan, self.settings
         checkpoint = self._train(f'[{plan.name}] stage 1', plan.cfg,
                                  plan.stage1_config,
@@ -687,60 +695,61 @@ class _Runner:
                     plan.name, '', stage1_maps,
                     lambda split: weights_record(checkpoint)))
         }
-        model = None
-        walk = settings.random_walk
-        if walk is None:
-            return rows
-        label = plan.name + RANDOM_WALK
-        train_split = settings.train_split
-        affinity_labels = osp.join(plan.root,
-                                   f'affinity_labels_{train_split}')
-        affinity = self._labels(
-            f'[{label}] affinity labels', affinity_labels + '.json',
-            lambda: write_affinity_labels(
-                osp.join(plan.root, f'maps_{train_split}'),
-                plan.data.img_dir,
-                affinity_labels,
-                train_split,
-                walk.affinity_alphas,
-                dict(scale_factor=walk.crf_scale) if walk.crf else None,
-                settings.workers,
-                img_suffix=plan.data.img_suffix,
-                json_path=affinity_labels + '.json'),
-            dict(map_meta=read_meta(
-                osp.join(plan.root, f'maps_{train_split}'))))
-        affinity_checkpoint = self._train(f'[{label}] AffinityNet',
-                                          plan.affinity_cfg,
-                                          plan.affinity_config,
-                                          osp.join(plan.root, 'affinity'),
-                                          _label_record(affinity))
+        model = None  # the stage-1 model is not needed again
+        for refine in settings.refinements():
+            label = plan.name + refine.row
+            rows[label] = dict(
+                plan.common(), stage1_checkpoint=checkpoint,
+                **self._refine(label, refine))
+        return rows
 
-        def walked_maps(split: str, folder: str) -> Dict[str, int]:
+    def _refine(self, label: str, refine) -> dict:
+        """A refinement's steps (``refine``: its settings,
+        :class:`~mmadv.apis.settings.RandomWalkSettings` or
+        :class:`~mmadv.apis.settings.IRNSettings`): its training labels
+        from the training maps, its model trained on them, the maps it
+        refines (``maps<tag>_<split>``) and steps 3-5 on them. Returns the
+        metrics of its row."""
+        plan, settings = self.plan, self.settings
+        stage = plan.refine[refine.key]
+        model_type = stage.cfg.model.type
+        train_maps = osp.join(plan.root, f'maps_{settings.train_split}')
+        summary = stage.labels + '.json'
+        labels = self._labels(
+            f'[{label}] {refine.labels.replace("_", " ")}', summary,
+            lambda: write_pseudo_labels(
+                train_maps, plan.data.img_dir, stage.labels,
+                settings.train_split, refine.labeler(), settings.workers,
+                img_suffix=plan.data.img_suffix, json_path=summary),
+            dict(map_meta=read_meta(train_maps),
+                 **build_labeler(refine.labeler()).settings()))
+        refine_checkpoint = self._train(f'[{label}] {model_type}', stage.cfg,
+                                        stage.config,
+                                        osp.join(plan.root, refine.model),
+                                        _label_record(labels))
+        model = None
+
+        def refined_maps(split: str, folder: str) -> Dict[str, int]:
             nonlocal model
             maps = osp.join(plan.root, f'maps_{split}')
             if self.gpus > 1:
-                self._launch('infer_random_walk.py', plan.affinity_config,
-                             affinity_checkpoint, maps, '--split', split,
-                             '--out-dir', folder, '--bg-alpha',
-                             walk.bg_alpha, '--beta', walk.beta, '--logt',
-                             walk.logt, '--workers', settings.workers,
-                             launcher=False)
+                self._launch(refine.tool, stage.config, refine_checkpoint,
+                             maps, '--split', split, '--out-dir', folder,
+                             *refine.tool_args(), '--workers',
+                             settings.workers, launcher=False)
                 return {}
             if model is None:
-                model = init_model(plan.affinity_config, affinity_checkpoint)
-            return refine_maps(model, maps, split, folder, walk.bg_alpha,
-                               walk.beta, walk.logt, settings.workers)
+                model = init_model(stage.config, refine_checkpoint)
+            return refine.refine(model, maps, split, folder,
+                                 settings.workers)
 
-        rows[label] = dict(
-            plan.common(),
-            stage1_checkpoint=checkpoint,
-            affinity_checkpoint=affinity_checkpoint,
+        return dict(
+            {f'{refine.model}_checkpoint': refine_checkpoint},
             **self._maps_to_segmentation(
-                label, '_rw', walked_maps, lambda split: dict(
-                    weights_record(affinity_checkpoint),
+                label, refine.tag, refined_maps, lambda split: dict(
+                    weights_record(refine_checkpoint),
                     maps_meta=read_meta(
                         osp.join(plan.root, f'maps_{split}')))))
-        return rows
 
     def _maps_to_segmentation(
             self, label: str, tag: str,
@@ -775,14 +784,14 @@ class _Runner:
                 metrics[f'map_miou_{split}'] = self._evaluate(
                     f'[{label}] evaluate maps {split}', folder, gt_dir,
                     split, [metrics['bg_threshold']])['mIoU']
-        summary = seg.pseudo_labels + '.json'
+        summary = seg.labels + '.json'
         labeler = threshold_labeler(metrics['bg_threshold'],
                                     settings.uncertain, settings.crf)
         result = self._labels(
             f'[{label}] pseudo-labels', summary,
             lambda: write_pseudo_labels(
                 metrics['map_dirs'][train_split], plan.data.img_dir,
-                seg.pseudo_labels, train_split, labeler, settings.workers,
+                seg.labels, train_split, labeler, settings.workers,
                 train_gt, plan.data.img_suffix, summary),
             dict(map_meta=read_meta(metrics['map_dirs'][train_split]),
                  **build_labeler(labeler).settings()))
@@ -795,7 +804,7 @@ class _Runner:
             f'[{label}] test segmentation', seg.config, seg_checkpoint,
             osp.join(plan.root, f'seg{tag}_test'))
         metrics.update(seg_checkpoint=seg_checkpoint,
-                       pseudo_labels=seg.pseudo_labels,
+                       pseudo_labels=seg.labels,
                        step_seconds={
                            k: v
                            for k, v in self.steps.seconds.items()
@@ -841,6 +850,7 @@ def run_pipeline(configs: Sequence[str],
                  affinity_cfg_options: Optional[dict] = None,
                  pipeline_options: Optional[dict] = None,
                  gpus: int = 1,
+                 irn_cfg_options: Optional[dict] = None,
                  verbose: bool = False) -> Dict[str, dict]:
     """Run the pipeline (see the module docstring) for every config.
 
@@ -862,10 +872,13 @@ def run_pipeline(configs: Sequence[str],
         gpus (int): Processes per training, test and inference step
             (``torchrun``) when > 1. Defaults to 1.
         verbose (bool): Every log line on the console. Defaults to False.
+        irn_cfg_options (dict, optional): Overrides of the IRNet configs
+            (with ``irn``).
 
     Returns:
         dict: The rows of the summary table by name (``<config name>``,
-        ``<config name> + random walk``): the settings, the mIoUs
+        ``<config name> + random walk``, ``<config name> + IRN``): the
+        settings, the mIoUs
         (``map_miou_<split>``, ``pseudo_label_miou``, ``seg_miou``, as
         fractions), ``bg_threshold``, the checkpoints and folders, and
         ``step_seconds``; also written to ``<work_dir>/metrics.json``.
@@ -886,7 +899,9 @@ def run_pipeline(configs: Sequence[str],
         # every config checked, then frozen, before the first training
         plans: List[_Plan] = [
             _plan(config, work_dir, data_root, seed, cfg_options,
-                  seg_cfg_options, affinity_cfg_options, pipeline_options)
+                  seg_cfg_options,
+                  dict(random_walk=affinity_cfg_options,
+                       irn=irn_cfg_options), pipeline_options)
             for config in configs
         ]
         for plan in plans:

@@ -1,7 +1,8 @@
 """The settings of the WSSS pipeline, each defined once.
 
-Every setting is a field of :class:`PipelineSettings` (or, for PSA's
-random-walk refinement, of :class:`RandomWalkSettings`) with its type, its
+Every setting is a field of :class:`PipelineSettings` (or, for a
+refinement of the maps, of :class:`RandomWalkSettings`, PSA's, or
+:class:`IRNSettings`, IRN's) with its type, its
 default, a docstring line (``doc``), where the default comes from
 (``source``: the paper's code, or PSA's, whose refinement the paper uses;
 empty for mmadv's own choice) and the paper's value where it differs from
@@ -18,10 +19,11 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
-from ..pseudo_labels.crf import DenseCRF
+from ..pseudo_labels.crf import DenseCRF, LabelCRF
 from ..pseudo_labels.labeling import check_uncertain
 from ..pseudo_labels.map_inference import check_scales
 from ..utils.errors import ConfigError, MissingInputError
+from .inference import boundary_walk_maps, refine_maps
 from .threshold_rules import build_threshold_rule
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -176,10 +178,68 @@ class _Settings:
         return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
 
 
+class _RefinementSettings(_Settings):
+    """A refinement of the maps: labels from the training maps, a model
+    trained on them and the maps it refines, a second row ``<config>
+    <row>`` of the pipeline. A subclass names its outputs and says how
+    its labels and maps are made."""
+
+    key = ''  # its pipeline setting
+    row = ''  # its row's suffix
+    labels = ''  # <labels>_<train split>/: its training labels
+    model = ''  # its model's name and folder; configs/<model>.py
+    tag = ''  # maps<tag>_<split>/ and the rest of its row's outputs
+    tool = ''  # tools/<tool>: its maps in torchrun processes
+
+    def labeler(self) -> dict:
+        """The labeler config of its training labels."""
+        raise NotImplementedError
+
+    def refine(self, model, map_dir: str, split: str, out_dir: str,
+               workers: int) -> Dict[str, int]:
+        """Write the refined maps of ``map_dir`` by the trained ``model``
+        (:func:`~mmadv.apis.init_model`) to ``out_dir``."""
+        raise NotImplementedError
+
+    def tool_args(self) -> list:
+        """The arguments of ``tool`` after the config, checkpoint, maps,
+        split and output folder that give these settings."""
+        raise NotImplementedError
+
+    def _check_common(self) -> None:
+        if self.logt < 0:
+            raise ConfigError(f'{self.key}.logt must be an integer >= 0, '
+                              f'got {self.logt!r}')
+        if self.crf_scale <= 0:
+            raise ConfigError(f'{self.key}.crf_scale must be > 0, got '
+                              f'{self.crf_scale!r}')
+
+    @classmethod
+    def from_value(cls, value: Union[str, dict]) -> '_RefinementSettings':
+        """From the model config's path or a dict of settings with
+        ``config``; the config is looked up (:func:`resolve_config`)."""
+        values = dict(config=value) if isinstance(value, str) else dict(
+            value)
+        known = {f.name for f in fields(cls)}
+        if set(values) - known or not values.get('config'):
+            raise ConfigError(f'{cls.key} needs a config and knows '
+                              f'{sorted(known)}, got {values}')
+        values['config'] = resolve_config(values['config'],
+                                          f'{cls.key}.config')
+        return cls(**cls.conformed(values, cls.key))
+
+
 @dataclass(frozen=True)
-class RandomWalkSettings(_Settings):
+class RandomWalkSettings(_RefinementSettings):
     """PSA's refinement (affinity labels, AffinityNet, random walk) of the
     maps, a second row ``<config> + random walk`` of the pipeline."""
+
+    key = 'random_walk'
+    row = ' + random walk'
+    labels = 'affinity_labels'
+    model = 'affinity'
+    tag = '_rw'
+    tool = 'infer_random_walk.py'
 
     config: str = setting(
         doc='the AffinityNet config (relative to the current directory or '
@@ -206,27 +266,97 @@ class RandomWalkSettings(_Settings):
         doc='overrides of the AffinityNet config', factory=dict)
 
     def __post_init__(self) -> None:
-        if self.logt < 0:
-            raise ConfigError('random_walk.logt must be an integer >= 0, '
-                              f'got {self.logt!r}')
-        if self.crf_scale <= 0:
-            raise ConfigError('random_walk.crf_scale must be > 0, got '
-                              f'{self.crf_scale!r}')
+        self._check_common()
         if not 0 <= self.affinity_alphas[0] <= self.affinity_alphas[1]:
             raise ConfigError('random_walk.affinity_alphas must be (low, '
                               f'high), got {list(self.affinity_alphas)}')
 
-    @classmethod
-    def from_value(cls, value: Union[str, dict]) -> 'RandomWalkSettings':
-        """From the AffinityNet config's path or a dict of settings with
-        ``config``; the config is looked up (:func:`resolve_config`)."""
-        walk = dict(config=value) if isinstance(value, str) else dict(value)
-        known = {f.name for f in fields(cls)}
-        if set(walk) - known or not walk.get('config'):
-            raise ConfigError(f'random_walk needs a config and knows '
-                              f'{sorted(known)}, got {walk}')
-        walk['config'] = resolve_config(walk['config'], 'random_walk.config')
-        return cls(**cls.conformed(walk, 'random_walk'))
+    def labeler(self) -> dict:
+        low_alpha, high_alpha = self.affinity_alphas
+        return dict(type='AffinityLabeler', low_alpha=low_alpha,
+                    high_alpha=high_alpha,
+                    crf=dict(scale_factor=self.crf_scale)
+                    if self.crf else None)
+
+    def refine(self, model, map_dir: str, split: str, out_dir: str,
+               workers: int) -> Dict[str, int]:
+        return refine_maps(model, map_dir, split, out_dir, self.bg_alpha,
+                           self.beta, self.logt, workers)
+
+    def tool_args(self) -> list:
+        return ['--bg-alpha', self.bg_alpha, '--beta', self.beta, '--logt',
+                self.logt]
+
+
+@dataclass(frozen=True)
+class IRNSettings(_RefinementSettings):
+    """IRN's refinement (Ahn, Cho and Kwak, CVPR 2019: relation labels,
+    IRNet's boundary branch, the random walk on its boundary affinities) of
+    the maps, a row ``<config> + IRN`` of the pipeline."""
+
+    key = 'irn'
+    row = ' + IRN'
+    labels = 'relation_labels'
+    model = 'irn'
+    tag = '_irn'
+    tool = 'infer_irn.py'
+
+    config: str = setting(
+        doc='the IRNet config (relative to the current directory or the '
+        'repository)')
+    conf_thres: Tuple[float, float] = setting(
+        (0.30, 0.05),
+        'constant background scores of the confident foreground and '
+        'background of the relation labels (conf_fg_thres, conf_bg_thres)',
+        'IRN\'s run_sample.py')
+    crf: bool = setting(True, 'IRN\'s label CRF on the relation labels',
+                        'IRN\'s cam_to_ir_label.py')
+    crf_scale: float = setting(
+        LabelCRF.scale_factor,
+        'divides the label CRF\'s spatial deviations (for smaller images)',
+        'IRN\'s imutils.crf_inference_label')
+    radius: int = setting(
+        5, 'pair radius of the walk, in cells of the boundary map',
+        'IRN\'s make_sem_seg_labels.py', must='an integer >= 1')
+    beta: float = setting(10, 'affinity exponent of the transition matrix',
+                          'IRN\'s run_sample.py')
+    logt: int = setting(
+        8, 'log2 of the number of random-walk steps (exp_times)',
+        'IRN\'s run_sample.py', must='an integer >= 0')
+    flip: bool = setting(
+        True, 'boundary logits averaged with the flipped image\'s',
+        'IRN\'s resnet50_irn.EdgeDisplacement')
+    cfg_options: Dict[str, Any] = setting(
+        doc='overrides of the IRNet config', factory=dict)
+
+    def __post_init__(self) -> None:
+        self._check_common()
+        if self.radius < 1:
+            raise ConfigError(f'irn.radius must be >= 1, got {self.radius}')
+        if not 0 <= self.conf_thres[1] <= self.conf_thres[0]:
+            raise ConfigError('irn.conf_thres must be (fg, bg) with 0 <= bg '
+                              f'<= fg, got {list(self.conf_thres)}')
+
+    def labeler(self) -> dict:
+        conf_fg_thres, conf_bg_thres = self.conf_thres
+        return dict(type='RelationLabeler', conf_fg_thres=conf_fg_thres,
+                    conf_bg_thres=conf_bg_thres,
+                    crf=dict(scale_factor=self.crf_scale)
+                    if self.crf else None)
+
+    def refine(self, model, map_dir: str, split: str, out_dir: str,
+               workers: int) -> Dict[str, int]:
+        return boundary_walk_maps(model, map_dir, split, out_dir,
+                                  self.radius, self.beta, self.logt,
+                                  self.flip, workers)
+
+    def tool_args(self) -> list:
+        return ['--radius', self.radius, '--beta', self.beta, '--logt',
+                self.logt] + ([] if self.flip else ['--no-flip'])
+
+
+# the refinements' settings by their pipeline setting
+REFINEMENTS = {kind.key: kind for kind in (RandomWalkSettings, IRNSettings)}
 
 
 @dataclass(frozen=True)
@@ -278,9 +408,13 @@ class PipelineSettings(_Settings):
     seg_cfg_options: Dict[str, Any] = setting(
         doc='overrides of the segmentation config', factory=dict)
     random_walk: Optional[RandomWalkSettings] = setting(
-        None, 'PSA\'s refinement: None, the AffinityNet config or a dict of '
-        'RandomWalkSettings',
+        None, 'PSA\'s refinement, a row <config> + random walk: None, the '
+        'AffinityNet config or a dict of RandomWalkSettings',
         must='None, the AffinityNet config or a dict of RandomWalkSettings')
+    irn: Optional[IRNSettings] = setting(
+        None, 'IRN\'s refinement, a row <config> + IRN: None, the IRNet '
+        'config or a dict of IRNSettings',
+        must='None, the IRNet config or a dict of IRNSettings')
 
     def __post_init__(self) -> None:
         if self.train_split == self.eval_split:
@@ -315,28 +449,28 @@ class PipelineSettings(_Settings):
         for name, values in sources:
             values = dict(values or {})
             nested = {
-                key.split('.', 1)[1]: values.pop(key)
-                for key in list(values) if key.startswith('random_walk.')
-            }
-            rule = {
-                key.split('.', 1)[1]: values.pop(key)
-                for key in list(values) if key.startswith('threshold_rule.')
+                prefix: {
+                    key.split('.', 1)[1]: values.pop(key)
+                    for key in list(values) if key.startswith(prefix + '.')
+                }
+                for prefix in (*REFINEMENTS, 'threshold_rule')
             }
             merged.update(cls.conformed(values, name))
-            if nested:
-                walk = merged.get('random_walk')
-                walk = dict(config=walk) if isinstance(walk, str) else dict(
-                    walk or {})
-                walk.update(nested)
-                merged['random_walk'] = walk
+            for key in REFINEMENTS:
+                if nested[key]:
+                    refine = merged.get(key)
+                    refine = dict(config=refine) if isinstance(
+                        refine, str) else dict(refine or {})
+                    merged[key] = dict(refine, **nested[key])
+            rule = nested['threshold_rule']
             if rule:  # a new type starts from its own defaults
                 merged['threshold_rule'] = dict(
                     {} if 'type' in rule else merged.get(
                         'threshold_rule', cls.default('threshold_rule')),
                     **rule)
-        walk = merged.pop('random_walk', None)
-        merged['random_walk'] = RandomWalkSettings.from_value(walk) \
-            if walk else None
+        for key, kind in REFINEMENTS.items():
+            value = merged.pop(key, None)
+            merged[key] = kind.from_value(value) if value else None
         settings = cls(**merged)
         return settings.replace(
             seg_config=resolve_config(settings.seg_config, 'seg_config'))
@@ -345,6 +479,11 @@ class PipelineSettings(_Settings):
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return type(self)(**values)
+
+    def refinements(self) -> list:
+        """The refinements set, AffinityNet's first."""
+        return [getattr(self, key) for key in REFINEMENTS
+                if getattr(self, key) is not None]
 
     def frozen(self) -> dict:
         """The settings that decide the outputs (all but ``workers``), as

@@ -12,6 +12,7 @@ as a stencil over those offsets: the same ``vec(s) T^t`` in
 ``O(t C P)`` time and ``O(P)`` memory.
 """
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 from ..models.utils.affinity_pairs import pair_offsets, source_window
@@ -120,3 +121,41 @@ def boundary_refine_maps(maps: torch.Tensor,
     walked = F.interpolate(walked[None], size=maps.shape[-2:],
                            mode='bilinear', align_corners=False)[0]
     return walked / walked.max().clamp_min(1e-12)
+
+
+@torch.no_grad()
+def boundary_map(model: nn.Module, image: torch.Tensor, stride: int,
+                 flip: bool = True) -> torch.Tensor:
+    """IRNet's class-boundary map B of one image, as IRN's
+    ``EdgeDisplacement.forward`` (``net/resnet50_irn.py``): the image is
+    zero-padded at the bottom and right to a multiple of ``stride``, which
+    gives ``(ceil(H / stride), ceil(W / stride))`` cells (IRN pads to its
+    crop size and crops the logits to those cells; here the network's
+    own zero padding lies beyond them) and, with ``flip``, the logits are
+    averaged with those of the horizontally flipped image (flipped
+    back) before the sigmoid::
+
+        B = sigmoid(l(x) / 2 + flip(l(flip(x))) / 2)
+
+    Args:
+        model (nn.Module): :class:`~mmadv.models.IRNet` in eval mode.
+        image (Tensor): (3, H, W) preprocessed image.
+        stride (int): B's output stride (IRN's: 4).
+        flip (bool): Average with the flipped image (IRN). Defaults to True.
+
+    Returns:
+        Tensor: (ceil(H / stride), ceil(W / stride)) float B in [0, 1].
+    """
+    height, width = image.shape[-2:]
+    size = (-(-height // stride), -(-width // stride))
+    pad = (0, -width % stride, 0, -height % stride)
+    views = [image, image.flip(-1)] if flip else [image]
+    logits = model.boundary_logits(F.pad(torch.stack(views), pad))
+    if tuple(logits.shape[-2:]) != size:
+        raise ValueError(f'boundary of {tuple(logits.shape[-2:])} for an '
+                         f'image of {height}x{width} padded to a multiple '
+                         f'of {stride}: the model does not have stride '
+                         f'{stride}')
+    logits = logits.float()
+    return torch.sigmoid((logits[0] + logits[1].flip(-1)) /
+                         2 if flip else logits[0])

@@ -33,6 +33,7 @@ from ..utils.atomic import remove_temp_files
 from ..utils.console import progress_bar
 from ..utils.errors import ConfigError, InputError, MMAdvError, one_line
 from ..utils.provenance import changes, file_sha256
+from .boundary_walk import boundary_map, boundary_refine_maps
 from .map_io import (META_FILE, folder_classes, load_maps, map_path, read_meta,
                      save_maps, write_meta)
 from .random_walk import refine_maps
@@ -206,6 +207,19 @@ class MultiScaleMaps(MapFunction):
         return classes.cpu().numpy(), maps.cpu().numpy()
 
 
+def _image_maps(map_dir: str, name: str,
+                item: dict) -> Tuple[np.ndarray, np.ndarray]:
+    """The classes and maps of image ``name`` in ``map_dir``, which must
+    have the size of the dataset item's image."""
+    path = map_path(map_dir, name)
+    classes, maps = load_maps(path)
+    height, width = item['inputs'].shape[-2:]
+    if maps.shape[1:] != (height, width):
+        raise InputError(f'map size {maps.shape[1:]} of {path} != image '
+                         f'size {(height, width)}')
+    return classes, maps
+
+
 class RandomWalkMaps(MapFunction):
     """The refined maps of one dataset item by
     :func:`~mmadv.pseudo_labels.random_walk.refine_maps`.
@@ -226,16 +240,44 @@ class RandomWalkMaps(MapFunction):
         self.stride = stride
 
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
-        path = map_path(self.map_dir, name)
-        classes, maps = load_maps(path)
-        height, width = item['inputs'].shape[-2:]
-        if maps.shape[1:] != (height, width):
-            raise InputError(f'map size {maps.shape[1:]} of {path} != image '
-                             f'size {(height, width)}')
+        classes, maps = _image_maps(self.map_dir, name, item)
         image, _ = preprocess_image(self.model.data_preprocessor, item)
         refined = refine_maps(self.model, image, torch.from_numpy(classes),
                               torch.from_numpy(maps), self.bg_alpha,
                               self.beta, self.logt, self.stride)
+        return classes, refined.cpu().numpy()
+
+
+class BoundaryWalkMaps(MapFunction):
+    """The maps of one dataset item refined by IRN's random walk on its
+    class-boundary map: :func:`~mmadv.pseudo_labels.boundary_walk.
+    boundary_refine_maps` of the maps and
+    :func:`~mmadv.pseudo_labels.boundary_walk.boundary_map`.
+
+    Args:
+        model (nn.Module): trained ``IRNet``, eval mode, on its device.
+        map_dir (str): the maps to refine (the image's classes and maps).
+        radius, beta, logt: see :func:`boundary_refine_maps`.
+        stride, flip: see :func:`boundary_map`.
+    """
+
+    def __init__(self, model: nn.Module, map_dir: str, radius: int,
+                 beta: float, logt: int, stride: int, flip: bool) -> None:
+        super().__init__(model)
+        self.map_dir = map_dir
+        self.radius = radius
+        self.beta = beta
+        self.logt = logt
+        self.stride = stride
+        self.flip = flip
+
+    def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
+        classes, maps = _image_maps(self.map_dir, name, item)
+        image, _ = preprocess_image(self.model.data_preprocessor, item)
+        boundary = boundary_map(self.model, image, self.stride, self.flip)
+        refined = boundary_refine_maps(
+            torch.from_numpy(maps).to(boundary.device), boundary,
+            self.radius, self.beta, self.logt)
         return classes, refined.cpu().numpy()
 
 

@@ -54,7 +54,8 @@ def test_the_recipe_differs_from_the_demo_only_in_its_data_set():
 
 def test_every_stage_uses_the_data_sets_classes(toy_run):
     rows, data_root = toy_run['rows'], toy_run['data_root']
-    assert list(rows) == [CONFIG, f'{CONFIG} + random walk']
+    assert list(rows) == [CONFIG, f'{CONFIG} + random walk',
+                          f'{CONFIG} + IRN']
     gt_dir = osp.join(data_root, 'SegmentationClass')
     for name, row in rows.items():
         # stage 1 scores 3 classes; DeepLabV3+ predicts 4 labels
@@ -102,18 +103,24 @@ def test_every_stage_uses_the_data_sets_classes(toy_run):
             palette = np.array(png.getpalette()).reshape(-1, 3)
         np.testing.assert_array_equal(palette[:4], PALETTE)
         # the segmentation config was given the data set's classes
-        seg_cfg = Config.fromfile(osp.join(
-            row['work_dir'], 'configs',
-            'seg_rw.py' if name.endswith('random walk') else 'seg.py'))
+        tag = {'': '', ' + random walk': '_rw', ' + IRN': '_irn'}[
+            name[len(CONFIG):]]
+        seg_cfg = Config.fromfile(osp.join(row['work_dir'], 'configs',
+                                           f'seg{tag}.py'))
         for loader in ('train_dataloader', 'val_dataloader'):
             assert list(seg_cfg[loader].dataset.metainfo.classes) == CLASSES
     walked = rows[f'{CONFIG} + random walk']
-    affinity = Path(walked['work_dir'], 'affinity_labels_train_aug')
-    for path in sorted(affinity.glob('*.png')):
-        values = set(np.unique(read_label_png(str(path))).tolist())
-        assert values <= {0, 1, 2, 3, 255}
-    with open(osp.join(walked['work_dir'], 'configs', 'affinity.py')) as f:
-        assert "'lamp'" in f.read()
+    # both refinements' labels and configs take the data set's classes
+    for labels, config in (('affinity_labels', 'affinity.py'),
+                           ('relation_labels', 'irn.py')):
+        folder = Path(walked['work_dir'], f'{labels}_train_aug')
+        pngs = sorted(folder.glob('*.png'))
+        assert len(pngs) == 12
+        for path in pngs:
+            values = set(np.unique(read_label_png(str(path))).tolist())
+            assert values <= {0, 1, 2, 3, 255}
+        with open(osp.join(walked['work_dir'], 'configs', config)) as f:
+            assert "'lamp'" in f.read()
     with open(osp.join(osp.dirname(walked['work_dir']), 'metrics.json')) as f:
         assert set(json.load(f)) == set(rows)
 

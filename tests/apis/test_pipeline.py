@@ -1,9 +1,9 @@
 """The pipeline end to end at tiny sizes, from Python as the README shows
 it: demo data, stage 1 (baseline and adversarial erasing), maps, map
-evaluation, pseudo-labels, the DeepLabV3+ stage, its test and the
-random-walk refinement of the adversarial erasing maps, in one process
-with a quiet console; then a rerun that skips every step, and the runs
-that are refused."""
+evaluation, pseudo-labels, the DeepLabV3+ stage, its test and the two
+refinements of the adversarial erasing maps (PSA's random walk, IRN),
+in one process with a quiet console; then a rerun that skips every step,
+and the runs that are refused."""
 import json
 import os.path as osp
 import re
@@ -20,7 +20,9 @@ from mmengine.config import Config
 from mmadv.apis import (ConfigError, InputError, MissingInputError,
                         PipelineSettings)
 from mmadv.apis import pipeline as pipeline_module
-from mmadv.apis import run_pipeline, summary_table
+from mmadv.apis import run_pipeline
+from mmadv.apis import settings as settings_module
+from mmadv.apis import summary_table
 from mmadv.apis import training as apis_training
 from mmadv.datasets.demo_shapes import VOC_LABELS
 from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
@@ -29,21 +31,23 @@ from mmadv.visualization import draw_pipeline_figure
 REPO = Path(__file__).parents[2]
 CONFIGS = ('cam_demo', 'adv_erase_demo')
 WALKED = 'adv_erase_demo + random walk'
+IRN_ROW = 'adv_erase_demo + IRN'
 # the steps of a row, in order
 # (with the default threshold rule, whose sweep scores the training maps)
 STEPS = ('stage 1', 'maps train_aug', 'threshold train_aug', 'maps val',
          'evaluate maps val', 'pseudo-labels', 'segmentation',
          'test segmentation')
 WALK_STEPS = ('affinity labels', 'AffinityNet', *STEPS[1:])
+IRN_STEPS = ('relation labels', 'IRNet', *STEPS[1:])
 
 
 def test_readme_example_returns_the_rows(demo_run):
     rows = demo_run['rows']
-    assert list(rows) == [*CONFIGS, WALKED]
+    assert list(rows) == [*CONFIGS, WALKED, IRN_ROW]
     with open(osp.join(demo_run['work_dir'], 'metrics.json')) as f:
         assert json.load(f) == json.loads(json.dumps(rows))
     printed = [line for line in demo_run['console'].splitlines()
-               if re.match(r'^[a-z_ +]+: maps ', line)]
+               if re.match(r'^[A-Za-z_ +]+: maps ', line)]
     assert printed == [
         f"{name}: maps {row['map_miou_val']:.1%}, "
         f"segmentation {row['seg_miou']:.1%}" for name, row in rows.items()
@@ -145,6 +149,7 @@ def test_console_shows_one_line_per_step(demo_run):
     steps = step_lines(console)
     expected = [(name, step) for name in CONFIGS for step in STEPS]
     expected += [(WALKED, step) for step in WALK_STEPS]
+    expected += [(IRN_ROW, step) for step in IRN_STEPS]
     assert [(label, step) for label, step, _ in steps] == expected
     for label, step, rest in steps:
         assert re.search(r'\(\d+ s\)$', rest), (label, step, rest)
@@ -162,12 +167,14 @@ def test_console_shows_one_line_per_step(demo_run):
     assert 'per class results' in (
         logs / 'threshold_train_aug.log').read_text()
     assert (logs / 'random_walk_AffinityNet.log').is_file()
+    assert (logs / 'irn_IRNet.log').is_file()
+    assert (logs / 'irn_relation_labels.log').is_file()
 
 
 def test_rows_hold_every_step_time(demo_run):
     rows = demo_run['rows']
     for name, steps in ((CONFIGS[0], STEPS), (CONFIGS[1], STEPS),
-                        (WALKED, WALK_STEPS)):
+                        (WALKED, WALK_STEPS), (IRN_ROW, IRN_STEPS)):
         seconds = rows[name]['step_seconds']
         assert list(seconds) == [f'[{name}] {step}' for step in steps]
         assert all(s > 0 for s in seconds.values())
@@ -189,13 +196,15 @@ def test_rerun_skips_every_step(demo_run, monkeypatch, capsys):
     def no_step(*args, **kwargs):
         raise AssertionError(f'step rerun: {args}')
 
-    for step in ('train', 'test', 'init_model', 'infer_maps', 'refine_maps',
-                 'evaluate_maps', 'write_pseudo_labels',
-                 'write_affinity_labels'):
+    for step in ('train', 'test', 'init_model', 'infer_maps',
+                 'evaluate_maps', 'write_pseudo_labels'):
         monkeypatch.setattr(pipeline_module, step, no_step)
+    for step in ('refine_maps', 'boundary_walk_maps'):
+        monkeypatch.setattr(settings_module, step, no_step)
     assert rerun(demo_run) == demo_run['rows']
     steps = step_lines(capsys.readouterr().out)
-    assert len(steps) == 25  # 8 and 9 steps a row (STEPS, WALK_STEPS)
+    # 8, 9 and 9 steps a row (STEPS, WALK_STEPS, IRN_STEPS)
+    assert len(steps) == 34
     assert all(rest.startswith('done before') for _, _, rest in steps)
 
 
@@ -244,6 +253,11 @@ def test_other_settings_are_refused(demo_run):
         rerun(demo_run, affinity_cfg_options={'train_cfg.max_iters': 3})
     with pytest.raises(InputError, match='another pipeline settings'):
         rerun(demo_run, pipeline_options=dict(random_walk=None))
+    # IRN's: another IRNet training, another walk
+    with pytest.raises(InputError, match='another IRNet config'):
+        rerun(demo_run, irn_cfg_options={'model.radius': 4})
+    with pytest.raises(InputError, match='another pipeline settings'):
+        rerun(demo_run, pipeline_options=dict(irn=None))
 
 
 def test_everything_is_checked_before_any_training(demo_run, tmp_path):
@@ -446,6 +460,55 @@ def test_random_walk_adds_a_row(demo_run):
         assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
     assert walked['pseudo_labels'].endswith('pseudo_labels_rw_train_aug')
     assert WALKED in summary_table(rows)
+
+
+def test_irn_adds_a_row(demo_run):
+    rows = demo_run['rows']
+    row = rows[IRN_ROW]
+    check_scores_by_hand(row, rows['adv_erase_demo']['data_root'])
+    # the demo's settings (adv_erase_demo.py), frozen with the run
+    root = rows['adv_erase_demo']['work_dir']
+    with open(osp.join(root, 'configs', 'pipeline.json')) as f:
+        irn = json.load(f)['irn']
+    assert irn['config'].endswith('configs/demo/irn_demo.py')
+    assert irn['conf_thres'] == [0.75, 0.5]
+    assert (irn['crf'], irn['crf_scale']) == (True, 6)
+    assert (irn['radius'], irn['beta'], irn['logt'], irn['flip']) == (
+        5, 10, 4, False)
+    assert row['irn'] == irn and rows[WALKED]['irn'] == irn
+    with open(osp.join(root, 'relation_labels_train_aug.json')) as f:
+        summary = json.load(f)
+    assert summary['labeler'] == 'RelationLabeler'
+    assert summary['conf_thres'] == [0.75, 0.5]
+    assert summary['crf'] == dict(t=10, gt_prob=0.7, scale_factor=6.0)
+    # the IRNet config options reached the frozen IRNet config
+    irn_cfg = Config.fromfile(osp.join(root, 'configs', 'irn.py'))
+    assert irn_cfg.train_cfg.max_iters == 2
+    assert irn_cfg.train_dataloader.dataset.data_prefix.seg_map_path == \
+        osp.join(root, 'relation_labels_train_aug')
+    assert osp.isfile(row['irn_checkpoint'])
+    for split in ('train_aug', 'val'):
+        meta = read_meta(osp.join(root, f'maps_irn_{split}'), split)
+        assert meta['stride'] == 2  # the demo's stride-2 boundary map
+        assert (meta['radius'], meta['beta'], meta['logt'], meta['flip']) \
+            == (5, 10, 4, False)
+        assert meta['maps'] == osp.join(root, f'maps_{split}')
+    for name in (f'train_{i:06d}' for i in range(12)):
+        classes, maps = load_maps(map_path(osp.join(root, 'maps_train_aug'),
+                                           name))
+        irn_classes, irn_maps = load_maps(
+            map_path(osp.join(root, 'maps_irn_train_aug'), name))
+        np.testing.assert_array_equal(irn_classes, classes)
+        assert irn_maps.shape == maps.shape
+        # IRN's scaling: the walked maps over their one maximum (maps of
+        # the 4-iteration localizer that are 0 everywhere stay 0)
+        assert irn_maps.max() == pytest.approx(float(maps.max() > 0),
+                                               abs=1e-6)
+        label = read_label_png(
+            osp.join(root, 'relation_labels_train_aug', f'{name}.png'))
+        assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
+    assert row['pseudo_labels'].endswith('pseudo_labels_irn_train_aug')
+    assert IRN_ROW in summary_table(rows)
 
 
 def test_figure_with_and_without_random_walk(demo_run, tmp_path):

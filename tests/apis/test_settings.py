@@ -92,6 +92,44 @@ def test_random_walk_settings_are_checked(bad, match):
     assert demo_settings().random_walk.crf_scale == 16
 
 
+def test_irn_settings_from_the_config_and_the_dotted_keys():
+    settings = demo_settings()
+    irn = settings.irn
+    assert irn.config == osp.join(REPO, 'configs/demo/irn_demo.py')
+    assert (irn.conf_thres, irn.radius, irn.logt, irn.flip) == (
+        (0.75, 0.5), 5, 4, False)
+    assert [r.key for r in settings.refinements()] == ['random_walk', 'irn']
+    assert irn.labeler() == dict(type='RelationLabeler', conf_fg_thres=0.75,
+                                 conf_bg_thres=0.5,
+                                 crf=dict(scale_factor=6))
+    # IRN's own values from the config's path
+    path = demo_settings(irn='configs/irn_r50_voc.py').irn
+    assert (path.conf_thres, path.crf_scale, path.radius, path.beta,
+            path.logt, path.flip) == ((0.30, 0.05), 1.0, 5, 10, 8, True)
+    dotted = demo_settings(**{'irn.logt': 6, 'irn.crf': False})
+    assert (dotted.irn.logt, dotted.irn.radius) == (6, 5)
+    assert dotted.irn.labeler()['crf'] is None
+    assert demo_settings(irn=None).refinements()[0].key == 'random_walk'
+    assert demo_settings(irn=None, random_walk=None).refinements() == []
+    with pytest.raises(ConfigError, match='irn needs a config'):
+        demo_settings(**{'irn': None, 'irn.beta': 3})
+
+
+@pytest.mark.parametrize('bad,match', [
+    (dict(crf_scale=0), 'irn.crf_scale must be > 0, got 0'),
+    (dict(logt=-1), 'irn.logt must be an integer >= 0, got -1'),
+    (dict(radius=0), 'irn.radius must be >= 1, got 0'),
+    (dict(conf_thres=[0.05, 0.3]), r'irn.conf_thres must be \(fg, bg\)'),
+    (dict(conf_thres=[0.3]), 'setting conf_thres must be a list of 2'),
+    (dict(config='configs/none.py'), 'irn.config configs/none.py not found'),
+])
+def test_irn_settings_are_checked(bad, match):
+    irn = dict(Config.fromfile(METHOD).wsss_pipeline.irn, **bad)
+    with pytest.raises(ValueError if 'config' not in bad else
+                       FileNotFoundError, match=match):
+        demo_settings(irn=irn)
+
+
 @pytest.mark.parametrize('bad,match', [
     (dict(threshold=0.3), r"options: unknown settings \['threshold'\]"),
     (dict(scales=0.5), 'setting scales must be a list of numbers, got 0.5'),

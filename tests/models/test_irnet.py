@@ -3,6 +3,7 @@ against the affinities and pair labels computed by hand, IRN's edge loss
 formula, a training step that lowers it, and the frozen backbone."""
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
@@ -10,6 +11,7 @@ from test_affinity_net import PREPROCESSOR, SIZE, make_batch
 
 import mmadv  # noqa: F401
 from mmadv.models.utils import boundary_affinity, pair_labels
+from mmadv.pseudo_labels import boundary_map
 
 init_default_scope('mmseg')
 # test_resnet levels: channels (32, 32, 48, 192, 96), strides (2, 4, 8, 8, 8)
@@ -43,6 +45,30 @@ def test_boundary_map_at_stride_4():
         boundary = model(torch.randn(2, 3, SIZE, SIZE))
     assert boundary.shape == (2, SIZE // 4, SIZE // 4)
     assert ((boundary > 0) & (boundary < 1)).all()
+
+
+def test_boundary_map_of_an_image_pads_and_averages_the_flip():
+    """boundary_map as IRN's EdgeDisplacement: zero padding at the bottom
+    and right, (ceil(H / 4), ceil(W / 4)) cells, the flipped image's
+    logits flipped back and averaged before the sigmoid."""
+    model = build().eval()
+    image = torch.randn(3, 26, 23)
+    with torch.no_grad():
+        padded = F.pad(torch.stack([image, image.flip(-1)]), (0, 1, 0, 2))
+        logits = model.boundary_logits(padded)
+        alone = model(padded[:1], mode='tensor')[0]
+    boundary = boundary_map(model, image, 4)
+    assert boundary.shape == (7, 6)
+    torch.testing.assert_close(
+        boundary, torch.sigmoid((logits[0] + logits[1].flip(-1)) / 2))
+    torch.testing.assert_close(boundary_map(model, image, 4, flip=False),
+                               alone)
+    # with the flip, B of the flipped image is B flipped (W a multiple of 4)
+    image = torch.randn(3, 26, 24)
+    torch.testing.assert_close(boundary_map(model, image.flip(-1), 4),
+                               boundary_map(model, image, 4).flip(-1))
+    with pytest.raises(ValueError, match='does not have stride 8'):
+        boundary_map(model, image, 8)
 
 
 def test_loss_equals_irns_on_the_same_pairs():

@@ -19,7 +19,8 @@ def test_gpu_check_smoke_writes_every_part(tmp_path):
     parts = results['parts']
     assert results['mode'] == 'cpu-smoke'
     assert list(parts) == ['machine', 'train_step', 'dist_train',
-                           'infer_maps', 'pseudo_labels', 'random_walk']
+                           'infer_maps', 'pseudo_labels', 'random_walk',
+                           'irn_walk']
     assert all(p['status'] == 'ok' for p in parts.values()), parts
     rows = parts['train_step']['result']['rows']
     assert [(r['config'], r['mode']) for r in rows] == [
@@ -46,9 +47,14 @@ def test_gpu_check_smoke_writes_every_part(tmp_path):
     assert train['final_iteration'] == 6 and train['losses'] > 0
     for name in ('infer_maps', 'random_walk'):
         assert parts[name]['result']['images_per_second'] > 0
+    irn = parts['irn_walk']['result']
+    assert [irn[r]['setup']['size'] for r in ('stencil', 'dense')] == [64, 64]
+    assert irn['dense']['dense_images_per_second'] > 0
+    assert 'dense_images_per_second' not in irn['stencil']
     table = (out / 'gpu_check.md').read_text().splitlines()
     assert table[0] == '| part | what | result |'
-    assert len(table) == 2 + 1 + len(rows) + 4 + 1  # machine ... total
+    # machine, train steps, 4 more parts, IRN's 2 walks, total
+    assert len(table) == 2 + 1 + len(rows) + 4 + 2 + 1
     assert table[-1].startswith('| total | cpu-smoke | ')
 
 

@@ -14,8 +14,8 @@ from conftest import REPO, TINY, TINY_DATA
 from test_configs import save_tiny_classifier
 from test_distributed import free_port
 
-from mmadv.apis import (PipelineSettings, RandomWalkSettings, infer_maps,
-                        init_model)
+from mmadv.apis import (IRNSettings, PipelineSettings, RandomWalkSettings,
+                        infer_maps, init_model)
 from mmadv.datasets.demo_shapes import generate_demo_voc
 from mmadv.pseudo_labels import load_maps
 
@@ -38,7 +38,8 @@ def demo_args(demo_run):
         TINY_DATA['num_train'], '--num-val', TINY_DATA['num_val'],
         *options('--cfg-options', TINY['cfg_options']),
         *options('--seg-cfg-options', TINY['seg_cfg_options']),
-        *options('--affinity-cfg-options', TINY['affinity_cfg_options'])
+        *options('--affinity-cfg-options', TINY['affinity_cfg_options']),
+        *options('--irn-cfg-options', TINY['irn_cfg_options'])
     ]
 
 
@@ -58,8 +59,8 @@ def test_run_demo_reruns_nothing_and_prints_one_line_per_step(demo_run):
     lines = result.stdout.splitlines()
     steps = [line for line in lines if re.search(r'- INFO - \[.+\] ', line)]
     # the same arguments as the README example: every step was done, 8
-    # for each config and 9 for the random-walk row
-    assert len(steps) == 25
+    # for each config and 9 for each refinement's row
+    assert len(steps) == 34
     assert all(': done before (' in line for line in steps)
     assert len(lines) <= 45
     assert lines[-1].endswith(osp.join(demo_run['work_dir'],
@@ -87,6 +88,12 @@ def test_bad_settings_and_files_are_one_line(tmp_path):
         'infer_cam')
     assert f'cannot read checkpoint {tmp_path / "none.pth"}' in line
     assert not (tmp_path / 'maps').exists()
+    line = one_line_error(
+        tool('infer_irn.py', 'configs/demo/irn_demo.py',
+             tmp_path / 'none.pth', tmp_path / 'maps', '--out-dir',
+             tmp_path / 'maps_irn'), 'infer_irn')
+    assert f'cannot read checkpoint {tmp_path / "none.pth"}' in line
+    assert not (tmp_path / 'maps_irn').exists()
 
 
 def test_train_errors_of_the_user_are_one_line(tmp_path):
@@ -144,6 +151,19 @@ def test_tools_take_their_defaults_from_the_settings():
     walk = parse('infer_random_walk', ['c.py', 'k.pth', 'maps'])
     for name in ('bg_alpha', 'beta', 'logt'):
         assert getattr(walk, name) == RandomWalkSettings.default(name)
+    irn = parse('infer_irn', ['c.py', 'k.pth', 'maps'])
+    for name in ('radius', 'beta', 'logt'):
+        assert getattr(irn, name) == IRNSettings.default(name)
+    assert (not irn.no_flip) == IRNSettings.default('flip')
+    spec = importlib.util.spec_from_file_location(
+        'make_pseudo_labels', osp.join(REPO, 'tools', 'make_pseudo_labels.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    relation = module.parse_args(['maps', '--img-dir', 'i', '--out-dir', 'o',
+                                  '--relation', '0.3', '0.05', '--crf'])
+    assert module.labeler(relation) == dict(
+        type='RelationLabeler', conf_fg_thres=0.3, conf_bg_thres=0.05,
+        crf=dict(t=10, scale_factor=1.0))
 
 
 def test_map_inference_shards_over_torchrun_processes(tiny_voc, tmp_path):

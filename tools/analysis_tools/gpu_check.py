@@ -21,7 +21,9 @@ others still run; the exit status is 1 when any failed):
   with PSA's 4 scales + flip;
 - ``pseudo_labels``: pseudo-labels at 375 x 500, thresholded and with the
   dense CRF (CPU work, one process);
-- ``random_walk``: the random walk of the ResNet-38 AffinityNet at 448 px.
+- ``random_walk``: the random walk of the ResNet-38 AffinityNet at 448 px;
+- ``irn_walk``: IRN's random walk (stencil, radius 5, 2^8 steps, 2
+  classes) at 512 px, and the dense matrix IRN builds at 256 px.
 
 ``--cpu-smoke`` runs every part on the CPU at tiny sizes, with timm's
 ``test_resnet`` for every network, in under a minute (the AMP modes need a
@@ -290,13 +292,25 @@ def random_walk(check: Check) -> dict:
         cfg_options=TINY_AFFINITY if check.smoke else None)
 
 
+def irn_walk(check: Check) -> dict:
+    walks = {
+        route: benchmark.irn_walk_benchmark(
+            size=64 if check.smoke else size, images=2 if check.smoke else 5,
+            logt=2 if check.smoke else 8, dense=dense, device=check.device)
+        for route, size, dense in (('stencil', 512, False),
+                                   ('dense', 256, True))
+    }
+    return walks
+
+
 PARTS: Dict[str, Callable[[Check], dict]] = dict(
     machine=machine,
     train_step=train_step,
     dist_train=dist_train,
     infer_maps=infer_maps,
     pseudo_labels=pseudo_labels,
-    random_walk=random_walk)
+    random_walk=random_walk,
+    irn_walk=irn_walk)
 
 
 def _fmt(value, digits=2) -> str:
@@ -337,6 +351,16 @@ def markdown(results: dict) -> str:
             lines.append(f'| dist_train.sh 1{" --amp" if value["amp"] else ""}'
                          f' | {runs} | {value["losses"]} finite losses, '
                          f'ends at iteration {value["final_iteration"]} |')
+        elif name == 'irn_walk':
+            for route, walk in value.items():
+                setup = walk['setup']
+                speeds = ', '.join(
+                    f'{kind} {_fmt(walk[f"{kind}_images_per_second"])} '
+                    f'images/s (peak {_fmt(walk.get(f"{kind}_peak_mib"), 1)}'
+                    ' MiB)' for kind in ('stencil', 'dense')
+                    if f'{kind}_images_per_second' in walk)
+                lines.append(f'| IRN walk | {setup["size"]} px, '
+                             f'2^{setup["logt"]} steps | {speeds} |')
         elif name == 'pseudo_labels':
             setup = value['setup']
             lines.append(

@@ -82,4 +82,22 @@ wsss_pipeline = dict(
         crf_scale=16,  # PSA's CRF sizes / 16: for 64 px images (PSA: 1)
         bg_alpha=0.5,  # t = 0.62, between the two above (PSA: 16)
         beta=8,  # PSA's
-        logt=4))  # 16 steps (PSA: 256; 64 steps lose 2 points here)
+        logt=4),  # 16 steps (PSA: 256; 64 steps lose 2 points here)
+    # IRN's refinement (relation labels, IRNet's boundary branch, its
+    # random walk), a third row. IRN's constant background scores 0.30 and
+    # 0.05 are made for CAMs whose best threshold is ~0.25 (IRN's
+    # sem_seg_bg_thres); these maps' is 0.75, so they are the thresholds
+    # of the AffinityNet labels above (chosen on seed 0, as the CRF size):
+    irn=dict(
+        config='configs/demo/irn_demo.py',
+        conf_thres=[0.75, 0.5],  # IRN: 0.30, 0.05
+        crf=True,
+        # IRN's label CRF sizes / 6 for 64 px images (IRN: 1): on 150
+        # training images of seed 0, 87% of the confident-foreground
+        # pixels are the object's (/ 16: 73%, no CRF: 72%) and 75% of the
+        # object pixels are labelled (78%, 78%)
+        crf_scale=6,
+        radius=5,  # IRN's walk radius, here at stride 2 (IRN: 4)
+        beta=10,  # IRN's
+        logt=4,  # 16 steps (IRN: 256)
+        flip=False))  # a flip changes the stripe orientation (IRN: True)
