@@ -13,11 +13,12 @@ the tools take their argparse defaults from here
 (:meth:`PipelineSettings.default`). :meth:`PipelineSettings.from_sources`
 checks every value before any work starts.
 """
+import argparse
 import os
 import os.path as osp
 import typing
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 from ..pseudo_labels.crf import DenseCRF, LabelCRF
 from ..pseudo_labels.labeling import check_uncertain
@@ -82,6 +83,13 @@ def _describe(hint) -> str:
     return {type(None): 'None', str: 'a string', bool: 'True or False',
             int: 'an integer', float: 'a number', dict: 'a dict'}.get(
                 origin or hint, getattr(hint, '__name__', str(hint)))
+
+
+def _option(name: str, bool_default: Optional[bool] = None) -> str:
+    """The command-line option of setting ``name``; a boolean's turns its
+    default ``bool_default`` around."""
+    dashed = name.replace('_', '-')
+    return f'--no-{dashed}' if bool_default else f'--{dashed}'
 
 
 def _conform(value: Any, hint) -> Any:
@@ -165,6 +173,41 @@ class _Settings:
         """The docstring line of setting ``name``."""
         return cls._field(name).metadata['doc']
 
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser,
+                      names: Sequence[str]) -> None:
+        """Add an option for each setting of ``names`` (numbers and
+        strings) with its type, default and doc: ``--<name>`` (``_`` as
+        ``-``), or for a boolean ``--no-<name>`` when it defaults to True
+        and ``--<name>`` when it defaults to False; :meth:`arguments` gives
+        them back."""
+        hints = typing.get_type_hints(cls)
+        for name in names:
+            default, doc = cls.default(name), cls.doc(name)
+            if hints[name] is bool:
+                parser.add_argument(
+                    _option(name, default), dest=name,
+                    action='store_false' if default else 'store_true',
+                    help=f'turn off: {doc}' if default else
+                    f'{doc} (default off)')
+            else:
+                parser.add_argument(
+                    _option(name), type=hints[name], default=default,
+                    help=f'{doc} (default %(default)s)')
+
+    def arguments(self, names: Sequence[str]) -> list:
+        """The options of :meth:`add_arguments` that give this object's
+        values of ``names``."""
+        options = []
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, bool):
+                if value != self.default(name):
+                    options.append(_option(name, self.default(name)))
+            else:
+                options += [_option(name), value]
+        return options
+
     def to_dict(self) -> dict:
         """Plain values (tuples as lists), as the frozen JSON holds them."""
 
@@ -190,6 +233,11 @@ class _RefinementSettings(_Settings):
     model = ''  # its model's name and folder; configs/<model>.py
     tag = ''  # maps<tag>_<split>/ and the rest of its row's outputs
     tool = ''  # tools/<tool>: its maps in torchrun processes
+    # the settings of its refined maps: the keyword arguments of
+    # write_maps(model, map_dir, split, out_dir, ..., num_workers) and the
+    # options of its tool
+    walk: Tuple[str, ...] = ()
+    write_maps: Callable[..., Dict[str, int]]
 
     def labeler(self) -> dict:
         """The labeler config of its training labels."""
@@ -199,12 +247,14 @@ class _RefinementSettings(_Settings):
                workers: int) -> Dict[str, int]:
         """Write the refined maps of ``map_dir`` by the trained ``model``
         (:func:`~mmadv.apis.init_model`) to ``out_dir``."""
-        raise NotImplementedError
+        return self.write_maps(
+            model, map_dir, split, out_dir, num_workers=workers,
+            **{name: getattr(self, name) for name in self.walk})
 
     def tool_args(self) -> list:
         """The arguments of ``tool`` after the config, checkpoint, maps,
         split and output folder that give these settings."""
-        raise NotImplementedError
+        return self.arguments(self.walk)
 
     def _check_common(self) -> None:
         if self.logt < 0:
@@ -240,6 +290,8 @@ class RandomWalkSettings(_RefinementSettings):
     model = 'affinity'
     tag = '_rw'
     tool = 'infer_random_walk.py'
+    walk = ('bg_alpha', 'beta', 'logt')
+    write_maps = staticmethod(refine_maps)
 
     config: str = setting(
         doc='the AffinityNet config (relative to the current directory or '
@@ -278,15 +330,6 @@ class RandomWalkSettings(_RefinementSettings):
                     crf=dict(scale_factor=self.crf_scale)
                     if self.crf else None)
 
-    def refine(self, model, map_dir: str, split: str, out_dir: str,
-               workers: int) -> Dict[str, int]:
-        return refine_maps(model, map_dir, split, out_dir, self.bg_alpha,
-                           self.beta, self.logt, workers)
-
-    def tool_args(self) -> list:
-        return ['--bg-alpha', self.bg_alpha, '--beta', self.beta, '--logt',
-                self.logt]
-
 
 @dataclass(frozen=True)
 class IRNSettings(_RefinementSettings):
@@ -300,6 +343,8 @@ class IRNSettings(_RefinementSettings):
     model = 'irn'
     tag = '_irn'
     tool = 'infer_irn.py'
+    walk = ('radius', 'beta', 'logt', 'flip')
+    write_maps = staticmethod(boundary_walk_maps)
 
     config: str = setting(
         doc='the IRNet config (relative to the current directory or the '
@@ -343,16 +388,6 @@ class IRNSettings(_RefinementSettings):
                     conf_bg_thres=conf_bg_thres,
                     crf=dict(scale_factor=self.crf_scale)
                     if self.crf else None)
-
-    def refine(self, model, map_dir: str, split: str, out_dir: str,
-               workers: int) -> Dict[str, int]:
-        return boundary_walk_maps(model, map_dir, split, out_dir,
-                                  self.radius, self.beta, self.logt,
-                                  self.flip, workers)
-
-    def tool_args(self) -> list:
-        return ['--radius', self.radius, '--beta', self.beta, '--logt',
-                self.logt] + ([] if self.flip else ['--no-flip'])
 
 
 # the refinements' settings by their pipeline setting

@@ -120,20 +120,22 @@ def random_walk(scores: torch.Tensor, affinity: torch.Tensor, beta: float,
 
 @torch.no_grad()
 def embedding_stride(model: nn.Module, size: int = 128) -> int:
-    """The output stride of an AffinityNet's embedding, measured: ``size``
-    divided by the embedding width for a (1, 3, size, size) zero image.
+    """The output stride of an AffinityNet's embedding or of an IRNet's
+    boundary map, measured: ``size`` divided by the width of the model's
+    ``mode='tensor'`` output for a (1, 3, size, size) zero image.
 
     The probe runs in eval mode (no BatchNorm statistics change); the
     model's mode is restored.
 
     Args:
         model (nn.Module): ``AffinityNet`` (``mode='tensor'`` gives the
-            embedding), on its device.
+            embedding) or ``IRNet`` (the boundary map B), on its device.
         size (int): Side of the probe image, a multiple of the stride.
             Defaults to 128.
 
     Returns:
-        int: The stride, e.g. 8 for PSA's ResNet-38 levels.
+        int: The stride, e.g. 8 for PSA's ResNet-38 levels, 4 for IRN's
+        ResNet-50 boundary map.
     """
     param = next(model.parameters())
     probe = param.new_zeros(1, 3, size, size)

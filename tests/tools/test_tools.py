@@ -153,9 +153,9 @@ def test_tools_take_their_defaults_from_the_settings():
     for name in ('bg_alpha', 'beta', 'logt'):
         assert getattr(walk, name) == RandomWalkSettings.default(name)
     irn = parse('infer_irn', ['c.py', 'k.pth', 'maps'])
-    for name in ('radius', 'beta', 'logt'):
+    for name in ('radius', 'beta', 'logt', 'flip'):
         assert getattr(irn, name) == IRNSettings.default(name)
-    assert (not irn.no_flip) == IRNSettings.default('flip')
+    assert irn.flip is True
     spec = importlib.util.spec_from_file_location(
         'make_pseudo_labels', osp.join(REPO, 'tools', 'make_pseudo_labels.py'))
     module = importlib.util.module_from_spec(spec)
@@ -165,6 +165,27 @@ def test_tools_take_their_defaults_from_the_settings():
     assert module.labeler(relation) == dict(
         type='RelationLabeler', conf_fg_thres=0.3, conf_bg_thres=0.05,
         crf=dict(t=10, scale_factor=1.0))
+
+
+@pytest.mark.parametrize('kind, config, walk', [
+    (RandomWalkSettings, 'configs/demo/affinity_demo.py',
+     dict(bg_alpha=12.5, beta=6, logt=3)),
+    (IRNSettings, 'configs/demo/irn_demo.py',
+     dict(radius=3, beta=7.5, logt=2, flip=False)),
+    (IRNSettings, 'configs/demo/irn_demo.py',
+     dict(radius=4, beta=10, logt=8, flip=True)),
+])
+def test_the_pipeline_launches_a_refinement_tool_with_its_settings(
+        kind, config, walk):
+    """The arguments the pipeline gives a refinement's tool (tool_args)
+    parse back to the settings of its maps, each of another value than
+    the default in the first two cases."""
+    settings = kind.from_value(dict(config=config, **walk))
+    args = parse(kind.tool[:-3],
+                 ['c.py', 'k.pth', 'maps',
+                  *map(str, settings.tool_args())])
+    assert {name: getattr(args, name) for name in kind.walk} == walk
+    assert set(kind.walk) == set(walk)
 
 
 def test_map_inference_shards_over_torchrun_processes(tiny_voc, tmp_path):

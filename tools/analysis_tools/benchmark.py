@@ -394,9 +394,7 @@ def parse_args():
     walk.add_argument('config', help='AffinityNet config')
     walk.add_argument('--size', type=int, default=448)
     walk.add_argument('--images', type=int, default=5)
-    for name, kind in (('bg_alpha', float), ('beta', float), ('logt', int)):
-        walk.add_argument('--' + name.replace('_', '-'), type=kind,
-                          default=RandomWalkSettings.default(name))
+    RandomWalkSettings.add_arguments(walk, RandomWalkSettings.walk)
     irn = sub.add_parser('irn-walk', help="IRN's random walk")
     irn.add_argument('--size', type=int, default=512)
     irn.add_argument('--images', type=int, default=3)
