@@ -16,10 +16,7 @@
 #   34 % of this 32 x 32 grid (20 % of PSA's 56 x 56); the demo's table
 #   was measured with every pair;
 # - the demo's data (no augmentation) and schedule.
-_base_ = [
-    '../_base_/models/affinity_r38.py', './_base_/demo_shapes_masks.py',
-    './_base_/demo_schedule.py', '../_base_/default_runtime.py'
-]
+_base_ = ['../_base_/models/affinity_r38.py', './_base_/demo_trained_only.py']
 
 model = dict(
     data_preprocessor=dict(size_divisor=1),  # the images' own size
@@ -34,12 +31,3 @@ model = dict(
 
 train_dataloader = dict(dataset=dict(data_prefix=dict(
     seg_map_path='work_dirs/demo/adv_erase_demo/affinity_labels_train_aug')))
-# trained only: the random walk's maps are scored instead
-val_dataloader = None
-val_evaluator = None
-val_cfg = None
-test_dataloader = None
-test_evaluator = None
-test_cfg = None
-default_hooks = dict(
-    checkpoint=dict(interval={{_base_.max_iters}}, max_keep_ckpts=1))
