@@ -32,16 +32,7 @@ def parse_args(argv=None):
         help='image list ImageSets/Segmentation/<split>.txt')
     parser.add_argument(
         '--out-dir', help='map folder (default: <work_dir>/maps_<split>)')
-    parser.add_argument(
-        '--scales',
-        nargs='+',
-        type=float,
-        default=list(PipelineSettings.default('scales')),
-        help='resize factors, fused by summation (PSA)')
-    parser.add_argument(
-        '--no-flip',
-        action='store_true',
-        help='do not add the horizontal flip of every scale')
+    PipelineSettings.add_arguments(parser, ('scales', 'flip'))
     add_inference_args(parser)
     return parser.parse_args(argv)
 
@@ -53,7 +44,7 @@ def run(args):
     out_dir = args.out_dir or osp.join(cfg.work_dir, f'maps_{args.split}')
     model = init_model(cfg, args.checkpoint, args.device)
     return infer_maps(model, args.split, out_dir, args.scales,
-                      not args.no_flip, args.workers)
+                      args.flip, args.workers)
 
 
 def main(argv=None):

@@ -677,8 +677,7 @@ class _Runner:
             if self.gpus > 1:
                 self._launch('infer_cam.py', plan.stage1_config, checkpoint,
                              '--split', split, '--out-dir', folder,
-                             '--scales', *settings.scales,
-                             *([] if settings.flip else ['--no-flip']),
+                             *settings.arguments(('scales', 'flip')),
                              '--workers', settings.workers, launcher=False)
                 return {}
             if model is None:

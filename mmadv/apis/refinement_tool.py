@@ -17,10 +17,11 @@ def refinement_parser(kind: Type[_RefinementSettings],
                       description: str) -> argparse.ArgumentParser:
     """The tool's arguments: the model config and checkpoint, the map
     folder, ``--split``, ``--out-dir``, one option per setting of
-    ``kind.walk`` with its default (:meth:`add_arguments`) and those of
+    ``kind.walk`` with its default
+    (:meth:`~mmadv.apis.settings._Settings.add_arguments`) and those of
     :func:`~mmadv.utils.cli.add_inference_args`."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument('config', help='config of the trained model')
+    parser.add_argument('config', help=f'{kind.network} config')
     parser.add_argument('checkpoint', help='its trained checkpoint')
     parser.add_argument('map_dir', help='maps of tools/infer_cam.py')
     parser.add_argument(

@@ -18,7 +18,8 @@ import os
 import os.path as osp
 import typing
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, ClassVar, Dict, List, Optional, Sequence,
+                    Tuple, Union)
 
 from ..pseudo_labels.crf import DenseCRF, LabelCRF
 from ..pseudo_labels.labeling import check_uncertain
@@ -90,6 +91,15 @@ def _option(name: str, bool_default: Optional[bool] = None) -> str:
     default ``bool_default`` around."""
     dashed = name.replace('_', '-')
     return f'--no-{dashed}' if bool_default else f'--{dashed}'
+
+
+def _tuple_items(hint) -> Optional[type]:
+    """The item type of ``Tuple[<int or float>, ...]``, else None."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and len(args) == 2 and \
+            args[1] is ... and args[0] in (int, float):
+        return args[0]
+    return None
 
 
 def _conform(value: Any, hint) -> Any:
@@ -176,26 +186,37 @@ class _Settings:
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser,
                       names: Sequence[str]) -> None:
-        """Add an option for each setting of ``names`` (numbers and
-        strings) with its type, default and doc: ``--<name>`` (``_`` as
-        ``-``), or for a boolean ``--no-<name>`` when it defaults to True
-        and ``--<name>`` when it defaults to False; :meth:`arguments` gives
-        them back."""
+        """Add an option for each setting of ``names`` (a number, string,
+        boolean or tuple of numbers of any length) with its type, default
+        and doc: ``--<name>`` (``_`` as ``-``) taking one value or, for a
+        tuple, one or more; for a boolean ``--no-<name>`` when it defaults
+        to True and ``--<name>`` when it defaults to False.
+        :meth:`arguments` gives them back."""
         hints = typing.get_type_hints(cls)
         for name in names:
-            default, doc = cls.default(name), cls.doc(name)
-            if hints[name] is bool:
+            hint, items = hints[name], _tuple_items(hints[name])
+            if hint not in (int, float, str, bool) and items is None:
+                raise TypeError(f'setting {name} ({_describe(hint)}) has no '
+                                'command-line option')
+            default = cls.default(name)
+            doc = cls.doc(name).replace('%', '%%')  # argparse's format
+            if hint is bool:
                 parser.add_argument(
                     _option(name, default), dest=name,
                     action='store_false' if default else 'store_true',
                     help=f'turn off: {doc}' if default else
                     f'{doc} (default off)')
+            elif items is not None:
+                parser.add_argument(
+                    _option(name), nargs='+', type=items,
+                    default=list(default), help=f'{doc} (default '
+                    f'{" ".join(map(str, default))})')
             else:
                 parser.add_argument(
-                    _option(name), type=hints[name], default=default,
+                    _option(name), type=hint, default=default,
                     help=f'{doc} (default %(default)s)')
 
-    def arguments(self, names: Sequence[str]) -> list:
+    def arguments(self, names: Sequence[str]) -> List[Any]:
         """The options of :meth:`add_arguments` that give this object's
         values of ``names``."""
         options = []
@@ -204,6 +225,8 @@ class _Settings:
             if isinstance(value, bool):
                 if value != self.default(name):
                     options.append(_option(name, self.default(name)))
+            elif isinstance(value, tuple):
+                options += [_option(name), *value]
             else:
                 options += [_option(name), value]
         return options
@@ -231,13 +254,14 @@ class _RefinementSettings(_Settings):
     row = ''  # its row's suffix
     labels = ''  # <labels>_<train split>/: its training labels
     model = ''  # its model's name and folder; configs/<model>.py
+    network = ''  # its model's class, as figures name it
     tag = ''  # maps<tag>_<split>/ and the rest of its row's outputs
     tool = ''  # tools/<tool>: its maps in torchrun processes
     # the settings of its refined maps: the keyword arguments of
     # write_maps(model, map_dir, split, out_dir, ..., num_workers) and the
     # options of its tool
-    walk: Tuple[str, ...] = ()
-    write_maps: Callable[..., Dict[str, int]]
+    walk: ClassVar[Tuple[str, ...]] = ()
+    write_maps: ClassVar[Callable[..., Dict[str, int]]]
 
     def labeler(self) -> dict:
         """The labeler config of its training labels."""
@@ -288,6 +312,7 @@ class RandomWalkSettings(_RefinementSettings):
     row = ' + random walk'
     labels = 'affinity_labels'
     model = 'affinity'
+    network = 'AffinityNet'
     tag = '_rw'
     tool = 'infer_random_walk.py'
     walk = ('bg_alpha', 'beta', 'logt')
@@ -341,6 +366,7 @@ class IRNSettings(_RefinementSettings):
     row = ' + IRN'
     labels = 'relation_labels'
     model = 'irn'
+    network = 'IRNet'
     tag = '_irn'
     tool = 'infer_irn.py'
     walk = ('radius', 'beta', 'logt', 'flip')

@@ -1,14 +1,16 @@
 """The pipeline's settings: one definition each, every value checked, the
 tools' defaults taken from them."""
+import argparse
 import os.path as osp
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from typing import Tuple
 
 import pytest
 from mmengine.config import Config
 
 import mmadv  # noqa: F401
 from mmadv.apis import PipelineSettings, RandomWalkSettings
-from mmadv.apis.settings import REPO
+from mmadv.apis.settings import REPO, _Settings, setting
 from mmadv.utils.errors import ConfigError
 
 METHOD = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
@@ -150,3 +152,46 @@ def test_pipeline_settings_are_checked(bad, match):
 def test_seg_config_must_exist():
     with pytest.raises(FileNotFoundError, match='seg_config nope.py'):
         demo_settings(seg_config='nope.py')
+
+
+@dataclass(frozen=True)
+class _Knobs(_Settings):
+    steps: int = setting(3, 'steps, 100 % of them')
+    gain: float = setting(0.5, 'gain')
+    name: str = setting('a', 'name')
+    on: bool = setting(True, 'on by default')
+    off: bool = setting(False, 'off by default')
+    sizes: Tuple[float, ...] = setting((0.5, 1.0), 'sizes')
+    pair: Tuple[int, int] = setting((1, 2), 'a pair')
+
+
+SCALARS = ('steps', 'gain', 'name', 'on', 'off', 'sizes')
+
+
+def test_settings_give_their_options_and_take_them_back():
+    """add_arguments makes one option per setting, with its type and
+    default (a boolean as --no-<name> or --<name>, turning its default
+    around; a tuple of any length as one or more values); arguments gives
+    the options of other values, which parse back to them. A tuple of fixed
+    length has no option."""
+    parser = argparse.ArgumentParser()
+    _Knobs.add_arguments(parser, SCALARS)
+    defaults = vars(parser.parse_args([]))
+    assert defaults == dict(steps=3, gain=0.5, name='a', on=True, off=False,
+                            sizes=[0.5, 1.0])
+    knobs = _Knobs(steps=7, gain=2.0, name='b c', on=False, off=True,
+                   sizes=(2.0, 0.25, 1.0))
+    options = knobs.arguments(SCALARS)
+    assert options == ['--steps', 7, '--gain', 2.0, '--name', 'b c',
+                       '--no-on', '--off', '--sizes', 2.0, 0.25, 1.0]
+    parsed = vars(parser.parse_args(list(map(str, options))))
+    assert parsed == dict(steps=7, gain=2.0, name='b c', on=False, off=True,
+                          sizes=[2.0, 0.25, 1.0])
+    assert [type(parsed[name]) for name in SCALARS] == [
+        int, float, str, bool, bool, list]
+    assert _Knobs().arguments(('on', 'off')) == []  # the defaults: none
+    assert '100 % of them' in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--on'])  # a True default has only --no-on
+    with pytest.raises(TypeError, match='setting pair .* no command-line'):
+        _Knobs.add_arguments(argparse.ArgumentParser(), ['pair'])

@@ -7,6 +7,7 @@ import os.path as osp
 import re
 import subprocess
 import sys
+import typing
 
 import numpy as np
 import pytest
@@ -155,7 +156,6 @@ def test_tools_take_their_defaults_from_the_settings():
     irn = parse('infer_irn', ['c.py', 'k.pth', 'maps'])
     for name in ('radius', 'beta', 'logt', 'flip'):
         assert getattr(irn, name) == IRNSettings.default(name)
-    assert irn.flip is True
     spec = importlib.util.spec_from_file_location(
         'make_pseudo_labels', osp.join(REPO, 'tools', 'make_pseudo_labels.py'))
     module = importlib.util.module_from_spec(spec)
@@ -177,15 +177,30 @@ def test_tools_take_their_defaults_from_the_settings():
 ])
 def test_the_pipeline_launches_a_refinement_tool_with_its_settings(
         kind, config, walk):
-    """The arguments the pipeline gives a refinement's tool (tool_args)
-    parse back to the settings of its maps, each of another value than
-    the default in the first two cases."""
+    """The arguments the pipeline gives a refinement's tool (tool_args, as
+    strings on torchrun's command line) parse back to the settings of its
+    maps, of their types; each is another value than the default in the
+    first two cases."""
     settings = kind.from_value(dict(config=config, **walk))
     args = parse(kind.tool[:-3],
                  ['c.py', 'k.pth', 'maps',
                   *map(str, settings.tool_args())])
-    assert {name: getattr(args, name) for name in kind.walk} == walk
-    assert set(kind.walk) == set(walk)
+    parsed = {name: getattr(args, name) for name in kind.walk}
+    assert parsed == walk
+    hints = typing.get_type_hints(kind)
+    assert all(type(value) is hints[name] for name, value in parsed.items())
+
+
+@pytest.mark.parametrize('scales, flip', [((1.0, 0.75), False),
+                                          ((0.5, 1.0, 1.5, 2.0), True)])
+def test_the_pipeline_launches_map_inference_with_its_settings(scales, flip):
+    """The map settings the pipeline gives tools/infer_cam.py parse back."""
+    settings = PipelineSettings.from_sources(
+        ('options', dict(scales=list(scales), flip=flip)))
+    args = parse('infer_cam',
+                 ['c.py', 'k.pth',
+                  *map(str, settings.arguments(('scales', 'flip')))])
+    assert (tuple(args.scales), args.flip) == (scales, flip)
 
 
 def test_map_inference_shards_over_torchrun_processes(tiny_voc, tmp_path):

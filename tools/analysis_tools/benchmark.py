@@ -379,9 +379,7 @@ def parse_args():
     infer.add_argument('config', help='stage-1 config')
     infer.add_argument('--height', type=int, default=375)
     infer.add_argument('--width', type=int, default=500)
-    infer.add_argument('--scales', type=float, nargs='+',
-                       default=list(PipelineSettings.default('scales')))
-    infer.add_argument('--no-flip', action='store_true')
+    PipelineSettings.add_arguments(infer, ('scales', 'flip'))
     infer.add_argument('--images', type=int, default=10)
     infer.add_argument('--warmup', type=int, default=1)
     labels = sub.add_parser('pseudo-labels', help='pseudo-label images/s')
@@ -390,11 +388,11 @@ def parse_args():
     labels.add_argument('--images', type=int, default=20)
     labels.add_argument('--bg-threshold', type=float,
                         default=DEFAULT_BG_THRESHOLD)
-    walk = sub.add_parser('random-walk', help='random-walk images/s')
-    walk.add_argument('config', help='AffinityNet config')
-    walk.add_argument('--size', type=int, default=448)
-    walk.add_argument('--images', type=int, default=5)
-    RandomWalkSettings.add_arguments(walk, RandomWalkSettings.walk)
+    walk_parser = sub.add_parser('random-walk', help='random-walk images/s')
+    walk_parser.add_argument('config', help='AffinityNet config')
+    walk_parser.add_argument('--size', type=int, default=448)
+    walk_parser.add_argument('--images', type=int, default=5)
+    RandomWalkSettings.add_arguments(walk_parser, RandomWalkSettings.walk)
     irn = sub.add_parser('irn-walk', help="IRN's random walk")
     irn.add_argument('--size', type=int, default=512)
     irn.add_argument('--images', type=int, default=3)
@@ -402,11 +400,11 @@ def parse_args():
                      help='also time the dense matrix')
     irn.add_argument('--device', default=device)
     irn.add_argument('--json', help='also write the results here')
-    for command in (step, infer, walk):
+    for command in (step, infer, walk_parser):
         command.add_argument('--device', default=device)
         command.add_argument('--cfg-options', nargs='+', action=DictAction,
                              help='config overrides')
-    for command in (step, infer, labels, walk):
+    for command in (step, infer, labels, walk_parser):
         command.add_argument('--json', help='also write the results here')
     return parser.parse_args()
 
@@ -435,7 +433,7 @@ def main():
     if args.benchmark == 'infer-maps':
         results = infer_maps_benchmark(
             args.config, args.height, args.width, args.scales,
-            not args.no_flip, args.images, args.warmup, args.device,
+            args.flip, args.images, args.warmup, args.device,
             args.cfg_options)
         print_log(f'map inference {results["config"]}: '
                   f'{results["images_per_second"]:.2f} images/s '
