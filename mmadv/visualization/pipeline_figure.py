@@ -1,14 +1,14 @@
 """A figure of the pipeline's results: for a few evaluation images, the
 image, the baseline CAM, the method's map and its pseudo-label, the map
-refined by the random walk and its pseudo-label (when the pipeline ran
-it) and the ground truth."""
+of each refinement the pipeline ran (AffinityNet's random walk, IRN) and
+its pseudo-label, and the ground truth."""
 import os.path as osp
 from typing import Sequence
 
 import matplotlib
 import numpy as np
 
-from ..apis.settings import threshold_labeler
+from ..apis.settings import REFINEMENTS, threshold_labeler
 from ..datasets.layout import split_file
 from ..pseudo_labels.label_io import (colour_labels, read_label_png,
                                       read_rgb_image)
@@ -44,8 +44,9 @@ def draw_pipeline_figure(rows: dict,
     Args:
         rows (dict): The pipeline's rows (:func:`mmadv.apis.run_pipeline`).
         baseline (str): Row of the baseline CAM.
-        method (str): Row of the method; its ``<method> + random walk`` row
-            adds two columns when present.
+        method (str): Row of the method; each of its refined rows
+            (``<method> + random walk``, ``<method> + IRN``) adds two
+            columns when present.
         out (str): The PNG to write.
         num_images (int): Rows: the first images of the evaluation split.
             Defaults to 6.
@@ -67,9 +68,10 @@ def draw_pipeline_figure(rows: dict,
         names = [line.strip() for line in f if line.strip()][:num_images]
     # (title, row) of the map and pseudo-label columns
     columns = [(f'adversarial erasing\n({method})', rows[method])]
-    walked = rows.get(f'{method} + random walk')
-    if walked:
-        columns.append(('+ random walk\n(AffinityNet)', walked))
+    for kind in REFINEMENTS.values():
+        refined = rows.get(method + kind.row)
+        if refined:
+            columns.append((f'{kind.row.strip()}\n({kind.network})', refined))
     titles = ['image', f'baseline CAM\n({baseline})']
     for title, row in columns:
         titles += [title,

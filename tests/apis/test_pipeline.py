@@ -511,11 +511,15 @@ def test_irn_adds_a_row(demo_run):
     assert IRN_ROW in summary_table(rows)
 
 
-def test_figure_with_and_without_random_walk(demo_run, tmp_path):
+def test_figure_with_and_without_refinements(demo_run, tmp_path):
     rows = demo_run['rows']
     out = draw_pipeline_figure(rows, *CONFIGS, str(tmp_path / 'all.png'))
-    # 6 images x 7 panels of 2 x 2 inches at 100 dpi: image, CAM, adversarial
-    # erasing map and label, random-walk map and label, ground truth
+    # 6 images x 9 panels of 2 x 2 inches at 100 dpi: image, CAM, adversarial
+    # erasing map and label, random-walk map and label, IRN map and label,
+    # ground truth
+    assert cv2.imread(out).shape == (1200, 1800, 3)
+    walked = {name: row for name, row in rows.items() if name != IRN_ROW}
+    out = draw_pipeline_figure(walked, *CONFIGS, str(tmp_path / 'rw.png'))
     assert cv2.imread(out).shape == (1200, 1400, 3)
     rows = json.loads(json.dumps({name: rows[name] for name in CONFIGS}))
     out = draw_pipeline_figure(rows, *CONFIGS, str(tmp_path / 'two.png'))

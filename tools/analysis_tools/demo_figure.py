@@ -1,7 +1,8 @@
 """A figure of a pipeline run (``tools/run_pipeline.py``,
 ``tools/run_demo.py``): for a few evaluation images, the image, the
 baseline CAM, the adversarial erasing map and its pseudo-label, the same
-after the random walk (when run) and the ground truth
+after each refinement that ran (AffinityNet's random walk, IRN) and the
+ground truth
 (:func:`mmadv.visualization.draw_pipeline_figure`).
 
 Usage::
@@ -24,8 +25,8 @@ from mmadv.visualization import draw_pipeline_figure
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Figure of a pipeline run: image, baseline map, '
-        'adversarial erasing map and pseudo-label, the same after the random '
-        'walk (when run), ground truth')
+        'adversarial erasing map and pseudo-label, the same after each '
+        'refinement that ran (random walk, IRN), ground truth')
     parser.add_argument('work_dir', help='work dir of tools/run_pipeline.py')
     parser.add_argument('--baseline', default='cam_demo',
                         help='config name of the baseline')
