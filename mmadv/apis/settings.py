@@ -280,6 +280,10 @@ class _RefinementSettings(_Settings):
         split and output folder that give these settings."""
         return self.arguments(self.walk)
 
+    def _label_crf(self) -> Optional[dict]:
+        """The CRF config of its labeler (``crf``, ``crf_scale``)."""
+        return dict(scale_factor=self.crf_scale) if self.crf else None
+
     def _check_common(self) -> None:
         if self.logt < 0:
             raise ConfigError(f'{self.key}.logt must be an integer >= 0, '
@@ -352,8 +356,7 @@ class RandomWalkSettings(_RefinementSettings):
         low_alpha, high_alpha = self.affinity_alphas
         return dict(type='AffinityLabeler', low_alpha=low_alpha,
                     high_alpha=high_alpha,
-                    crf=dict(scale_factor=self.crf_scale)
-                    if self.crf else None)
+                    crf=self._label_crf())
 
 
 @dataclass(frozen=True)
@@ -412,8 +415,7 @@ class IRNSettings(_RefinementSettings):
         conf_fg_thres, conf_bg_thres = self.conf_thres
         return dict(type='RelationLabeler', conf_fg_thres=conf_fg_thres,
                     conf_bg_thres=conf_bg_thres,
-                    crf=dict(scale_factor=self.crf_scale)
-                    if self.crf else None)
+                    crf=self._label_crf())
 
 
 # the refinements' settings by their pipeline setting
