@@ -3,8 +3,6 @@
 The classifier of a weakly-supervised method sees one multi-hot vector of
 foreground classes per image; the pixel masks are read only to evaluate.
 """
-import io
-import json
 import logging
 import os.path as osp
 import xml.etree.ElementTree as ET
@@ -21,6 +19,7 @@ from mmseg.registry import DATASETS
 
 from ..utils.errors import (ConfigError, InputError, MissingInputError,
                             MMAdvError, one_line)
+from .label_files import LabelEntry, read_labels_file
 from .layout import IMG_SUFFIX, split_file
 
 LABEL_SOURCES = ('xml', 'file', 'mask')
@@ -242,9 +241,11 @@ class ImageLabelDataset(BaseSegDataset):
                              'class label')
         return labels
 
-    def _class_indices(self, names: Iterable[str], source: str) -> List[int]:
-        """Foreground indices of class names; drops the classes that
-        ``METAINFO`` knows but ``metainfo['classes']`` leaves out."""
+    def _class_indices(self, names: Iterable[str], source: str,
+                       name: str) -> List[int]:
+        """Foreground indices of the class names of image ``name``; drops
+        the classes that ``METAINFO`` knows but ``metainfo['classes']``
+        leaves out."""
         index = {c: i for i, c in enumerate(self.fg_classes)}
         known = set(self.METAINFO.get('classes', ()))
         indices = []
@@ -252,7 +253,9 @@ class ImageLabelDataset(BaseSegDataset):
             if cls_name in index:
                 indices.append(index[cls_name])
             elif cls_name not in known:
-                raise InputError(f'{source}: unknown class {cls_name!r}')
+                raise InputError(
+                    f'{source}: image {name} has unknown class {cls_name!r} '
+                    f'(the classes: {", ".join(self.fg_classes)})')
         return indices
 
     def _labels_from_xml(self, name: str) -> np.ndarray:
@@ -268,7 +271,7 @@ class ImageLabelDataset(BaseSegDataset):
         names = [(obj.findtext('name') or '').strip()
                  for obj in root.iter('object')]
         return self._multi_hot(
-            self._class_indices(names, xml_path), xml_path, name)
+            self._class_indices(names, xml_path, name), xml_path, name)
 
     def _labels_from_mask(self, name: str) -> np.ndarray:
         seg_map_path = fileio.join_path(
@@ -298,20 +301,16 @@ class ImageLabelDataset(BaseSegDataset):
                              f'are not classes 1..{self.num_fg_classes}')
         return self._multi_hot(values.astype(int) - 1, seg_map_path, name)
 
-    def _load_labels_file(self) -> Dict[str, object]:
-        """Read ``labels_file`` (``.npy`` dict or ``.json`` object)."""
+    def _load_labels_file(self) -> Dict[str, LabelEntry]:
+        """Read ``labels_file`` (:func:`.label_files.read_labels_file`:
+        nothing in it runs)."""
         path = self.labels_file
         if not self._exists(path):
             raise MissingInputError(f'labels_file {path} not found')
-        if path.endswith('.npy'):
-            content = fileio.get(path, backend_args=self.backend_args)
-            return np.load(io.BytesIO(content), allow_pickle=True).item()
-        if path.endswith('.json'):
-            return json.loads(
-                fileio.get_text(path, backend_args=self.backend_args))
-        raise InputError(f'labels_file {path} must be a .npy or a .json')
+        return read_labels_file(
+            fileio.get(path, backend_args=self.backend_args), path)
 
-    def _labels_from_table(self, table: Dict[str, object],
+    def _labels_from_table(self, table: Dict[str, LabelEntry],
                            name: str) -> np.ndarray:
         path = self.labels_file
         if name not in table:
@@ -329,8 +328,8 @@ class ImageLabelDataset(BaseSegDataset):
         if bad:
             raise InputError(f'{path}: labels of {name} hold indices {bad} '
                              f'outside 0..{self.num_fg_classes - 1}')
-        return self._multi_hot(indices + self._class_indices(names, path),
-                               path, name)
+        return self._multi_hot(
+            indices + self._class_indices(names, path, name), path, name)
 
 
 @DATASETS.register_module()

@@ -223,8 +223,11 @@ def test_unknown_class_in_xml(voc_copy):
     write_image(voc_copy, 'odd', ['dog', 'unicorn'])
     (voc_copy / 'list.txt').write_text('odd\n')
     message = error_of(ValueError, voc_copy, ann_file='list.txt')
-    assert message == (f'{voc_copy / "Annotations/odd.xml"}: '
-                       "unknown class 'unicorn'")
+    assert message == (f'{voc_copy / "Annotations/odd.xml"}: image odd has '
+                       "unknown class 'unicorn' (the classes: aeroplane, "
+                       'bicycle, bird, boat, bottle, bus, car, cat, chair, '
+                       'cow, diningtable, dog, horse, motorbike, person, '
+                       'pottedplant, sheep, sofa, train, tvmonitor)')
 
 
 def test_image_without_labels(voc_copy):
