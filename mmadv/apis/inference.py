@@ -233,11 +233,11 @@ def refine_maps(model: nn.Module,
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
     """
-    _check_logt(logt)
-    stride = embedding_stride(model)
+    compute = RandomWalkMaps(model, map_dir, bg_alpha, beta, logt,
+                             embedding_stride(model))
+    stride = compute.stride
     return _refine_folder(
-        model, map_dir, split, out_dir, num_workers,
-        RandomWalkMaps(model, map_dir, bg_alpha, beta, logt, stride),
+        model, map_dir, split, out_dir, num_workers, compute,
         f'bg_alpha {bg_alpha}, beta {beta}, 2^{logt} steps, embedding '
         f'stride {stride}, {model.pair_rule} pairs within {model.radius}',
         bg_alpha=bg_alpha, beta=beta, logt=logt, stride=stride,
@@ -276,19 +276,14 @@ def boundary_walk_maps(model: nn.Module,
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
     """
-    _check_logt(logt)
-    stride = embedding_stride(model)
+    compute = BoundaryWalkMaps(model, map_dir, radius, beta, logt,
+                               embedding_stride(model), flip)
+    stride = compute.stride
     return _refine_folder(
-        model, map_dir, split, out_dir, num_workers,
-        BoundaryWalkMaps(model, map_dir, radius, beta, logt, stride, flip),
+        model, map_dir, split, out_dir, num_workers, compute,
         f'radius {radius}, beta {beta}, 2^{logt} steps, boundary stride '
         f'{stride}, flip {flip}',
         radius=radius, beta=beta, logt=logt, stride=stride, flip=flip)
-
-
-def _check_logt(logt: int) -> None:
-    if not (isinstance(logt, int) and logt >= 0):
-        raise ConfigError(f'logt must be an integer >= 0, got {logt!r}')
 
 
 def _refine_folder(model: nn.Module, map_dir: str, split: str, out_dir: str,

@@ -21,9 +21,13 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import (Any, Callable, ClassVar, Dict, List, Optional, Sequence,
                     Tuple, Union)
 
-from ..pseudo_labels.crf import DenseCRF, LabelCRF
+from ..pseudo_labels.affinity_labels import ALPHA
+from ..pseudo_labels.boundary_walk import RADIUS
+from ..pseudo_labels.crf import SCALE_FACTOR, DenseCRF, LabelCRF
 from ..pseudo_labels.labeling import check_uncertain
-from ..pseudo_labels.map_inference import check_scales
+from ..pseudo_labels.map_inference import SCALE, check_scales
+from ..pseudo_labels.random_walk import BETA, BG_ALPHA, LOGT
+from ..utils.domain import UNIT, Domain
 from ..utils.errors import ConfigError, MissingInputError
 from .inference import boundary_walk_maps, refine_maps
 from .threshold_rules import build_threshold_rule
@@ -31,18 +35,27 @@ from .threshold_rules import build_threshold_rule
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+# processes of a step: at least one, and not so many that the machine
+# thrashes
+WORKERS = Domain(1, 256, integer=True)
+
+
 def setting(default: Any = MISSING,
             doc: str = '',
             source: str = '',
             paper: Any = None,
             factory: Any = MISSING,
-            must: Optional[str] = None) -> Any:
+            must: Optional[str] = None,
+            domain: Optional[Domain] = None) -> Any:
     """A settings field (see the module docstring); ``must`` says what a
-    value must be where the type does not, for error messages."""
+    value must be where the type and domain do not, for error messages;
+    ``domain`` the numbers it may be (each item's, for a tuple), checked
+    when the settings are made."""
     return field(
         default=default,
         default_factory=factory,
-        metadata=dict(doc=doc, source=source, paper=paper, must=must))
+        metadata=dict(doc=doc, source=source, paper=paper, must=must,
+                      domain=domain))
 
 
 def resolve_config(path: str, name: str) -> str:
@@ -102,6 +115,12 @@ def _tuple_items(hint) -> Optional[type]:
     return None
 
 
+def _has_tuple(hint) -> bool:
+    """Whether ``hint`` is a tuple type, or a union with one."""
+    return typing.get_origin(hint) is tuple or any(
+        typing.get_origin(a) is tuple for a in typing.get_args(hint))
+
+
 def _conform(value: Any, hint) -> Any:
     """``value`` as type ``hint`` (lists as tuples; an int is accepted, and
     kept, as a float); ``TypeError`` when it is not one."""
@@ -137,7 +156,34 @@ def _conform(value: Any, hint) -> Any:
 
 
 class _Settings:
-    """Construction from dicts with every key and value checked."""
+    """Construction from dicts with every key and value checked: types
+    by :meth:`conformed`, domains and the rules between settings when an
+    object is made (:meth:`_check` of a subclass)."""
+
+    key = ''  # the prefix of its settings' names in messages
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            name = f'{self.key}.{f.name}' if self.key else f.name
+            self.check_domain(f.name, getattr(self, f.name),
+                              f'setting {name}')
+        self._check()
+
+    @classmethod
+    def check_domain(cls, name: str, value: Any, label: str) -> None:
+        """Refuse a ``value`` of setting ``name`` outside its domain (each
+        item of a list), in a :class:`ConfigError` naming it ``label``."""
+        domain = cls._field(name).metadata['domain']
+        if domain is None or value is None:
+            return
+        if isinstance(value, (list, tuple)):
+            domain.check_each(value, label)
+        else:
+            domain.check(value, label)
+
+    def _check(self) -> None:
+        """Refuse values that the domains allow but the rules between
+        settings do not."""
 
     @classmethod
     def conformed(cls, values: dict, source: str) -> dict:
@@ -158,8 +204,13 @@ class _Settings:
         for name, value in values.items():
             try:
                 conformed[name] = _conform(value, hints[name])
+                cls.check_domain(name, value, f'{source}: setting {name}')
             except TypeError:
-                must = known[name].metadata['must'] or _describe(hints[name])
+                meta = known[name].metadata
+                must = meta['must'] or _describe(hints[name])
+                if meta['domain'] is not None:
+                    must = f'{must}, each {meta["domain"]}' if _has_tuple(
+                        hints[name]) else str(meta['domain'])
                 raise ConfigError(f'{source}: setting {name} must be {must}, '
                                   f'got {value!r}') from None
         return conformed
@@ -284,14 +335,6 @@ class _RefinementSettings(_Settings):
         """The CRF config of its labeler (``crf``, ``crf_scale``)."""
         return dict(scale_factor=self.crf_scale) if self.crf else None
 
-    def _check_common(self) -> None:
-        if self.logt < 0:
-            raise ConfigError(f'{self.key}.logt must be an integer >= 0, '
-                              f'got {self.logt!r}')
-        if self.crf_scale <= 0:
-            raise ConfigError(f'{self.key}.crf_scale must be > 0, got '
-                              f'{self.crf_scale!r}')
-
     @classmethod
     def from_value(cls, value: Union[str, dict]) -> '_RefinementSettings':
         """From the model config's path or a dict of settings with
@@ -328,27 +371,26 @@ class RandomWalkSettings(_RefinementSettings):
     affinity_alphas: Tuple[float, float] = setting(
         (4, 32),
         'background exponents of the confident foreground and background '
-        'of the affinity labels', 'PSA\'s infer_cls.py')
+        'of the affinity labels', 'PSA\'s infer_cls.py', domain=ALPHA)
     crf: bool = setting(True, 'dense CRF on the affinity labels',
                         'PSA\'s infer_cls.py')
     crf_scale: float = setting(
         DenseCRF.scale_factor,
         'divides the CRF\'s spatial deviations (for smaller images)',
-        'PSA\'s imutils.crf_inference')
+        'PSA\'s imutils.crf_inference', domain=SCALE_FACTOR)
     bg_alpha: float = setting(
         16, 'background exponent of the walk\'s scores (1 - max)^bg_alpha',
-        'PSA\'s infer_aff.py')
+        'PSA\'s infer_aff.py', domain=BG_ALPHA)
     beta: float = setting(8, 'affinity exponent of the transition matrix',
-                          'PSA\'s infer_aff.py')
+                          'PSA\'s infer_aff.py', domain=BETA)
     logt: int = setting(
         8, 'log2 of the number of random-walk steps', 'PSA\'s infer_aff.py',
-        must='an integer >= 0')
+        domain=LOGT)
     cfg_options: Dict[str, Any] = setting(
         doc='overrides of the AffinityNet config', factory=dict)
 
-    def __post_init__(self) -> None:
-        self._check_common()
-        if not 0 <= self.affinity_alphas[0] <= self.affinity_alphas[1]:
+    def _check(self) -> None:
+        if self.affinity_alphas[0] > self.affinity_alphas[1]:
             raise ConfigError('random_walk.affinity_alphas must be (low, '
                               f'high), got {list(self.affinity_alphas)}')
 
@@ -382,34 +424,31 @@ class IRNSettings(_RefinementSettings):
         (0.30, 0.05),
         'constant background scores of the confident foreground and '
         'background of the relation labels (conf_fg_thres, conf_bg_thres)',
-        'IRN\'s run_sample.py')
+        'IRN\'s run_sample.py', domain=UNIT)
     crf: bool = setting(True, 'IRN\'s label CRF on the relation labels',
                         'IRN\'s cam_to_ir_label.py')
     crf_scale: float = setting(
         LabelCRF.scale_factor,
         'divides the label CRF\'s spatial deviations (for smaller images)',
-        'IRN\'s imutils.crf_inference_label')
+        'IRN\'s imutils.crf_inference_label', domain=SCALE_FACTOR)
     radius: int = setting(
         5, 'pair radius of the walk, in cells of the boundary map',
-        'IRN\'s make_sem_seg_labels.py', must='an integer >= 1')
+        'IRN\'s make_sem_seg_labels.py', domain=RADIUS)
     beta: float = setting(10, 'affinity exponent of the transition matrix',
-                          'IRN\'s run_sample.py')
+                          'IRN\'s run_sample.py', domain=BETA)
     logt: int = setting(
         8, 'log2 of the number of random-walk steps (exp_times)',
-        'IRN\'s run_sample.py', must='an integer >= 0')
+        'IRN\'s run_sample.py', domain=LOGT)
     flip: bool = setting(
         True, 'boundary logits averaged with the flipped image\'s',
         'IRN\'s resnet50_irn.EdgeDisplacement')
     cfg_options: Dict[str, Any] = setting(
         doc='overrides of the IRNet config', factory=dict)
 
-    def __post_init__(self) -> None:
-        self._check_common()
-        if self.radius < 1:
-            raise ConfigError(f'irn.radius must be >= 1, got {self.radius}')
-        if not 0 <= self.conf_thres[1] <= self.conf_thres[0]:
-            raise ConfigError('irn.conf_thres must be (fg, bg) with 0 <= bg '
-                              f'<= fg, got {list(self.conf_thres)}')
+    def _check(self) -> None:
+        if self.conf_thres[1] > self.conf_thres[0]:
+            raise ConfigError('irn.conf_thres must be (fg, bg) with bg <= '
+                              f'fg, got {list(self.conf_thres)}')
 
     def labeler(self) -> dict:
         conf_fg_thres, conf_bg_thres = self.conf_thres
@@ -447,13 +486,14 @@ class PipelineSettings(_Settings):
     scales: Tuple[float, ...] = setting(
         (0.5, 1.0, 1.5, 2.0),
         'map inference resize factors, fused by summation',
-        'PSA\'s infer_cls.py')
+        'PSA\'s infer_cls.py', domain=SCALE)
     flip: bool = setting(True, 'add the horizontal flip of every scale',
                          'PSA\'s infer_cls.py')
     thresholds: Tuple[float, ...] = setting(
         tuple(round(0.05 * i, 2) for i in range(1, 13)),
         'background thresholds the sweeping threshold rules try (by '
-        'default the best on every training mask makes the pseudo-labels)')
+        'default the best on every training mask makes the pseudo-labels)',
+        domain=UNIT)
     threshold_rule: Dict[str, Any] = setting(
         doc='how the background threshold is chosen on the training split '
         '(mmadv.apis.threshold_rules): MaskSweepThreshold (the sweep\'s '
@@ -463,11 +503,11 @@ class PipelineSettings(_Settings):
     crf: bool = setting(False, 'dense CRF on the pseudo-labels')
     uncertain: Optional[Tuple[float, float]] = setting(
         None, '(low, high): pixels whose highest map is in [low, high) are '
-        'ignored (255) in the pseudo-labels')
+        'ignored (255) in the pseudo-labels', domain=UNIT)
     workers: int = setting(
         doc='processes of the label PNGs and, on the CPU, of the maps (they '
         'do not change them)',
-        factory=_default_workers)
+        factory=_default_workers, domain=WORKERS)
     seg_cfg_options: Dict[str, Any] = setting(
         doc='overrides of the segmentation config', factory=dict)
     random_walk: Optional[RandomWalkSettings] = setting(
@@ -479,7 +519,7 @@ class PipelineSettings(_Settings):
         'config or a dict of IRNSettings',
         must='None, the IRNet config or a dict of IRNSettings')
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         if self.train_split == self.eval_split:
             raise ConfigError('train_split and eval_split are both '
                               f'{self.train_split!r}')
@@ -489,8 +529,6 @@ class PipelineSettings(_Settings):
         build_threshold_rule(self.threshold_rule)
         if self.uncertain is not None:
             check_uncertain(self.uncertain)
-        if self.workers < 1:
-            raise ConfigError(f'workers must be >= 1, got {self.workers}')
 
     @classmethod
     def from_sources(cls, *sources: Tuple[str, Optional[dict]]
@@ -519,7 +557,15 @@ class PipelineSettings(_Settings):
                 for prefix in (*REFINEMENTS, 'threshold_rule')
             }
             merged.update(cls.conformed(values, name))
-            for key in REFINEMENTS:
+            for key, kind in REFINEMENTS.items():
+                given = values.get(key)
+                for field_name, value in dict(
+                        given if isinstance(given, dict) else {},
+                        **nested[key]).items():
+                    if field_name in {f.name for f in fields(kind)}:
+                        kind.check_domain(field_name, value,
+                                          f'{name}: setting {key}.'
+                                          f'{field_name}')
                 if nested[key]:
                     refine = merged.get(key)
                     refine = dict(config=refine) if isinstance(

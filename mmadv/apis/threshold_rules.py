@@ -36,8 +36,13 @@ from ..pseudo_labels.labeling import DEFAULT_BG_THRESHOLD
 from ..pseudo_labels.map_io import (list_map_names, load_maps, map_path,
                                     read_meta)
 from ..utils.console import progress_bar
+from ..utils.domain import UNIT, Domain
 from ..utils.errors import ConfigError
 from .evaluation import evaluate_maps
+
+COUNT = Domain(1, integer=True)  # masks to read
+SEED = Domain(0, integer=True)  # numpy's default_rng takes these
+BINS = Domain(2, 1 << 16, integer=True)  # Otsu's histogram
 
 
 @dataclass
@@ -144,10 +149,7 @@ class FixedThreshold(ThresholdRule):
     """
 
     def __init__(self, threshold: float = DEFAULT_BG_THRESHOLD) -> None:
-        if not 0 <= threshold <= 1:
-            raise ConfigError(f'FixedThreshold.threshold must be in [0, 1], '
-                              f'got {threshold}')
-        self.threshold = threshold
+        self.threshold = UNIT.check(threshold, 'FixedThreshold.threshold')
 
     def choose(self, map_dir, split, gt_dir, thresholds):
         return ThresholdChoice(threshold=float(self.threshold), rule='fixed',
@@ -166,11 +168,9 @@ class SubsetSweepThreshold(_SweepThreshold):
     """
 
     def __init__(self, num_images: int = 20, seed: int = 0) -> None:
-        if num_images < 1:
-            raise ConfigError(f'SubsetSweepThreshold.num_images must be >= '
-                              f'1, got {num_images}')
-        self.num_images = num_images
-        self.seed = seed
+        self.num_images = COUNT.check(num_images,
+                                      'SubsetSweepThreshold.num_images')
+        self.seed = SEED.check(seed, 'SubsetSweepThreshold.seed')
         self.name = f'{num_images} masks'
 
     def mask_names(self, names: Sequence[str]) -> List[str]:
@@ -222,9 +222,7 @@ class OtsuThreshold(ThresholdRule):
     """
 
     def __init__(self, bins: int = 256) -> None:
-        if bins < 2:
-            raise ConfigError(f'OtsuThreshold.bins must be >= 2, got {bins}')
-        self.bins = bins
+        self.bins = BINS.check(bins, 'OtsuThreshold.bins')
 
     def choose(self, map_dir, split, gt_dir, thresholds):
         names = _map_names(map_dir, split)

@@ -29,7 +29,8 @@ import numpy as np
 import torch
 
 from ..pseudo_labels.labeling import best_class
-from ..utils.errors import InputError
+from ..utils.domain import UNIT
+from ..utils.errors import ConfigError, InputError
 
 
 def _valid_pixels(gt: np.ndarray, num_classes: int,
@@ -157,11 +158,10 @@ class ThresholdSweep:
                  thresholds: Sequence[float],
                  num_classes: int = 21,
                  ignore_index: int = 255) -> None:
-        thresholds = np.unique(np.asarray(thresholds, np.float64))
-        if thresholds.ndim != 1 or thresholds.size == 0 or \
-                not np.isfinite(thresholds).all():
-            raise ValueError('thresholds must be a non-empty list of '
-                             f'finite numbers, got {thresholds}')
+        if not len(thresholds):
+            raise ConfigError('thresholds must not be empty')
+        thresholds = np.unique(np.asarray(
+            UNIT.check_each(thresholds, 'thresholds'), np.float64))
         self.thresholds = thresholds
         self.num_classes = num_classes
         self.ignore_index = ignore_index

@@ -13,9 +13,13 @@ from typing import List, Optional
 import numpy as np
 from mmseg.registry import TASK_UTILS
 
+from ..utils.domain import Domain
 from ..utils.errors import ConfigError
 from .crf import DenseCRF
 from .labeling import IGNORE_INDEX, checked_maps
+
+# the background exponents: (1 - max)^alpha must stay a score in [0, 1]
+ALPHA = Domain(0)
 
 
 @TASK_UTILS.register_module()
@@ -54,6 +58,7 @@ class AffinityLabeler:
                  low_alpha: float,
                  high_alpha: float,
                  crf: Optional[dict] = None) -> None:
+        ALPHA.check_each((low_alpha, high_alpha), 'affinity alphas')
         if low_alpha > high_alpha:
             raise ConfigError(
                 f'low_alpha {low_alpha} > high_alpha {high_alpha}')

@@ -17,6 +17,12 @@ import torch.nn.functional as F
 
 from ..models.utils.affinity_pairs import pair_offsets, source_window
 from ..models.utils.boundary_affinity import boundary_affinity
+from ..utils.domain import Domain
+from .random_walk import BETA, LOGT
+
+# the walk's pair radius in cells (IRN: 5); a step's cost grows with its
+# square
+RADIUS = Domain(1, 16, integer=True)
 
 
 def stencil_random_walk(scores: torch.Tensor, affinity: torch.Tensor,
@@ -46,8 +52,8 @@ def stencil_random_walk(scores: torch.Tensor, affinity: torch.Tensor,
     Returns:
         Tensor: (C, h, w) propagated scores, in the affinities' dtype.
     """
-    if int(logt) != logt or logt < 0:
-        raise ValueError(f'logt must be an integer >= 0, got {logt}')
+    LOGT.check(logt, 'logt')
+    BETA.check(beta, 'beta')
     _, height, width = scores.shape
     windows = []
     for dy, dx in pair_offsets(radius):
@@ -73,7 +79,7 @@ def stencil_random_walk(scores: torch.Tensor, affinity: torch.Tensor,
         stencil.append((weight, src, dst))
     inverse = 1 / column_sum
     walked = scores.to(affinity.dtype)
-    for _ in range(2**int(logt)):
+    for _ in range(2**logt):
         step = walked.clone()
         for weight, src, dst in stencil:
             step[(slice(None), *dst)] += walked[(slice(None), *src)] * weight
@@ -110,6 +116,7 @@ def boundary_refine_maps(maps: torch.Tensor,
     Returns:
         Tensor: (K, H, W) refined maps in [0, 1].
     """
+    RADIUS.check(radius, 'radius')
     if not maps.shape[0]:
         return maps.clone()
     height, width = boundary.shape

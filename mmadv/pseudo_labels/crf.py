@@ -11,16 +11,22 @@ import numpy as np
 import pydensecrf.densecrf as dcrf
 from pydensecrf.utils import unary_from_labels, unary_from_softmax
 
-from ..utils.errors import ConfigError
+from ..utils.domain import Domain
+
+# mean-field steps (PSA and IRN: 10); the bound keeps a label's cost sane
+STEPS = Domain(0, 100, integer=True)
+# divides the spatial deviations; pydensecrf aborts or segfaults once
+# (image side x scale_factor) nears 1e8 (seen from 3e6 on an 80 px wide
+# image), so the bound keeps even a 10,000 px side far below that
+SCALE_FACTOR = Domain(0, 64, low_open=True)
+# the confidence of IRN's label CRF in its labels
+GT_PROB = Domain(0, 1, low_open=True, high_open=True)
 
 
 def _check_common(t: int, scale_factor: float) -> None:
     """The checks of the fields both CRFs have."""
-    if not (isinstance(t, int) and t >= 0):
-        raise ConfigError(f'crf.t must be an integer >= 0, got {t!r}')
-    if not (isinstance(scale_factor, (int, float)) and scale_factor > 0):
-        raise ConfigError(
-            f'crf.scale_factor must be > 0, got {scale_factor!r}')
+    STEPS.check(t, 'crf.t')
+    SCALE_FACTOR.check(scale_factor, 'crf.scale_factor')
 
 
 def _pairwise_crf(image: np.ndarray, num_labels: int, scale_factor: float,
@@ -134,9 +140,7 @@ class LabelCRF:
 
     def __post_init__(self) -> None:
         _check_common(self.t, self.scale_factor)
-        if not 0 < self.gt_prob < 1:
-            raise ConfigError(f'crf.gt_prob must be in (0, 1), got '
-                              f'{self.gt_prob!r}')
+        GT_PROB.check(self.gt_prob, 'crf.gt_prob')
 
     def __call__(self, image: np.ndarray, labels: np.ndarray,
                  num_labels: int) -> np.ndarray:

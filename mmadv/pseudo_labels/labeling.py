@@ -29,6 +29,7 @@ import torch
 from mmseg.registry import TASK_UTILS
 
 from ..datasets.metainfo import IGNORE_INDEX
+from ..utils.domain import UNIT
 from ..utils.errors import ConfigError
 from .crf import DenseCRF
 
@@ -96,11 +97,12 @@ def threshold_labels(maps: torch.Tensor,
 
 
 def check_uncertain(uncertain: Sequence[float]) -> Tuple[float, float]:
-    """``(low, high)`` as floats; an error unless ``0 <= low <= high``."""
-    low, high = (float(v) for v in uncertain)
-    if not 0. <= low <= high:
-        raise ConfigError('uncertain must be (low, high) with '
-                          f'0 <= low <= high, got {tuple(uncertain)}')
+    """``(low, high)`` as floats; an error unless both are in [0, 1] and
+    ``low <= high``."""
+    low, high = (float(v) for v in UNIT.check_each(uncertain, 'uncertain'))
+    if low > high:
+        raise ConfigError('uncertain must be (low, high) with low <= high, '
+                          f'got {list(uncertain)}')
     return low, high
 
 
@@ -157,10 +159,7 @@ class ThresholdLabeler:
                  bg_threshold: float = DEFAULT_BG_THRESHOLD,
                  uncertain: Optional[Sequence[float]] = None,
                  crf: Optional[dict] = None) -> None:
-        if not isinstance(bg_threshold, (int, float)):
-            raise ConfigError(f'bg_threshold must be a number, got '
-                              f'{bg_threshold!r}')
-        self.bg_threshold = float(bg_threshold)
+        self.bg_threshold = float(UNIT.check(bg_threshold, 'bg_threshold'))
         self.uncertain = None if uncertain is None else check_uncertain(
             uncertain)
         self.crf = None if crf is None else DenseCRF(**crf)

@@ -31,12 +31,13 @@ from torch.utils.data import DataLoader, Dataset
 from ..datasets.layout import innermost_dataset, split_file
 from ..utils.atomic import remove_temp_files
 from ..utils.console import progress_bar
+from ..utils.domain import Domain
 from ..utils.errors import ConfigError, InputError, MMAdvError, one_line
 from ..utils.provenance import changes, file_sha256
-from .boundary_walk import boundary_map, boundary_refine_maps
+from .boundary_walk import RADIUS, boundary_map, boundary_refine_maps
 from .map_io import (META_FILE, folder_classes, load_maps, map_path, read_meta,
                      save_maps, write_meta)
-from .random_walk import refine_maps
+from .random_walk import BETA, BG_ALPHA, LOGT, refine_maps
 
 MAP_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]
 # original images, no labels: the classes come from the map files
@@ -45,12 +46,17 @@ IMAGE_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
 Localizer = Callable[[torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]
 
 
+# a resize factor of map inference (PSA: 0.5 to 2); the bound keeps an
+# image's forward passes within reach of its memory
+SCALE = Domain(0, 4, low_open=True)
+
+
 def check_scales(scales: Sequence[float]) -> None:
     """Raise a :class:`ConfigError` unless ``scales`` are resize factors
-    (at least one, all positive)."""
-    if not scales or min(scales) <= 0:
-        raise ConfigError(
-            f'scales must be positive factors, got {list(scales)}')
+    (at least one, each in :data:`SCALE`)."""
+    if not len(scales):
+        raise ConfigError('scales must not be empty')
+    SCALE.check_each(scales, 'scales')
 
 
 @torch.no_grad()
@@ -234,9 +240,9 @@ class RandomWalkMaps(MapFunction):
                  beta: float, logt: int, stride: int) -> None:
         super().__init__(model)
         self.map_dir = map_dir
-        self.bg_alpha = bg_alpha
-        self.beta = beta
-        self.logt = logt
+        self.bg_alpha = BG_ALPHA.check(bg_alpha, 'bg_alpha')
+        self.beta = BETA.check(beta, 'beta')
+        self.logt = LOGT.check(logt, 'logt')
         self.stride = stride
 
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -265,9 +271,9 @@ class BoundaryWalkMaps(MapFunction):
                  beta: float, logt: int, stride: int, flip: bool) -> None:
         super().__init__(model)
         self.map_dir = map_dir
-        self.radius = radius
-        self.beta = beta
-        self.logt = logt
+        self.radius = RADIUS.check(radius, 'radius')
+        self.beta = BETA.check(beta, 'beta')
+        self.logt = LOGT.check(logt, 'logt')
         self.stride = stride
         self.flip = flip
 

@@ -8,6 +8,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..models.utils.affinity_pairs import pair_affinity, pair_indices
+from ..utils.domain import Domain
+
+# log2 of the walk's steps (PSA and IRN: 8); 2^12 steps bound its cost
+LOGT = Domain(0, 12, integer=True)
+# the affinity exponent: a negative one turns the missing pairs' zero
+# affinities into infinities
+BETA = Domain(0)
+# the background score's exponent: (1 - max)^bg_alpha stays in [0, 1]
+BG_ALPHA = Domain(0)
 
 
 def dense_affinity(embedding: torch.Tensor,
@@ -96,8 +105,8 @@ def random_walk(scores: torch.Tensor, affinity: torch.Tensor, beta: float,
     if scores.dim() != 3:
         raise ValueError(f'scores must be (C, h, w), got '
                          f'{tuple(scores.shape)}')
-    if int(logt) != logt or logt < 0:
-        raise ValueError(f'logt must be an integer >= 0, got {logt}')
+    LOGT.check(logt, 'logt')
+    BETA.check(beta, 'beta')
     channels, height, width = scores.shape
     area = height * width
     if affinity.shape != (area, area):
@@ -106,7 +115,6 @@ def random_walk(scores: torch.Tensor, affinity: torch.Tensor, beta: float,
     trans = _power(affinity, beta)
     trans.div_(trans.sum(dim=0, keepdim=True))
     walked = scores.reshape(channels, area).to(trans.dtype)
-    logt = int(logt)
     steps = 2**logt
     if steps * channels <= logt * area:
         for _ in range(steps):
@@ -204,6 +212,7 @@ def refine_maps(model: nn.Module,
     if maps.shape != (classes.numel(), height, width):
         raise ValueError(f'maps must be ({classes.numel()}, {height}, '
                          f'{width}), got {tuple(maps.shape)}')
+    BG_ALPHA.check(bg_alpha, 'bg_alpha')
     if not classes.numel():
         return maps
     pad = (0, -width % stride, 0, -height % stride)

@@ -14,6 +14,7 @@ from typing import Optional
 import numpy as np
 from mmseg.registry import TASK_UTILS
 
+from ..utils.domain import UNIT
 from ..utils.errors import ConfigError
 from .crf import LabelCRF
 from .labeling import IGNORE_INDEX, checked_maps
@@ -44,9 +45,10 @@ class RelationLabeler:
                  conf_fg_thres: float = 0.30,
                  conf_bg_thres: float = 0.05,
                  crf: Optional[dict] = dict()) -> None:
-        if not 0 <= conf_bg_thres <= conf_fg_thres:
+        UNIT.check_each((conf_fg_thres, conf_bg_thres), 'conf_thres')
+        if conf_bg_thres > conf_fg_thres:
             raise ConfigError(
-                'need 0 <= conf_bg_thres <= conf_fg_thres, got '
+                'need conf_bg_thres <= conf_fg_thres, got '
                 f'{conf_bg_thres} and {conf_fg_thres}')
         self.conf_fg_thres = conf_fg_thres
         self.conf_bg_thres = conf_bg_thres

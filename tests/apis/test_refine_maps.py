@@ -114,7 +114,8 @@ def test_refined_maps_in_the_stage2_format(trained, tmp_path):
     # maps of another split: refused, naming the folder
     with pytest.raises(InputError, match="maps of split 'train_aug'"):
         walk(split='val', folder=tmp_path / 'val')
-    with pytest.raises(ValueError, match='logt must be an integer >= 0'):
+    with pytest.raises(ValueError, match=r'^logt must be an integer in '
+                       r'\[0, 12\], got -1$'):
         walk(logt=-1)
 
 

@@ -1,7 +1,10 @@
 """The pipeline's settings: one definition each, every value checked, the
 tools' defaults taken from them."""
 import argparse
+import importlib.util
+import math
 import os.path as osp
+import re
 from dataclasses import dataclass, fields
 from typing import Tuple
 
@@ -9,8 +12,14 @@ import pytest
 from mmengine.config import Config
 
 import mmadv  # noqa: F401
-from mmadv.apis import PipelineSettings, RandomWalkSettings
+from mmadv.apis import (IRNSettings, PipelineSettings, RandomWalkSettings,
+                        run_pipeline)
 from mmadv.apis.settings import REPO, _Settings, setting
+from mmadv.pseudo_labels.boundary_walk import RADIUS
+from mmadv.pseudo_labels.crf import SCALE_FACTOR
+from mmadv.pseudo_labels.map_inference import SCALE
+from mmadv.pseudo_labels.random_walk import LOGT
+from mmadv.utils.domain import UNIT
 from mmadv.utils.errors import ConfigError
 
 METHOD = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
@@ -78,9 +87,12 @@ def test_config_and_options_set_them_in_turn():
 
 
 @pytest.mark.parametrize('bad,match', [
-    (dict(crf_scale=0), 'crf_scale must be > 0, got 0'),
-    (dict(logt=-1), 'logt must be an integer >= 0, got -1'),
-    (dict(logt=2.5), 'logt must be an integer >= 0, got 2.5'),
+    (dict(crf_scale=0), r'^options: setting random_walk.crf_scale must be a '
+     r'number in \(0, 64\], got 0$'),
+    (dict(logt=-1), r'^options: setting random_walk.logt must be an integer '
+     r'in \[0, 12\], got -1$'),
+    (dict(logt=2.5), r'^options: setting random_walk.logt must be an '
+     r'integer in \[0, 12\], got 2.5$'),
     (dict(alpha=4), "knows .*got .*'alpha'"),
     (dict(config='configs/none.py'), 'random_walk.config configs/none.py '
      'not found'),
@@ -118,9 +130,9 @@ def test_irn_settings_from_the_config_and_the_dotted_keys():
 
 
 @pytest.mark.parametrize('bad,match', [
-    (dict(crf_scale=0), 'irn.crf_scale must be > 0, got 0'),
-    (dict(logt=-1), 'irn.logt must be an integer >= 0, got -1'),
-    (dict(radius=0), 'irn.radius must be >= 1, got 0'),
+    (dict(crf_scale=0), 'irn.crf_scale must be a number in \\(0, 64], got 0'),
+    (dict(logt=-1), r'irn.logt must be an integer in \[0, 12\], got -1'),
+    (dict(radius=0), r'irn.radius must be an integer in \[1, 16\], got 0'),
     (dict(conf_thres=[0.05, 0.3]), r'irn.conf_thres must be \(fg, bg\)'),
     (dict(conf_thres=[0.3]), 'setting conf_thres must be a list of 2'),
     (dict(config='configs/none.py'), 'irn.config configs/none.py not found'),
@@ -134,19 +146,136 @@ def test_irn_settings_are_checked(bad, match):
 
 @pytest.mark.parametrize('bad,match', [
     (dict(threshold=0.3), r"options: unknown settings \['threshold'\]"),
-    (dict(scales=0.5), 'setting scales must be a list of numbers, got 0.5'),
+    (dict(scales=0.5), r'^options: setting scales must be a list of '
+     r'numbers, each a number in \(0, 4\], got 0.5$'),
     (dict(flip='no'), 'setting flip must be True or False'),
     (dict(uncertain=[0.4]), 'setting uncertain must be a list of 2'),
     (dict(uncertain=[0.5, 0.2]), 'low <= high'),
     (dict(train_split='val'), "train_split and eval_split are both 'val'"),
-    (dict(scales=[1.0, 0]), 'scales must be positive factors'),
-    (dict(workers=0), 'workers must be >= 1'),
+    (dict(scales=[1.0, 0]), r'setting scales must be numbers, each a number '
+     r'in \(0, 4\], got \[1.0, 0\]'),
+    (dict(workers=0), r'setting workers must be an integer in \[1, 256\], '
+     'got 0'),
     (dict(random_walk=5), 'setting random_walk must be None, the AffinityNet '
      'config or a dict'),
 ])
 def test_pipeline_settings_are_checked(bad, match):
     with pytest.raises(ValueError, match=match):
         demo_settings(**bad)
+
+
+def outside(domain) -> list:
+    """Values outside ``domain``: not finite, just past each end, and for
+    integers one between two."""
+    values = [math.nan, math.inf, -math.inf]
+    if math.isfinite(domain.low):
+        values.append(domain.low - (0 if domain.low_open else 1))
+    if math.isfinite(domain.high):
+        values.append(domain.high + (0 if domain.high_open else 1))
+    if domain.integer:
+        values.append(domain.low + 0.5)
+    return values
+
+
+DOMAIN_CASES = [(f'{prefix}{f.name}', f.metadata['domain'], bad)
+                for cls, prefix in ((PipelineSettings, ''),
+                                    (RandomWalkSettings, 'random_walk.'),
+                                    (IRNSettings, 'irn.'))
+                for f in fields(cls) if f.metadata['domain'] is not None
+                for bad in outside(f.metadata['domain'])]
+
+
+def test_every_numeric_setting_has_a_domain():
+    numeric = {f'{prefix}{f.name}'
+               for cls, prefix in ((PipelineSettings, ''),
+                                   (RandomWalkSettings, 'random_walk.'),
+                                   (IRNSettings, 'irn.'))
+               for f in fields(cls)
+               if re.search(r'\b(int|float)\b', str(f.type))}
+    assert numeric == {name for name, _, _ in DOMAIN_CASES}
+    # one definition: the settings hold the domains the code checks
+    assert RandomWalkSettings._field('logt').metadata['domain'] is \
+        IRNSettings._field('logt').metadata['domain'] is LOGT
+    assert IRNSettings._field('radius').metadata['domain'] is RADIUS
+    assert IRNSettings._field('crf_scale').metadata['domain'] is SCALE_FACTOR
+    assert PipelineSettings._field('scales').metadata['domain'] is SCALE
+    assert PipelineSettings._field('thresholds').metadata['domain'] is UNIT
+
+
+@pytest.mark.parametrize('name,domain,bad', DOMAIN_CASES)
+def test_values_outside_a_domain_are_refused_in_one_line(name, domain, bad):
+    """NaN, infinities and values past the ends (thresholds of -1 or 5, a
+    negative beta or bg_alpha, an infinite crf_scale, logt 40): one line
+    naming the setting, the domain and the value."""
+    default = (PipelineSettings if '.' not in name else
+               dict(random_walk=RandomWalkSettings,
+                    irn=IRNSettings)[name.split('.')[0]]).default(
+                        name.split('.')[-1])
+    value = bad
+    if isinstance(default, tuple):
+        value = [bad, *default[1:]]
+    elif default is None:  # uncertain: (low, high)
+        value = [0.2, bad]
+    with pytest.raises(ConfigError) as info:
+        demo_settings(**{name: value})
+    message = str(info.value)
+    assert '\n' not in message
+    assert re.fullmatch(
+        rf'options: setting {re.escape(name)} must be (numbers, each )?'
+        rf'{re.escape(str(domain))}, got {re.escape(repr(value))}',
+        message), message
+
+
+@pytest.mark.parametrize('rule,message', [
+    (dict(type='FixedThreshold', threshold=math.nan),
+     'FixedThreshold.threshold must be a number in [0, 1], got nan'),
+    (dict(type='FixedThreshold', threshold=5),
+     'FixedThreshold.threshold must be a number in [0, 1], got 5'),
+    (dict(type='SubsetSweepThreshold', num_images=2.5),
+     'SubsetSweepThreshold.num_images must be a finite integer >= 1, got '
+     '2.5'),
+    (dict(type='SubsetSweepThreshold', seed=-1),
+     'SubsetSweepThreshold.seed must be a finite integer >= 0, got -1'),
+    (dict(type='OtsuThreshold', bins=10**9),
+     'OtsuThreshold.bins must be an integer in [2, 65536], got 1000000000'),
+])
+def test_threshold_rules_refuse_values_outside_their_domains(rule, message):
+    with pytest.raises(ConfigError) as info:
+        demo_settings(threshold_rule=rule)
+    assert str(info.value) == message
+
+
+def run_pipeline_tool(argv):
+    """``tools/run_pipeline.py``'s ``main(argv)``; its exit message."""
+    spec = importlib.util.spec_from_file_location(
+        'run_pipeline_tool', osp.join(REPO, 'tools', 'run_pipeline.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit) as info:
+        module.main(list(map(str, argv)))
+    return str(info.value.code)
+
+
+def test_bad_values_are_refused_by_every_route_before_any_training(
+        tmp_path):
+    """A config's wsss_pipeline, the Python API and the command line."""
+    work_dir = tmp_path / 'run'
+    with pytest.raises(ConfigError, match=r'^\S+adv_erase_demo.py: '
+                       r'wsss_pipeline: setting random_walk.logt must be an '
+                       r'integer in \[0, 12\], got 40$'):
+        run_pipeline([METHOD], str(work_dir),
+                     cfg_options={'wsss_pipeline.random_walk.logt': 40})
+    with pytest.raises(ConfigError, match=r'^pipeline options: setting '
+                       r'thresholds must be numbers, each a number in '
+                       r'\[0, 1\], got \[-1, 5\]$'):
+        run_pipeline([METHOD], str(work_dir),
+                     pipeline_options=dict(thresholds=[-1, 5]))
+    assert run_pipeline_tool([
+        METHOD, '--work-dir', work_dir, '--pipeline-options',
+        'random_walk.crf_scale=inf'
+    ]) == ('run_pipeline: error: pipeline options: setting '
+           'random_walk.crf_scale must be a number in (0, 64], got inf')
+    assert not (work_dir / 'adv_erase_demo').exists()
 
 
 def test_seg_config_must_exist():

@@ -147,7 +147,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match='scales'):
         multi_scale_maps(localizer, torch.zeros(3, 8, 8), torch.tensor([0]),
                          scales=(), flip=True)
-    with pytest.raises(ValueError, match='positive'):
+    with pytest.raises(ValueError, match=r'each a number in \(0, 4\]'):
         multi_scale_maps(localizer, torch.zeros(3, 8, 8), torch.tensor([0]),
                          scales=(1.0, 0.), flip=True)
 

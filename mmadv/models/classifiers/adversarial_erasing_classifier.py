@@ -14,6 +14,7 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 
 from ...pseudo_labels.labeling import DEFAULT_BG_THRESHOLD, threshold_labels
+from ...utils.domain import UNIT
 from ..heads.eraser_head import ErasingResult, normalized_attention_maps
 
 LOCALIZER_PHASE, ADVERSARY_PHASE, BOTH_PHASES = 0, 1, 2
@@ -167,8 +168,8 @@ class AdversarialErasingClassifier(BaseSegmentor):
         self.localizer_iters = localizer_iters
         self.adversary_iters = adversary_iters
         self.simultaneous = simultaneous
-        self.bg_threshold = bg_threshold
-        self.cls_threshold = cls_threshold
+        self.bg_threshold = UNIT.check(bg_threshold, 'bg_threshold')
+        self.cls_threshold = UNIT.check(cls_threshold, 'cls_threshold')
         self.train_cam_weights = train_cam_weights
         self.align_corners = False
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
