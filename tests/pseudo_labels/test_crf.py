@@ -67,9 +67,13 @@ def test_crf_rejects_bad_inputs():
 
 
 def test_crf_fields_are_checked():
-    with pytest.raises(ValueError, match=r'^crf.t must be an integer in \[0, 100\], got -1$'):
+    with pytest.raises(ValueError,
+                       match=r'^crf.t must be an integer in '
+                       r'\[0, 100\], got -1$'):
         DenseCRF(t=-1)
-    with pytest.raises(ValueError, match=r'crf.scale_factor must be a number in \(0, 64\]'):
+    with pytest.raises(ValueError,
+                       match=r'crf.scale_factor must be a number in '
+                       r'\(0, 64\]'):
         DenseCRF(scale_factor=0)
 
 

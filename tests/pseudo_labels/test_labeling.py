@@ -141,7 +141,9 @@ def test_built_from_config_and_settings_recorded():
     assert labeler.settings() == dict(
         labeler='ThresholdLabeler', bg_threshold=0.3, uncertain=[0.2, 0.4],
         crf=dict(t=10, scale_factor=2))
-    with pytest.raises(ValueError, match=r'crf.scale_factor must be a number in \(0, 64\]'):
+    with pytest.raises(ValueError,
+                       match=r'crf.scale_factor must be a number in '
+                       r'\(0, 64\]'):
         ThresholdLabeler(crf=dict(scale_factor=0))
     with pytest.raises(ValueError, match=r"^bg_threshold must be a number in "
                        r"\[0, 1\], got '0.3'$"):
