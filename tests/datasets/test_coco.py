@@ -1,7 +1,9 @@
 """MS COCO 2014 on a tiny generated release: the conversion (masks from
 the instance annotations, image labels, lists), the data set classes and
 configs, and maps -> pseudo-labels with COCO's 81 labels."""
+import importlib.util
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -19,7 +21,9 @@ from PIL import Image
 import mmadv  # noqa: F401
 from mmadv.apis import (InputError, OutputExistsError, fit_to_dataset,
                         infer_maps, init_model, write_pseudo_labels)
-from mmadv.datasets.coco import COCO_CLASSES, COCO_METAINFO, convert_coco2014
+from mmadv.datasets.coco import (COCO_CLASSES, COCO_METAINFO,
+                                 convert_coco2014)
+from mmadv.datasets.coco_instances import rle_runs
 from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -284,3 +288,372 @@ def test_the_converter_tool(tmp_path):
     assert missing.stderr.strip().splitlines()[-1] == (
         f'coco2014: error: {tmp_path / "nowhere" / "train2014"} not found '
         f'(COCO 2014 release in {tmp_path / "nowhere"})')
+
+
+def edit_instances(release, split, edit):
+    """Apply ``edit`` to the JSON of ``split``'s instances file; its
+    path."""
+    path = release / 'annotations' / f'instances_{split}2014.json'
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    return path
+
+
+def setting(key, index, **fields):
+    """An edit that updates record ``index`` of ``key``."""
+    return lambda data: data[key][index].update(fields)
+
+
+def dropping(key, index=None, field=None):
+    """An edit that deletes the top-level ``key``, or ``field`` of its
+    record ``index``."""
+    def edit(data):
+        if index is None:
+            del data[key]
+        else:
+            del data[key][index][field]
+    return edit
+
+
+def snapshot(root):
+    """Every path under ``root``: a link's target, a file's bytes and
+    modification time, or 'dir'."""
+    state = {}
+    for path in root.rglob('*'):
+        if path.is_symlink():
+            state[path] = os.readlink(path)
+        elif path.is_file():
+            state[path] = (path.read_bytes(), path.stat().st_mtime_ns)
+        else:
+            state[path] = 'dir'
+    return state
+
+
+def test_file_names_that_leave_the_image_folder_are_refused(tmp_path):
+    # two folders down, so that ../../ leads from the release's image
+    # folder to deep/ and from out/JPEGImages to tmp_path
+    release = make_tiny_coco(tmp_path / 'deep' / 'release')
+    (tmp_path / 'deep' / 'escape.jpg').write_bytes(
+        (release / 'train2014' / 'COCO_train2014_000000000001.jpg')
+        .read_bytes())
+    out = tmp_path / 'out'
+    for file_name in ('../../escape.jpg', str(tmp_path / 'deep/escape.jpg'),
+                      'train2014/escape.jpg', '..', 'escape .jpg'):
+        path = edit_instances(release, 'train', setting(
+            'images', 0, file_name=file_name))
+        before = snapshot(tmp_path)
+        with pytest.raises(InputError) as error:
+            convert_coco2014(str(release), str(out), show_progress=False)
+        assert str(error.value) == (
+            f'{path}: image 1: file_name {file_name!r} is not a plain file '
+            "name (COCO's are base names such as "
+            'COCO_train2014_000000000001.jpg)')
+        # no link, no mask, no folder: not outside out_root, not in it
+        assert snapshot(tmp_path) == before
+        assert not out.exists()
+
+
+TRAIN_1 = 'COCO_train2014_000000000001'
+POLYGON = 'image 1, annotation 100: segmentation polygon'
+RLE = 'image 4, annotation 401: segmentation:'
+# (id, split, edit, message after '<instances file>: ') of instances files
+# refused before anything is written
+BAD_INSTANCES = [
+    # the file
+    ('no-images', 'train', dropping('images'),
+     'no images list at the top level'),
+    ('no-annotations', 'train', dropping('annotations'),
+     'no annotations list at the top level'),
+    ('no-categories', 'train', dropping('categories'),
+     'no categories list at the top level'),
+    ('images-not-a-list', 'train', lambda data: data.update(images='all'),
+     "images 'all' is not a list"),
+    # ids and output names listed twice
+    ('image-id-twice', 'train', setting('images', 1, id=1),
+     f'image 1: id listed twice in images (file_name {TRAIN_1}.jpg and '
+     'COCO_train2014_000000000002.jpg)'),
+    ('file-name-twice', 'train',
+     setting('images', 1, file_name=f'{TRAIN_1}.jpg'),
+     f'image 2: file_name {TRAIN_1}.jpg gives the output name {TRAIN_1} of '
+     'image 1 too'),
+    ('output-name-twice', 'train',
+     setting('images', 1, file_name=f'{TRAIN_1}.png'),
+     f'image 2: file_name {TRAIN_1}.png gives the output name {TRAIN_1} of '
+     'image 1 too'),
+    ('output-name-in-two-splits', 'val',
+     setting('images', 0, file_name=f'{TRAIN_1}.jpg'),
+     f'image 4: file_name {TRAIN_1}.jpg gives the output name {TRAIN_1} of '
+     'image 1 of {train} too'),
+    ('annotation-id-twice', 'train', setting('annotations', 1, id=100),
+     'image 1, annotation 100: id listed twice in annotations'),
+    ('category-id-twice', 'train',
+     lambda data: data['categories'].append(data['categories'][0]),
+     'category 1: id listed twice in categories'),
+    # image records
+    ('size-not-the-images', 'train', setting('images', 0, height=41),
+     f'image 1: height 41 x width 48 is not the size of {TRAIN_1}.jpg '
+     '(40 x 48)'),
+    ('absurd-size', 'train', setting('images', 0, height=100000,
+                                     width=100000),
+     'image 1: height 100000 x width 100000 is more than 67,108,864 pixels '
+     "(COCO's images are at most 640 px on a side)"),
+    ('no-height', 'train', dropping('images', 0, 'height'),
+     'image 1: no height'),
+    ('no-file-name', 'train', dropping('images', 0, 'file_name'),
+     'image 1: no file_name'),
+    ('no-image-id', 'train', dropping('images', 0, 'id'),
+     'images[0]: no id'),
+    ('height-a-string', 'train', setting('images', 0, height='40'),
+     "image 1: height '40' is not a positive whole number"),
+    ('height-zero', 'train', setting('images', 0, height=0),
+     'image 1: height 0 is not a positive whole number'),
+    ('width-negative', 'train', setting('images', 0, width=-48),
+     'image 1: width -48 is not a positive whole number'),
+    ('image-not-an-object', 'train',
+     lambda data: data['images'].__setitem__(0, 7),
+     'images[0] is 7, not an object'),
+    # annotations
+    ('no-segmentation', 'train', dropping('annotations', 0, 'segmentation'),
+     'image 1, annotation 100: no segmentation'),
+    ('no-category-id', 'train', dropping('annotations', 0, 'category_id'),
+     'image 1, annotation 100: no category_id'),
+    ('no-area', 'train', dropping('annotations', 0, 'area'),
+     'image 1, annotation 100: no area'),
+    ('no-image-id-of-annotation', 'train',
+     dropping('annotations', 0, 'image_id'), 'annotation 100: no image_id'),
+    ('unknown-image-id', 'train', setting('annotations', 0, image_id=99),
+     'annotation 100: image_id 99 is no image of images'),
+    ('unknown-category-id', 'train',
+     setting('annotations', 0, category_id=12),
+     'image 1, annotation 100: category_id 12 is not one of the 80 category '
+     'ids'),
+    ('area-negative', 'train', setting('annotations', 0, area=-1),
+     'image 1, annotation 100: area -1 is not a number >= 0'),
+    ('segmentation-a-string', 'train',
+     setting('annotations', 0, segmentation='x'),
+     "image 1, annotation 100: segmentation 'x' is not polygons or RLE"),
+    ('segmentation-empty', 'train',
+     setting('annotations', 0, segmentation=[]),
+     'image 1, annotation 100: segmentation is empty (no polygon)'),
+    ('polygon-empty', 'train', setting('annotations', 0, segmentation=[[]]),
+     f'{POLYGON} 0 has 0 coordinates (a polygon is 3 or more x, y pairs)'),
+    ('polygon-of-two-points', 'train',
+     setting('annotations', 0, segmentation=[[2, 2, 30, 2]]),
+     f'{POLYGON} 0 has 4 coordinates (a polygon is 3 or more x, y pairs)'),
+    ('polygon-odd', 'train',
+     setting('annotations', 0, segmentation=[[2, 2, 30, 2, 30, 30], [2]]),
+     f'{POLYGON} 1 has 1 coordinates (a polygon is 3 or more x, y pairs)'),
+    ('polygon-null', 'train',
+     setting('annotations', 0, segmentation=[[2, 2, None, 2, 30, 30]]),
+     f'{POLYGON} 0 holds None, not a number'),
+    ('polygon-far-outside', 'train',
+     setting('annotations', 0, segmentation=[[2, 2, 1e9, 2, 30, 30]]),
+     f'{POLYGON} 0 has points far outside the height 40 x width 48 image '
+     '(x from 2 to 1000000000.0, y from 2 to 30)'),
+    # the crowd's RLE, in the val file: the train file is fine and nothing
+    # of it is written either
+    ('rle-size', 'val', setting('annotations', 1, segmentation=dict(
+        size=[48, 40], counts=[1920])),
+     f"{RLE} size [48, 40] is not the image's [height, width] [40, 48]"),
+    ('rle-no-counts', 'val',
+     setting('annotations', 1, segmentation=dict(size=[40, 48])),
+     f'{RLE} no counts'),
+    ('rle-short-list', 'val', setting('annotations', 1, segmentation=dict(
+        size=[40, 48], counts=[0, 47])),
+     f'{RLE} counts cover 47 pixels, not the 40 x 48 of the image'),
+    ('rle-short-string', 'val', setting('annotations', 1, segmentation=dict(
+        size=[40, 48], counts='2')),
+     f'{RLE} counts cover 2 pixels, not the 40 x 48 of the image'),
+    ('rle-negative-run', 'val', setting('annotations', 1, segmentation=dict(
+        size=[40, 48], counts=[-1, 1921])),
+     f"{RLE} counts [-1, 1921] is not RLE counts (whole numbers >= 0 or "
+     "COCO's compressed string)"),
+]
+
+
+@pytest.mark.parametrize('split,edit,message',
+                         [case[1:] for case in BAD_INSTANCES],
+                         ids=[case[0] for case in BAD_INSTANCES])
+def test_a_bad_instances_file_is_refused_before_anything_is_written(
+        tmp_path, split, edit, message):
+    release = make_tiny_coco(tmp_path / 'release')
+    path = edit_instances(release, split, edit)
+    before = snapshot(tmp_path)
+    with pytest.raises(InputError) as error:
+        convert_coco2014(str(release), str(tmp_path / 'out'),
+                         show_progress=False)
+    train = release / 'annotations' / 'instances_train2014.json'
+    assert str(error.value) == f'{path}: ' + message.format(train=train)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_refused_rerun_leaves_the_converted_tree_as_it_was(tmp_path):
+    release = make_tiny_coco(tmp_path / 'release')
+    out = tmp_path / 'out'
+    convert_coco2014(str(release), str(out), show_progress=False)
+    (release / 'val2014' / 'COCO_val2014_000000000004.jpg').write_bytes(
+        b'not a JPEG')
+    before = snapshot(tmp_path)
+    with pytest.raises(InputError) as error:
+        convert_coco2014(str(release), str(out), show_progress=False)
+    assert str(error.value).startswith(
+        f'{release / "annotations/instances_val2014.json"}: image 4: '
+        'COCO_val2014_000000000004.jpg does not read as an image (cannot '
+        'identify image file')
+    assert snapshot(tmp_path) == before  # train's lists not rewritten
+
+
+def test_links_to_another_release_are_refused(tmp_path):
+    out = tmp_path / 'out'
+    first = make_tiny_coco(tmp_path / 'first')
+    convert_coco2014(str(first), str(out), ('val', ), show_progress=False)
+    (out / 'DONE').unlink()  # as a run killed before its end leaves it
+    second = make_tiny_coco(tmp_path / 'second')
+    before = snapshot(tmp_path)
+    with pytest.raises(OutputExistsError) as error:
+        convert_coco2014(str(second), str(out), ('val', ),
+                         show_progress=False)
+    link = out / 'JPEGImages' / 'COCO_val2014_000000000004.jpg'
+    assert str(error.value) == (
+        f'{link} is not a link to {second}/val2014/{link.name} '
+        f'({second}/annotations/instances_val2014.json: image 4): choose '
+        'another folder or delete it')
+    assert snapshot(tmp_path) == before
+
+
+def test_compressed_rle_runs_are_read_as_pycocotools_does():
+    from pycocotools import mask as mask_utils
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        height, width = rng.integers(1, 60, 2)
+        mask = rng.random((height, width)) < rng.random()
+        rle = mask_utils.encode(np.asfortranarray(mask, np.uint8))
+        runs = rle_runs(rle['counts'].decode())
+        # the runs alternate 0 and 1 from 0, in column-major order
+        flat = np.repeat(np.arange(len(runs)) % 2, runs)
+        np.testing.assert_array_equal(flat, mask.flatten(order='F'))
+    assert rle_runs('2') == [2]
+    assert rle_runs('\xff') is None and rle_runs('O') is None  # not ended
+
+
+ALL_LISTS = {
+    split: [f'ImageSets/Segmentation/{split}.txt',
+            f'ImageSets/Segmentation/{split}_all.txt']
+    for split in ('train', 'val')
+}
+
+
+def test_keep_unlabelled_lists_every_image(tmp_path):
+    release = make_tiny_coco(tmp_path / 'release')
+    out = tmp_path / 'out'
+    report = convert_coco2014(str(release), str(out), show_progress=False,
+                              keep_unlabelled=True)
+    assert report == dict(
+        train=dict(images=2, unlabelled=1, lists=ALL_LISTS['train']),
+        val=dict(images=1, unlabelled=0, lists=ALL_LISTS['val']))
+    assert json.loads((out / 'DONE').read_text())['splits'] == report
+    names = [f'COCO_train2014_00000000000{i}' for i in (1, 2, 3)]
+    lists = out / 'ImageSets' / 'Segmentation'
+    assert (lists / 'train.txt').read_text().split() == names[:2]
+    assert (lists / 'train_all.txt').read_text().split() == names
+    assert (lists / 'val_all.txt').read_text().split() == \
+        ['COCO_val2014_000000000004']
+    # the image without annotations: all background, no label
+    unlabelled = read_label_png(
+        str(out / 'SegmentationClass' / f'{names[2]}.png'))
+    assert unlabelled.shape == SIZE and not unlabelled.any()
+    labels = json.loads((out / 'cls_labels.json').read_text())
+    assert labels[names[2]] == [] and labels[names[0]] == \
+        ['person', 'toothbrush']
+    # the other masks are those of a conversion without the option
+    plain = tmp_path / 'plain'
+    convert_coco2014(str(release), str(plain), show_progress=False)
+    for name in (*names[:2], 'COCO_val2014_000000000004'):
+        np.testing.assert_array_equal(
+            read_label_png(str(out / 'SegmentationClass' / f'{name}.png')),
+            read_label_png(str(plain / 'SegmentationClass' / f'{name}.png')))
+    assert json.loads((plain / 'DONE').read_text())['splits']['train'] == \
+        dict(images=2, unlabelled=1, lists=ALL_LISTS['train'][:1])
+    # the masks read with every image; the image labels refuse the one
+    # without a label, so stage 1 keeps train.txt
+    init_default_scope('mmseg')
+    prefix = dict(img_path='JPEGImages', seg_map_path='SegmentationClass')
+    masks = DATASETS.build(dict(
+        type='COCOLabelPNGDataset', data_root=str(out), data_prefix=prefix,
+        ann_file='ImageSets/Segmentation/train_all.txt', pipeline=[]))
+    assert len(masks) == 3
+    image_labels = dict(type='COCOImageLabelDataset', data_root=str(out),
+                        data_prefix=prefix, label_source='file',
+                        labels_file='cls_labels.json', pipeline=[])
+    assert len(DATASETS.build(dict(
+        image_labels, ann_file='ImageSets/Segmentation/train.txt'))) == 2
+    with pytest.raises(InputError, match=f'image {names[2]} has no '
+                       'foreground class label'):
+        DATASETS.build(dict(image_labels,
+                            ann_file='ImageSets/Segmentation/train_all.txt'))
+
+
+def test_keep_unlabelled_completes_a_tree_and_is_not_dropped(tmp_path):
+    release = make_tiny_coco(tmp_path / 'release')
+    out = tmp_path / 'out'
+    convert_coco2014(str(release), str(out), show_progress=False)
+    masks = out / 'SegmentationClass'
+    stamp = (masks / f'{TRAIN_1}.png').stat().st_mtime_ns
+    assert not (masks / 'COCO_train2014_000000000003.png').exists()
+    # with the option after without: the tree is completed, masks kept
+    report = convert_coco2014(str(release), str(out), show_progress=False,
+                              keep_unlabelled=True)
+    assert report['train'] == dict(images=2, unlabelled=1,
+                                   lists=ALL_LISTS['train'])
+    assert (masks / 'COCO_train2014_000000000003.png').is_file()
+    assert (masks / f'{TRAIN_1}.png').stat().st_mtime_ns == stamp
+    # without it after with: refused, nothing touched
+    before = snapshot(tmp_path)
+    with pytest.raises(OutputExistsError) as error:
+        convert_coco2014(str(release), str(out), ('val', ),
+                         show_progress=False)
+    assert str(error.value) == (
+        f'{out} was converted with keep_unlabelled (it holds '
+        'ImageSets/Segmentation/val_all.txt): convert it with '
+        'keep_unlabelled=True (--keep-unlabelled) again, or into another '
+        'folder')
+    assert snapshot(tmp_path) == before
+    # one split again: DONE keeps the other's record
+    convert_coco2014(str(release), str(out), ('val', ), show_progress=False,
+                     keep_unlabelled=True)
+    done = json.loads((out / 'DONE').read_text())
+    assert done['splits'] == dict(
+        train=dict(images=2, unlabelled=1, lists=ALL_LISTS['train']),
+        val=dict(images=1, unlabelled=0, lists=ALL_LISTS['val']))
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'coco2014', osp.join(ROOT, 'tools', 'dataset_converters',
+                             'coco2014.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_the_converter_tool_keeps_unlabelled_and_refuses_in_one_line(
+        tmp_path, capsys):
+    tool = load_tool()
+    release = make_tiny_coco(tmp_path / 'release')
+    out = str(tmp_path / 'out')
+    tool.main([str(release), out, '--keep-unlabelled'])
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        'train: 2 images listed in ImageSets/Segmentation/train.txt, all 3 '
+        '(1 without annotations) in ImageSets/Segmentation/train_all.txt',
+        'val: 1 images listed in ImageSets/Segmentation/val.txt, all 1 '
+        '(0 without annotations) in ImageSets/Segmentation/val_all.txt'
+    ]
+    path = edit_instances(release, 'val', setting(
+        'images', 0, height=100000, width=100000))
+    with pytest.raises(SystemExit) as error:
+        tool.main([str(release), out, '--keep-unlabelled'])
+    assert str(error.value) == (
+        f'coco2014: error: {path}: image 4: height 100000 x width 100000 is '
+        "more than 67,108,864 pixels (COCO's images are at most 640 px on a "
+        'side)')
