@@ -33,7 +33,8 @@ def main(argv=None):
     args = parse_args(argv)
     run_tool(
         lambda: train(load_runner_config(args), args.resume, args.amp),
-        'train', args.debug)
+        'train', args.debug, rerun='run it again with --resume: it goes on '
+        'from the last complete checkpoint')
 
 
 if __name__ == '__main__':

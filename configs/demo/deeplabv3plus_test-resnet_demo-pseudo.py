@@ -36,4 +36,5 @@ model = dict(
 train_dataloader = dict(dataset=dict(data_prefix=dict(
     seg_map_path='work_dirs/demo/adv_erase_demo/pseudo_labels_train_aug')))
 default_hooks = dict(
-    checkpoint=dict(interval={{_base_.max_iters}}, max_keep_ckpts=1))
+    checkpoint=dict(
+        interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))

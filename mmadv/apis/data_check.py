@@ -75,7 +75,8 @@ def _build(dataset_cfg: dict) -> tuple:
     dataset_cfg['pipeline'] = []
     kind = DATASETS.get(dataset_cfg['type'])
     if isinstance(kind, type) and issubclass(kind, ImageLabelDataset):
-        dataset_cfg['skip_invalid'] = True  # every bad annotation listed
+        # every bad annotation listed (by the report, not a warning)
+        dataset_cfg.update(skip_invalid=True, warn_invalid=False)
     try:
         dataset = DATASETS.build(dataset_cfg)
     except MMAdvError as e:  # the list itself: nothing else to check

@@ -73,8 +73,9 @@ def fit_to_dataset(cfg: Config) -> Config:
 
     Raises:
         ConfigError: A count or size that does not fit the data set, a
-            count left None without a data set, or a training config
-            whose batches pad to no size.
+            count left None without a data set, a data preprocessor with
+            both ``size`` and ``size_divisor``, or a training config whose
+            batches pad to no size.
     """
     source = cfg.filename or 'the config'
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -123,6 +124,12 @@ def fit_to_dataset(cfg: Config) -> Config:
     for key, node in config_dicts(cfg.get('model'), 'model'):
         if not key.endswith('data_preprocessor'):
             continue
+        if node.get('size') is not None and \
+                node.get('size_divisor') is not None:
+            raise ConfigError(
+                f'{source}: {key} sets both size {node.size!r} and '
+                f'size_divisor {node.size_divisor!r}; mmseg pads to one of '
+                'them: set the other to None')
         if crop_size is not None and node.get('size_divisor') is None:
             _fit(node, 'size', tuple(crop_size), key, source,
                  f'crop_size is {tuple(crop_size)!r}')

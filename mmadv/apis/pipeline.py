@@ -49,6 +49,7 @@ output goes line by line into the step's log (and to the console with
 ``verbose``); those steps show no progress bar.
 """
 import contextlib
+import copy
 import glob
 import json
 import logging
@@ -59,6 +60,7 @@ import shlex
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
@@ -68,19 +70,21 @@ from mmseg.registry import DATASETS
 from prettytable import PrettyTable
 
 from ..datasets.layout import (IMG_SUFFIX, LOADERS, innermost_dataset,
-                               missing_files, split_file)
-from ..datasets.metainfo import dataset_metainfo
+                               missing_files, read_image_list, split_file)
+from ..datasets.metainfo import IGNORE_INDEX, dataset_metainfo
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_inference import weights_record
 from ..pseudo_labels.map_io import read_meta
 from ..utils.atomic import write_json, write_text
-from ..utils.config_tree import config_dicts
 from ..utils.console import erase_progress_bar, quiet
 from ..utils.errors import ConfigError, InputError, MissingInputError
 from ..utils.instances import forget_new_instances, unique_name
 from ..utils.provenance import changes
+from .data_check import check_mask
+from .dataset_fit import fit_to_dataset
 from .evaluation import evaluate_maps
 from .inference import infer_maps, init_model
+from .preflight import check_datasets, check_one_size, check_weights
 from .pseudo_labels import write_pseudo_labels
 from .settings import (REFINEMENTS, REPO, PipelineSettings, resolve_config,
                        threshold_labeler)
@@ -110,36 +114,6 @@ def load_config(path: str, options: Optional[dict] = None) -> Config:
         raise ConfigError(f'{path}: the pipeline needs an iteration-based '
                           'train_cfg (train_cfg.max_iters)')
     return cfg
-
-
-def check_weights(cfg: Config, source: str) -> None:
-    """Every weights file the model of ``cfg`` reads (``Pretrained``
-    init_cfg checkpoints, ``checkpoint`` and ``pretrained`` paths, and
-    ``load_from``) is a local file: nothing is downloaded (neither a URL
-    nor timm's ``pretrained=True``), and a missing file is named before
-    any training."""
-
-    def check(value, key: str) -> None:
-        if value is None or value is False:
-            return
-        if value is True:  # timm's own download
-            raise ConfigError(f'{source}: {key}=True would download '
-                              'weights; give a local checkpoint file')
-        if '://' in value:
-            raise ConfigError(f'{source}: {key} {value} would be downloaded;'
-                              ' give a local file')
-        if not osp.isfile(value):
-            raise MissingInputError(f'{source}: weights file {value} of '
-                                    f'{key} not found')
-
-    for key, node in config_dicts(cfg.model, 'model'):
-        if node.get('type') == 'Pretrained':
-            check(node.get('checkpoint'), f'{key}.checkpoint')
-        else:
-            for name in ('checkpoint', 'pretrained'):
-                if isinstance(node.get(name), (str, bool)):
-                    check(node[name], f'{key}.{name}')
-    check(cfg.get('load_from'), 'load_from')
 
 
 def _frozen_path(root: str, filename: str, text: str, what: str,
@@ -221,6 +195,8 @@ class _Data:
     metainfo: dict = field(default_factory=dict)
     # every training image has a mask: the training split is scored
     train_scored: bool = False
+    # the images of the training split
+    train_names: List[str] = field(default_factory=list)
 
     @classmethod
     def checked(cls, data_root: str, dataset: dict,
@@ -248,10 +224,15 @@ class _Data:
         data.metainfo = dict(classes=list(meta['classes']),
                              palette=meta['palette'])
         rule = build_threshold_rule(settings.threshold_rule)
-        names = data._check_split(settings.train_split, data.train_gt,
-                                  rule.mask_names)
+        names = data.train_names = data._check_split(
+            settings.train_split, data.train_gt, rule.mask_names)
         data.train_scored = data.train_gt is not None and not missing_files(
             data.train_gt, names, '.png')
+        if data.train_scored:  # every mask is read to score the split
+            read = set(rule.mask_names(names))
+            data._check_masks(data.train_gt,
+                              [n for n in names if n not in read],
+                              settings.train_split)
         data._check_split(settings.eval_split, data.eval_gt, list)
         return data
 
@@ -274,8 +255,7 @@ class _Data:
         if not osp.isfile(path):
             raise MissingInputError(f'image list {path} of split {split!r} '
                                     'not found')
-        with open(path) as f:
-            names = [line.strip() for line in f if line.strip()]
+        names = read_image_list(path)
         if not names:
             raise InputError(f'image list {path} is empty')
         needed = [(self.img_dir, self.img_suffix, 'images', names)]
@@ -293,7 +273,25 @@ class _Data:
                 raise MissingInputError(
                     f'{len(missing)} of the {len(listed)} {what} of {path} '
                     f'are not in {folder} (first: {missing[0]}{suffix})')
+        if masks:
+            self._check_masks(gt_dir, masks, split)
         return names
+
+    def _check_masks(self, gt_dir: str, names: Sequence[str],
+                     split: str) -> None:
+        """Every mask of ``names`` in ``gt_dir`` decodes, is single-channel
+        and holds the data set's labels only
+        (:func:`~mmadv.apis.data_check.check_mask`), before any
+        training."""
+        classes = len(self.metainfo['classes'])
+        with ThreadPoolExecutor(4) as pool:
+            for problem in pool.map(
+                    lambda name: check_mask(
+                        osp.join(gt_dir, name + '.png'), classes,
+                        IGNORE_INDEX), names):
+                if problem:
+                    raise InputError(f'{problem} (a mask of split {split!r} '
+                                     'the pipeline reads)')
 
 
 @dataclass
@@ -341,6 +339,14 @@ class _Plan:
             **self.settings.to_dict())
 
 
+def _check_training(cfg: Config, source: str) -> None:
+    """The checks of a training's preflight that need no labels yet (its
+    weights files; batches that can be stacked), before the pipeline's
+    first training."""
+    check_weights(cfg, source)
+    check_one_size(fit_to_dataset(copy.deepcopy(cfg)), source)
+
+
 def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
               seg_cfg_options: Optional[dict], seed: Optional[int],
               frozen: Dict[str, str]) -> _TrainPlan:
@@ -362,7 +368,7 @@ def _seg_plan(root: str, tag: str, data: _Data, settings: PipelineSettings,
     options.update(settings.seg_cfg_options)
     options.update(seg_cfg_options or {})
     cfg = load_config(settings.seg_config, _seeded(options, seed))
-    check_weights(cfg, settings.seg_config)
+    _check_training(cfg, settings.seg_config)
     return _TrainPlan(
         pseudo, cfg,
         _frozen_path(root, f'seg{tag}.py', cfg.pretty_text,
@@ -391,6 +397,8 @@ def _plan(config: str, work_dir: str, data_root: Optional[str],
     cfg.merge_from_dict(
         _seeded({f'{loader}.dataset.data_root': data.root
                  for loader in LOADERS}, seed))
+    check_datasets(cfg, config)  # every list and label stage 1 reads
+    check_one_size(fit_to_dataset(copy.deepcopy(cfg)), config)
     frozen = {}
     plan = _Plan(
         name=name,
@@ -426,7 +434,7 @@ def _plan(config: str, work_dir: str, data_root: Optional[str],
             **(refine_cfg_options.get(refine.key) or {})
         }
         cfg = load_config(refine.config, _seeded(options, seed))
-        check_weights(cfg, refine.config)
+        _check_training(cfg, refine.config)
         plan.refine[refine.key] = _TrainPlan(
             labels, cfg,
             _frozen_path(root, f'{refine.model}.py', cfg.pretty_text,
@@ -641,16 +649,21 @@ class _Runner:
                 f'{choice["num_masks"]} masks read{score})'
         return _read_json(path)
 
-    def _labels(self, title: str, summary: str,
-                write: Callable[[], dict], made_from: dict) -> dict:
-        """Write a label folder unless its ``summary`` records
-        ``made_from`` (the maps' record, the labeler's settings); labels
-        of other maps or settings are given to ``write``, which refuses
-        their folder. Returns the summary (``write`` writes it too): the
+    def _labels(self, title: str, folder: str, write: Callable[[], dict],
+                made_from: dict) -> dict:
+        """Write the label folder ``folder`` unless its summary
+        ``<folder>.json`` records ``made_from`` (the maps' record, the
+        labeler's settings) and it holds the PNG of every training image
+        (a deleted one is made again, the others kept); labels of other
+        maps or settings are given to ``write``, which refuses their
+        folder. Returns the summary (``write`` writes it too): the
         settings, ``setting_keys`` and the counts."""
+        summary = folder + '.json'
         if osp.isfile(summary):
             result = _read_json(summary)
-            if not changes(result, made_from, made_from):
+            if not changes(result, made_from, made_from) and \
+                    not missing_files(folder, self.plan.data.train_names,
+                                      '.png'):
                 self.steps.skip(title, summary)
                 return result
         with self.steps.run(title) as step:
@@ -715,7 +728,7 @@ class _Runner:
         train_maps = osp.join(plan.root, f'maps_{settings.train_split}')
         summary = stage.labels + '.json'
         labels = self._labels(
-            f'[{label}] {refine.labels.replace("_", " ")}', summary,
+            f'[{label}] {refine.labels.replace("_", " ")}', stage.labels,
             lambda: write_pseudo_labels(
                 train_maps, plan.data.img_dir, stage.labels,
                 settings.train_split, refine.labeler(), settings.workers,
@@ -787,7 +800,7 @@ class _Runner:
         labeler = threshold_labeler(metrics['bg_threshold'],
                                     settings.uncertain, settings.crf)
         result = self._labels(
-            f'[{label}] pseudo-labels', summary,
+            f'[{label}] pseudo-labels', seg.labels,
             lambda: write_pseudo_labels(
                 metrics['map_dirs'][train_split], plan.data.img_dir,
                 seg.labels, train_split, labeler, settings.workers,

@@ -37,15 +37,24 @@ from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.instances import unique_name
 from .dataset_fit import fit_to_dataset
 from .inference import load_checkpoint_strict
+from .preflight import (check_datasets, check_one_size, check_resumable,
+                        check_weights)
 
 # the checkpoints mmengine's CheckpointHook writes
 _CHECKPOINT_NAME = re.compile(r'(?:iter|epoch)_(\d+)\.pth')
 
 
-def build_runner(cfg: Config, progress: bool = False) -> Runner:
+def build_runner(cfg: Config,
+                 progress: bool = False,
+                 training: bool = False) -> Runner:
     """A Runner of ``cfg`` (``runner_type`` if set, else mmengine's) with a
     new experiment name, which also names its logger, message hub and
     visualizer.
+
+    Before the Runner is built (and logs its environment and config), the
+    data sets' lists and labels are read and the weights files checked,
+    and for a training that its batches can be stacked
+    (:mod:`.preflight`), so that a bad one is refused in one line.
 
     Args:
         cfg (Config): The config, with ``work_dir``; not changed (the
@@ -53,10 +62,16 @@ def build_runner(cfg: Config, progress: bool = False) -> Runner:
             :func:`~mmadv.apis.dataset_fit.fit_to_dataset`).
         progress (bool): Add a :class:`~mmadv.engine.ProgressBarHook`.
             Defaults to False.
+        training (bool): The Runner will train. Defaults to False.
     """
     cfg = fit_to_dataset(copy.deepcopy(cfg))
+    source = cfg.filename or 'the config'
     if cfg.get('work_dir') is None:
-        raise ConfigError(f'{cfg.filename or "the config"}: no work_dir')
+        raise ConfigError(f'{source}: no work_dir')
+    check_datasets(cfg, source)
+    check_weights(cfg, source)
+    if training:
+        check_one_size(cfg, source)
     name = cfg.get('experiment_name') or osp.splitext(
         osp.basename(cfg.filename or 'run'))[0]
     cfg.experiment_name = unique_name(name)
@@ -107,7 +122,8 @@ def resume_checkpoint(work_dir: str) -> Optional[str]:
     The one its ``last_checkpoint`` file names; when that one cannot be
     read (a run killed while it saved, a disk error), the newest readable
     ``iter_<n>.pth`` / ``epoch_<n>.pth`` of ``work_dir``, with a warning
-    naming both. None when there is no checkpoint (a new training).
+    naming both. None when there is no checkpoint (a new training; a
+    ``last_checkpoint`` naming a deleted file counts as none).
 
     Raises:
         InputError: There are checkpoints, and none can be read.
@@ -116,7 +132,8 @@ def resume_checkpoint(work_dir: str) -> Optional[str]:
     latest = None
     if osp.isfile(pointer):
         with open(pointer) as f:
-            latest = f.read().strip() or None
+            latest = f.read().strip()
+        latest = latest if osp.isfile(latest) else None
     numbered = sorted(
         (p for p in glob.glob(osp.join(work_dir, '*.pth'))
          if _CHECKPOINT_NAME.fullmatch(osp.basename(p))),
@@ -141,7 +158,8 @@ def resume_checkpoint(work_dir: str) -> Optional[str]:
         reasons.append(reason)
     raise InputError(f'cannot resume the training in {work_dir}: none of '
                      f'its {len(candidates)} checkpoints can be read '
-                     f'({candidates[0]}: {reasons[0]})')
+                     f'({candidates[0]}: {reasons[0]}); delete '
+                     f'{" and ".join(candidates)} to train from the start')
 
 
 def train(cfg: Config,
@@ -170,7 +188,10 @@ def train(cfg: Config,
     if resume and cfg.get('load_from') is None:
         cfg.load_from = resume_checkpoint(cfg.work_dir)
         cfg.resume = cfg.load_from is not None
-    runner = build_runner(cfg, progress)
+    if cfg.resume:
+        check_resumable(fit_to_dataset(copy.deepcopy(cfg)), cfg.load_from,
+                        cfg.filename or 'the config')
+    runner = build_runner(cfg, progress, training=True)
     runner.train()
     return runner
 

@@ -1,9 +1,10 @@
 """What current torch, setuptools and mmcv-lite need, applied in one call
-(and mmengine's launcher on CPU).
+(and mmengine's launcher on CPU, and its checkpoint writes made atomic).
 
 Each fix is a no-op where its trap is absent (full mmcv installed,
 ``pkg_resources`` present).
 """
+from .atomic_writes import make_local_writes_atomic
 from .checkpoint_loading import (MMENGINE_CHECKPOINT_GLOBALS,
                                  allow_mmengine_checkpoint_types,
                                  load_mmengine_checkpoint,
@@ -20,6 +21,7 @@ def apply_compat() -> None:
     allow_mmengine_checkpoint_types()
     resume_without_running_checkpoint_code()
     allow_cpu_distributed()
+    make_local_writes_atomic()
 
 
 __all__ = [
@@ -27,5 +29,5 @@ __all__ = [
     'patch_mmengine_package_lookup', 'allow_mmengine_checkpoint_types',
     'load_mmengine_checkpoint', 'MMENGINE_CHECKPOINT_GLOBALS',
     'resume_without_running_checkpoint_code',
-    'allow_cpu_distributed', 'init_dist_pytorch'
+    'allow_cpu_distributed', 'init_dist_pytorch', 'make_local_writes_atomic'
 ]

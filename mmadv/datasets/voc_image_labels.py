@@ -20,7 +20,7 @@ from mmseg.registry import DATASETS
 from ..utils.errors import (ConfigError, InputError, MissingInputError,
                             MMAdvError, one_line)
 from .label_files import LabelEntry, read_labels_file
-from .layout import IMG_SUFFIX, split_file
+from .layout import IMG_SUFFIX, image_list_lines, split_file
 
 LABEL_SOURCES = ('xml', 'file', 'mask')
 
@@ -74,6 +74,9 @@ class ImageLabelDataset(BaseSegDataset):
             or do not read, with a warning, instead of stopping (training
             draws another image). Defaults to False: every bad file stops
             the run with one line naming it.
+        warn_invalid (bool): With ``skip_invalid``, warn with the count of
+            the images left out and the first one. Defaults to True
+            (:func:`~mmadv.apis.check_data` lists them itself).
         **kwargs: The other arguments of
             :class:`mmseg.datasets.BaseSegDataset`.
     """
@@ -90,6 +93,7 @@ class ImageLabelDataset(BaseSegDataset):
                  img_suffix: str = IMG_SUFFIX,
                  seg_map_suffix: str = '.png',
                  skip_invalid: bool = False,
+                 warn_invalid: bool = True,
                  **kwargs) -> None:
         if label_source not in LABEL_SOURCES:
             raise ConfigError(f'label_source must be one of {LABEL_SOURCES},'
@@ -100,6 +104,7 @@ class ImageLabelDataset(BaseSegDataset):
         self.xml_dir = xml_dir
         self.labels_file = labels_file
         self.skip_invalid = skip_invalid
+        self.warn_invalid = warn_invalid
         super().__init__(
             ann_file=ann_file,
             data_prefix=data_prefix,
@@ -155,13 +160,11 @@ class ImageLabelDataset(BaseSegDataset):
         seg_dir = self.data_prefix.get('seg_map_path')
         read_labels = self._label_reader()
         list_name = osp.basename(self.ann_file)
-        lines = fileio.get_text(
-            self.ann_file, backend_args=self.backend_args).splitlines()
+        lines = image_list_lines(
+            fileio.get_text(self.ann_file, backend_args=self.backend_args),
+            self.ann_file)
         data_list, skipped = [], []
-        for line_no, line in enumerate(lines, start=1):
-            name = line.strip()
-            if not name:
-                continue
+        for line_no, name in lines:
             try:
                 img_path = fileio.join_path(img_dir, name + self.img_suffix)
                 if not self._exists(img_path):
@@ -186,15 +189,19 @@ class ImageLabelDataset(BaseSegDataset):
                     raise
                 skipped.append(str(e))
         self.invalid = skipped  # the lines of the images left out
-        if skipped:
+        if skipped and not data_list:
+            raise InputError(f'no valid image in {self.ann_file}: all '
+                             f'{len(skipped)} were left out (first: '
+                             f'{skipped[0]})')
+        if not data_list:
+            raise InputError(f'no image in {self.ann_file}')
+        if skipped and self.warn_invalid:
             print_log(
                 f'skip_invalid: left out {len(skipped)} of '
                 f'{len(skipped) + len(data_list)} images of {self.ann_file} '
                 f'(first: {skipped[0]})',
                 logger='current',
                 level=logging.WARNING)
-        if not data_list:
-            raise InputError(f'no valid image in {self.ann_file}')
         return data_list
 
     def prepare_data(self, idx: int) -> Any:

@@ -20,6 +20,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 from mmseg.datasets import PascalVOCDataset
 
+from ..datasets.layout import read_image_list
 from ..utils.atomic import atomic_path
 from ..utils.errors import InputError, MissingInputError, one_line
 
@@ -164,8 +165,7 @@ def list_map_names(map_dir: str, meta: dict) -> Tuple[List[str], str]:
     """
     ann_file = meta.get('ann_file')
     if ann_file and osp.isfile(ann_file):
-        with open(ann_file) as f:
-            names = [line.strip() for line in f if line.strip()]
+        names = read_image_list(ann_file)
         missing = [n for n in names if not osp.isfile(map_path(map_dir, n))]
         if missing:
             raise MissingInputError(

@@ -16,7 +16,9 @@ def atomic_path(path: str) -> Iterator[str]:
     ``path`` (atomic on one file system), on any error or Ctrl-C delete it.
 
     The temporary name keeps the extension (``.x.npz`` -> ``.x.tmp123.npz``)
-    so writers that pick a format from it (numpy, cv2) still work.
+    so writers that pick a format from it (numpy, cv2) still work. An
+    ``OSError`` that names no file (a full disk: ``f.write`` raises
+    ``ENOSPC`` without a name) is raised again naming ``path``.
     """
     folder, name = osp.split(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -25,6 +27,10 @@ def atomic_path(path: str) -> Iterator[str]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as e:
+        if e.filename is None and e.errno is not None:
+            raise OSError(e.errno, e.strerror, path) from e
+        raise
     finally:
         if osp.exists(tmp):
             os.remove(tmp)

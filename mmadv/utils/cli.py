@@ -1,6 +1,7 @@
 """What the tools share: arguments, config loading, the ``--amp``
 switch, joining torchrun's processes and turning errors into one line."""
 import argparse
+import errno
 import logging
 import os
 import os.path as osp
@@ -173,12 +174,21 @@ def error_line(error: BaseException) -> Optional[str]:
     return None
 
 
-def run_tool(main: Callable[[], T], prog: str, debug: bool = False) -> T:
+# the errors of a device that is full: free space, then run again
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+RERUN = 'run the same command again: it resumes where it stopped'
+
+
+def run_tool(main: Callable[[], T],
+             prog: str,
+             debug: bool = False,
+             rerun: str = RERUN) -> T:
     """``main()``, with the user's errors as one line (``<prog>: error:
-    ...``, exit status 1, see :func:`error_line`) and Ctrl-C as a hint to
-    rerun (exit status 130), not tracebacks; with ``debug`` the errors
-    keep their traceback. A progress bar left on the console is erased
-    first."""
+    ...``, exit status 1, see :func:`error_line`), a full disk as one line
+    naming the file it was writing and how to go on (``rerun``), and
+    Ctrl-C as a hint to rerun (exit status 130), not tracebacks; with
+    ``debug`` the errors keep their traceback. A progress bar left on the
+    console is erased first."""
     try:
         return main()
     except (MMAdvError, KeyError, TypeError) as e:
@@ -186,6 +196,12 @@ def run_tool(main: Callable[[], T], prog: str, debug: bool = False) -> T:
         if line is None:
             raise
         raise SystemExit(f'{prog}: error: {line}') from None
+    except OSError as e:
+        if debug or e.errno not in _FULL:
+            raise
+        where = f' writing {e.filename}' if e.filename else ''
+        raise SystemExit(f'{prog}: error: no space left on the device'
+                         f'{where}: free some space and {rerun}') from None
     except KeyboardInterrupt:
         erase_progress_bar()
         print_log('interrupted: run the same command again to resume',

@@ -2,10 +2,14 @@
 step on the console, everything else (mmengine's logs, warnings, tables)
 in a log file when a step runs quietly."""
 import contextlib
+import errno
+import os
 import sys
 from typing import Iterator, Optional, TextIO
 
 from mmengine.utils import ProgressBar
+
+from .errors import InputError
 
 _console: Optional[TextIO] = None
 # the stream whose last line is a progress bar not erased yet
@@ -75,12 +79,24 @@ class _Tee:
 def quiet(log_file: str, echo: bool = False) -> Iterator[None]:
     """Send standard output and error to ``log_file`` (appended to) while
     progress bars keep writing to the console; with ``echo``, to the
-    console as well (every line on both)."""
+    console as well (every line on both). A ``log_file`` that is a
+    symbolic link is refused (:class:`~mmadv.utils.errors.InputError`):
+    the log is written where it is named, never through a link to
+    another file."""
     global _console
+    try:
+        fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                     | os.O_NOFOLLOW, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise InputError(f'log file {log_file} is a symbolic link (to '
+                             f'{os.readlink(log_file)}): delete the link, '
+                             'the log is written in its place') from None
+        raise
     saved = _console
     _console = console()
     try:
-        with open(log_file, 'a') as f:
+        with open(fd, 'a') as f:
             stream = _Tee(f, _console) if echo else f
             with contextlib.redirect_stdout(stream), \
                     contextlib.redirect_stderr(stream):

@@ -306,6 +306,86 @@ def test_everything_is_checked_before_any_training(demo_run, tmp_path):
     assert not [p for p in work_dir.iterdir() if p.is_dir()]
 
 
+def test_bad_masks_lists_and_labels_are_refused_before_training(
+        demo_run, tmp_path):
+    """Each of these would have ended a run after stage 1 trained: a mask
+    the pipeline scores with that is an RGB picture or holds a value that
+    is no class, an image listed twice, a split name that leaves the data
+    set, the val loader's labels missing. One line each, nothing
+    trained."""
+    source = demo_run['rows']['cam_demo']['data_root']
+    work_dir = tmp_path / 'work'
+
+    def refused(error, match, root, **kwargs):
+        with pytest.raises(error, match=match):
+            run_pipeline([osp.join(REPO, 'configs/demo/cam_demo.py')],
+                         work_dir=str(work_dir), data_root=str(root),
+                         **dict(TINY, **kwargs))
+        assert not (work_dir / 'cam_demo' / 'stage1').exists()
+
+    root = shutil.copytree(source, tmp_path / 'data')
+    masks = root / 'SegmentationClass'
+    rgb = masks / 'val_000001.png'
+    cv2.imwrite(str(rgb), cv2.imread(str(rgb)))
+    refused(InputError, re.escape(
+        f"{rgb}: not a single-channel label PNG (shape (64, 64, 3)); save "
+        "palette or grayscale indices (a mask of split 'val' the pipeline "
+        "reads)"), root)
+    shutil.copy(osp.join(source, 'SegmentationClass', 'val_000001.png'), rgb)
+    wrong = masks / 'train_000003.png'
+    mask = read_label_png(str(wrong))
+    mask[0, 0] = 77
+    cv2.imwrite(str(wrong), mask)
+    refused(InputError, re.escape(
+        f"{wrong}: values [77] are not classes 0..20 or 255 (a mask of "
+        "split 'train_aug' the pipeline reads)"), root)
+    shutil.copy(osp.join(source, 'SegmentationClass', 'train_000003.png'),
+                wrong)
+    listed = root / 'ImageSets/Segmentation/train_aug.txt'
+    listed.write_text(listed.read_text() + 'train_000000\n')
+    refused(InputError, f'image list {listed} names train_000000 twice '
+            r'\(lines 1 and 13\)', root)
+    shutil.copy(osp.join(source, 'ImageSets/Segmentation/train_aug.txt'),
+                listed)
+    refused(ConfigError, r"split '../val' must be a plain name", root,
+            pipeline_options=dict(eval_split='../val'))
+    (root / 'Annotations' / 'val_000002.xml').unlink()
+    refused(MissingInputError, re.escape(
+        f'annotation {root / "Annotations/val_000002.xml"} not found'),
+        root)
+
+
+def test_a_label_png_deleted_from_a_done_folder_is_made_again(
+        demo_run, capsys):
+    """The pseudo-label step is done only when its folder holds every
+    training image's PNG: a deleted one is made again (the same bytes),
+    the others kept, and no other step runs."""
+    row = demo_run['rows']['cam_demo']
+    png = Path(row['pseudo_labels']) / 'train_000005.png'
+    saved = png.read_bytes()
+    # the records of the steps' seconds, which the rerun updates
+    records = [Path(row['work_dir']) / 'step_seconds.json',
+               Path(demo_run['work_dir']) / 'metrics.json']
+    texts = [record.read_text() for record in records]
+    png.unlink()
+    try:
+        rows = rerun(demo_run)
+    finally:
+        for record, text in zip(records, texts):
+            record.write_text(text)
+    assert png.read_bytes() == saved
+    assert {name: {k: v for k, v in r.items() if k != 'step_seconds'}
+            for name, r in rows.items()} == {
+                name: {k: v for k, v in r.items() if k != 'step_seconds'}
+                for name, r in demo_run['rows'].items()}
+    ran = [(label, step, rest) for label, step, rest in
+           step_lines(capsys.readouterr().out)
+           if not rest.startswith('done before')]
+    assert [(label, step) for label, step, _ in ran] == [('cam_demo',
+                                                          'pseudo-labels')]
+    assert ran[0][2].startswith('1 written, 11 kept')
+
+
 def otsu_by_hand(values: np.ndarray, bins: int = 256) -> float:
     """The bin edge ``k / bins`` whose split of ``values`` into ``< k /
     bins`` and the rest has the largest between-class variance

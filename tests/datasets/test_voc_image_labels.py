@@ -288,6 +288,15 @@ def test_skip_invalid_leaves_bad_images_out(voc_copy):
     assert other['img_path'] != str(voc_copy / 'JPEGImages/2007_000002.jpg')
 
 
+def test_an_image_listed_twice(voc_copy):
+    (voc_copy / 'list.txt').write_text('2007_000000\n2007_000001\n'
+                                       '2007_000000\n')
+    message = error_of(ValueError, voc_copy, ann_file='list.txt')
+    assert message == (f'image list {voc_copy / "list.txt"} names '
+                       '2007_000000 twice (lines 1 and 3): list each image '
+                       'once')
+
+
 def test_missing_mask_for_mask_source(voc_copy):
     (voc_copy / 'SegmentationClassAug/2007_000002.png').unlink()
     message = error_of(FileNotFoundError, voc_copy, label_source='mask')

@@ -73,3 +73,22 @@ def test_good_data_passes_and_bad_files_are_each_one_line(demo_data,
                  f'{rgb}: not a single-channel label PNG (shape (64, 64, 3))',
                  f'{wrong}: values [30] are not classes 0..20 or 255'):
         assert line in printed
+
+
+def test_a_list_whose_every_annotation_is_missing(demo_data, tmp_path,
+                                                  capsys):
+    """A val loader left on label_source='xml' without the XML files: the
+    report names the missing file, and no skip_invalid warning appears
+    (nobody set it)."""
+    root = shutil.copytree(demo_data, tmp_path / 'data')
+    for xml in (root / 'Annotations').glob('val_*.xml'):
+        xml.unlink()
+    config = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
+    with pytest.raises(SystemExit) as exit_:
+        load_tool().main([config, '--cfg-options', *options(root)])
+    assert exit_.value.code == (
+        'check_data: error: 1 bad files (val_dataloader: 1); first: no '
+        f'valid image in {root / "ImageSets/Segmentation/val.txt"}: all 4 '
+        'were left out (first: annotation '
+        f'{root / "Annotations/val_000000.xml"} not found)')
+    assert 'skip_invalid' not in capsys.readouterr().out

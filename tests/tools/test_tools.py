@@ -109,28 +109,39 @@ def test_train_errors_of_the_user_are_one_line(tmp_path):
         'train')
     assert line == ('train: error: image list '
                     'nowhere/ImageSets/Segmentation/train_aug.txt not found')
-    line = one_line_error(
-        tool('train.py', config, '--work-dir', tmp_path / 'w',
-             '--cfg-options', 'model.localizer.backbone.type=Nope'),
-        'train')
-    assert line.startswith('train: error: config: Nope is not in the '
-                           'mmseg::model registry (')
     data = tmp_path / 'data'
     generate_demo_voc(str(data), num_train=4, num_val=2,
                       show_progress=False)
+    data_roots = [f'{loader}.dataset.data_root={data}'
+                  for loader in ('train_dataloader', 'val_dataloader',
+                                 'test_dataloader')]
+    line = one_line_error(
+        tool('train.py', config, '--work-dir', tmp_path / 'w',
+             '--cfg-options', *data_roots,
+             'model.localizer.backbone.type=Nope'), 'train')
+    assert line.startswith('train: error: config: Nope is not in the '
+                           'mmseg::model registry (')
     empty = data / 'JPEGImages' / 'train_000000.jpg'
     empty.write_bytes(b'')
     line = one_line_error(
         tool('train.py', config, '--work-dir', tmp_path / 'w',
-             '--cfg-options', *(f'{loader}.dataset.data_root={data}'
-                                for loader in ('train_dataloader',
-                                               'val_dataloader',
-                                               'test_dataloader')),
+             '--cfg-options', *data_roots,
              'train_dataloader.num_workers=1',
              'train_dataloader.persistent_workers=False',
              'train_dataloader.batch_size=4', 'train_cfg.max_iters=1'),
         'train')
-    assert line.startswith(f'train: error: cannot load {empty}')
+    # the batches' sizes are read before the Runner
+    assert line.startswith(f'train: error: cannot load {empty}: cannot '
+                           'identify image file')
+    line = one_line_error(
+        tool('train.py', config, '--work-dir', tmp_path / 'w',
+             '--cfg-options', *data_roots,
+             'train_dataloader.num_workers=1',
+             'train_dataloader.persistent_workers=False',
+             'train_dataloader.batch_size=1', 'train_cfg.max_iters=1'),
+        'train')
+    # one image a batch: the worker's error
+    assert line.startswith(f'train: error: cannot load {empty} and ')
 
 
 def parse(name: str, argv: list):

@@ -79,3 +79,20 @@ def test_an_error_starts_on_a_line_of_its_own():
         assert '1/4' in drawn and drawn.endswith('\r\033[2K')
         erase_progress_bar()  # nothing left to erase
         assert screen.getvalue() == drawn
+
+
+def test_a_log_file_that_is_a_link_is_not_followed(tmp_path):
+    """A step's log replaced by a symbolic link (to a file the step must
+    not write) is refused in one line; the file it points to is left as
+    it was."""
+    target = tmp_path / 'precious.txt'
+    target.write_text('keep me\n')
+    log_file = tmp_path / 'step.log'
+    log_file.symlink_to(target)
+    with pytest.raises(InputError) as info:
+        with quiet(str(log_file)):
+            print('a line of the step')
+    assert str(info.value) == (
+        f'log file {log_file} is a symbolic link (to {target}): delete the '
+        'link, the log is written in its place')
+    assert target.read_text() == 'keep me\n'

@@ -51,7 +51,9 @@ param_scheduler = [
          by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+default_hooks = dict(
+    checkpoint=dict(
+        interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
 custom_hooks = [dict(type='ErasingVisualizationHook', interval=400,
                      max_pairs=4)]
 

@@ -2,6 +2,10 @@
 # minutes on a CPU: AdamW instead of VOC's SGD (it converges in the short
 # schedule without a learning-rate search), poly decay, 400 iterations.
 max_iters = 400
+# a checkpoint every 100 iterations (the last one kept): a training cut
+# short resumes from at most 100 iterations back (seconds on a CPU), not
+# from the start
+checkpoint_interval = 100
 
 optim_wrapper = dict(
     type='OptimWrapper',
