@@ -371,3 +371,18 @@ def test_eader_weights_missing_are_named(tmp_path, monkeypatch):
     with pytest.raises(MissingInputError,
                        match='data/pretrained/resnet101-5d3b4d8f.pth$'):
         MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('name', [
+    'adv_erase_demo.py', 'cam_demo.py', 'affinity_demo.py', 'irn_demo.py',
+    'deeplabv3plus_test-resnet_demo-pseudo.py', 'adv_erase_toy-objects.py'
+])
+def test_demo_trainings_save_often_enough_to_resume(name):
+    """A demo training cut short resumes from at most 100 iterations back
+    (seconds on a CPU), not from the start: its checkpoints come every
+    100 iterations, and only the last is kept."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'demo', name))
+    checkpoint = cfg.default_hooks.checkpoint
+    assert checkpoint.interval == 100 < cfg.train_cfg.max_iters
+    assert cfg.train_cfg.max_iters % checkpoint.interval == 0
+    assert checkpoint.max_keep_ckpts == 1
