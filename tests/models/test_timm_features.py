@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 import mmadv  # noqa: F401
-from mmadv.utils.errors import InputError, MissingInputError
+from mmadv.utils.errors import ConfigError, InputError, MissingInputError
 
 init_default_scope('mmseg')
 
@@ -59,3 +59,18 @@ def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(MissingInputError, match=f'not found: {missing}$'):
         MODELS.build(dict(type='TimmFeatureBackbone', model_name='resnet18',
                           checkpoint=missing))
+
+
+def test_timms_own_download_is_refused(monkeypatch):
+    """``pretrained=True`` would have timm try the network: refused before
+    timm is called, whoever builds the backbone (a training, a test, a
+    map tool)."""
+    import timm
+    monkeypatch.setattr(timm, 'create_model', lambda *a, **k: pytest.fail(
+        'timm.create_model was called'))
+    with pytest.raises(ConfigError) as info:
+        MODELS.build(dict(type='TimmFeatureBackbone', model_name='resnet18',
+                          pretrained=True))
+    assert str(info.value) == (
+        'timm resnet18: pretrained=True would download weights (mmadv never '
+        'does); give checkpoint=<a local file>')

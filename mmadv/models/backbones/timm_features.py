@@ -7,7 +7,8 @@ import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from ...utils.errors import InputError, MissingInputError, one_line
+from ...utils.errors import (ConfigError, InputError, MissingInputError,
+                             one_line)
 
 
 def _backbone_state_dict(model_name: str, checkpoint: str) -> dict:
@@ -54,7 +55,9 @@ class TimmFeatureBackbone(BaseModule):
             ConvNeXt). Default: the model's own.
         init_cfg (dict, optional): mmengine init config.
         **kwargs: further ``timm.create_model`` arguments (``drop_rate``,
-            ``drop_path_rate``, ``img_size`` for ViTs, ...).
+            ``drop_path_rate``, ``img_size`` for ViTs, ...); not
+            ``pretrained=True``, which would download weights (refused:
+            give ``checkpoint``).
 
     Attributes:
         out_channels (tuple[int]): channels of each returned level.
@@ -69,6 +72,10 @@ class TimmFeatureBackbone(BaseModule):
                  init_cfg: Optional[dict] = None,
                  **kwargs):
         super().__init__(init_cfg)
+        if kwargs.pop('pretrained', False):
+            raise ConfigError(
+                f'timm {model_name}: pretrained=True would download weights '
+                '(mmadv never does); give checkpoint=<a local file>')
         if checkpoint is not None:
             kwargs.update(
                 pretrained=True,
