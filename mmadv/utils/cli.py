@@ -65,7 +65,7 @@ def add_inference_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--workers',
         type=int,
-        help='DataLoader processes (default: the config\'s '
+        help='worker processes (default: the config\'s '
         'train_dataloader.num_workers)')
     add_runner_args(parser)
 
