@@ -7,6 +7,7 @@ README's Python example at tiny sizes, shared by the session.
 """
 import contextlib
 import io
+import multiprocessing
 import pathlib
 from typing import Tuple, Union
 
@@ -167,6 +168,16 @@ def make_tiny_voc(root: Union[str, pathlib.Path],
         (root / 'ImageSets/Segmentation' / f'{split}.txt').write_text(lines)
     np.save(root / 'cls_labels.npy', cls_labels)
     return root
+
+
+@pytest.fixture
+def new_children():
+    """A function giving the child processes started since the test began
+    (other tests' leftovers, e.g. a Runner's persistent DataLoader
+    workers, are not this test's)."""
+    before = {p.pid for p in multiprocessing.active_children()}
+    return lambda: [p for p in multiprocessing.active_children()
+                    if p.pid not in before]
 
 
 @pytest.fixture(scope='session')

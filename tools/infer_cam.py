@@ -4,7 +4,8 @@ fusion (:func:`mmadv.apis.infer_maps`).
 Writes ``<out_dir>/<name>.npz`` per image and ``meta.json`` (format:
 :mod:`mmadv.pseudo_labels.map_io`); default ``out_dir``:
 ``<work_dir>/maps_<split>``. Resumable: images whose file exists are
-skipped. Examples::
+skipped; a split with an image above ``--max-pixels`` is refused before
+the first. Examples::
 
     python tools/infer_cam.py configs/adv_erase_r38_voc.py \\
         work_dirs/adv_erase_r38_voc/iter_10000.pth --split train_aug
@@ -32,7 +33,7 @@ def parse_args(argv=None):
         help='image list ImageSets/Segmentation/<split>.txt')
     parser.add_argument(
         '--out-dir', help='map folder (default: <work_dir>/maps_<split>)')
-    PipelineSettings.add_arguments(parser, ('scales', 'flip'))
+    PipelineSettings.add_arguments(parser, ('scales', 'flip', 'max_pixels'))
     add_inference_args(parser)
     return parser.parse_args(argv)
 
@@ -44,7 +45,7 @@ def run(args):
     out_dir = args.out_dir or osp.join(cfg.work_dir, f'maps_{args.split}')
     model = init_model(cfg, args.checkpoint, args.device)
     return infer_maps(model, args.split, out_dir, args.scales,
-                      args.flip, args.workers)
+                      args.flip, args.workers, args.max_pixels)
 
 
 def main(argv=None):

@@ -23,7 +23,8 @@ Usage::
         --crf
 
 Resumable (PNGs there are kept), atomic, refuses a folder made with other
-settings; with ``--gt-dir`` the labels are scored against the masks.
+settings; with ``--gt-dir`` the labels are scored against the masks. With
+``--crf`` an image above ``--max-pixels`` is refused before the first.
 """
 import argparse
 
@@ -93,6 +94,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=PipelineSettings.default('workers'),
         help='processes (default: the CPUs, at most 8)')
+    PipelineSettings.add_arguments(parser, ('max_pixels', ))
     parser.add_argument(
         '--gt-dir', help='score the labels against these <name>.png masks')
     parser.add_argument(
@@ -125,7 +127,7 @@ def main(argv=None) -> dict:
         lambda: write_pseudo_labels(
             args.map_dir, args.img_dir, args.out_dir, args.split,
             labeler(args), args.workers, args.gt_dir, args.img_suffix,
-            args.json), 'make_pseudo_labels', args.debug)
+            args.json, args.max_pixels), 'make_pseudo_labels', args.debug)
 
 
 if __name__ == '__main__':

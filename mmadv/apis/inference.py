@@ -18,11 +18,13 @@ from typing import Dict, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from mmseg.registry import MODELS
 
+from ..pseudo_labels.image_size import DEFAULT_MAX_PIXELS, check_image_sizes
 from ..pseudo_labels.map_inference import (IMAGE_PIPELINE, BoundaryWalkMaps,
                                            MapFunction, MultiScaleMaps,
                                            RandomWalkMaps, build_map_dataset,
@@ -164,12 +166,21 @@ def _num_workers(cfg: Config, num_workers: Optional[int]) -> int:
     return num_workers
 
 
+def _check_sizes(dataset: BaseDataset, max_pixels: int) -> None:
+    """Refuse the data set's first image above ``max_pixels``, from the
+    headers (:func:`~mmadv.pseudo_labels.image_size.check_image_sizes`),
+    before any image is processed."""
+    check_image_sizes((dataset.get_data_info(i)['img_path']
+                       for i in range(len(dataset))), max_pixels)
+
+
 def infer_maps(model: nn.Module,
                split: str,
                out_dir: str,
                scales: Sequence[float],
                flip: bool,
-               num_workers: Optional[int] = None) -> Dict[str, int]:
+               num_workers: Optional[int] = None,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> Dict[str, int]:
     """Write the multi-scale + flip maps of every image of ``split``
     (:func:`~mmadv.pseudo_labels.map_inference.multi_scale_maps`), one
     ``.npz`` per image and a ``meta.json`` (:mod:`.map_io`); resumable
@@ -183,10 +194,14 @@ def infer_maps(model: nn.Module,
             refused.
         scales (Sequence[float]): Resize factors, fused by summation.
         flip (bool): Add the horizontal flip of every scale.
-        num_workers (int, optional): DataLoader processes (on the CPU they
+        num_workers (int, optional): Worker processes (on the CPU they
             compute the maps too, see
             :func:`~mmadv.pseudo_labels.map_inference.infer_map_folder`);
             default: the config's ``train_dataloader.num_workers``.
+        max_pixels (int): The largest image (H x W) taken; a split with
+            a larger one is refused before any map is made (the
+            pipeline's setting ``max_pixels``). Defaults to
+            :data:`~mmadv.pseudo_labels.image_size.DEFAULT_MAX_PIXELS`.
 
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
@@ -194,6 +209,7 @@ def infer_maps(model: nn.Module,
     check_scales(scales)
     num_workers = _num_workers(model.cfg, num_workers)
     dataset = build_map_dataset(model.cfg, split)
+    _check_sizes(dataset, max_pixels)
     meta = map_folder_meta(dataset, split, model.cfg.filename,
                            model.checkpoint, scales=list(scales), flip=flip)
     prepare_map_folder(out_dir, meta)
@@ -211,7 +227,8 @@ def refine_maps(model: nn.Module,
                 bg_alpha: float,
                 beta: float,
                 logt: int,
-                num_workers: Optional[int] = None) -> Dict[str, int]:
+                num_workers: Optional[int] = None,
+                max_pixels: int = DEFAULT_MAX_PIXELS) -> Dict[str, int]:
     """Write the maps of ``map_dir`` refined by AffinityNet's random walk
     (:func:`~mmadv.pseudo_labels.random_walk.refine_maps`) in the same
     format: ``A'_k = s*_k / (s*_k + s*_bg)`` of the walked scores, so a
@@ -229,6 +246,7 @@ def refine_maps(model: nn.Module,
         beta (float): Affinity exponent (PSA: 8).
         logt (int): ``2^logt`` random-walk steps (PSA: 8).
         num_workers (int, optional): As :func:`infer_maps`.
+        max_pixels (int): As :func:`infer_maps`.
 
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
@@ -237,7 +255,7 @@ def refine_maps(model: nn.Module,
                              embedding_stride(model))
     stride = compute.stride
     return _refine_folder(
-        model, map_dir, split, out_dir, num_workers, compute,
+        model, map_dir, split, out_dir, num_workers, max_pixels, compute,
         f'bg_alpha {bg_alpha}, beta {beta}, 2^{logt} steps, embedding '
         f'stride {stride}, {model.pair_rule} pairs within {model.radius}',
         bg_alpha=bg_alpha, beta=beta, logt=logt, stride=stride,
@@ -252,7 +270,9 @@ def boundary_walk_maps(model: nn.Module,
                        beta: float,
                        logt: int,
                        flip: bool,
-                       num_workers: Optional[int] = None) -> Dict[str, int]:
+                       num_workers: Optional[int] = None,
+                       max_pixels: int = DEFAULT_MAX_PIXELS
+                       ) -> Dict[str, int]:
     """Write the maps of ``map_dir`` refined by IRN's random walk on an
     IRNet's class-boundary maps
     (:class:`~mmadv.pseudo_labels.map_inference.BoundaryWalkMaps`) in the
@@ -272,6 +292,7 @@ def boundary_walk_maps(model: nn.Module,
         logt (int): ``2^logt`` random-walk steps (IRN's ``exp_times``: 8).
         flip (bool): B averaged with the flipped image's (IRN: True).
         num_workers (int, optional): As :func:`infer_maps`.
+        max_pixels (int): As :func:`infer_maps`.
 
     Returns:
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
@@ -280,20 +301,23 @@ def boundary_walk_maps(model: nn.Module,
                                embedding_stride(model), flip)
     stride = compute.stride
     return _refine_folder(
-        model, map_dir, split, out_dir, num_workers, compute,
+        model, map_dir, split, out_dir, num_workers, max_pixels, compute,
         f'radius {radius}, beta {beta}, 2^{logt} steps, boundary stride '
         f'{stride}, flip {flip}',
         radius=radius, beta=beta, logt=logt, stride=stride, flip=flip)
 
 
 def _refine_folder(model: nn.Module, map_dir: str, split: str, out_dir: str,
-                   num_workers: Optional[int], compute: MapFunction,
-                   description: str, **settings) -> Dict[str, int]:
+                   num_workers: Optional[int], max_pixels: int,
+                   compute: MapFunction, description: str,
+                   **settings) -> Dict[str, int]:
     """The refined map folder of ``map_dir`` by ``compute``, recording the
-    maps' record, the model and ``settings``."""
+    maps' record, the model and ``settings``; images above
+    ``max_pixels`` refused first."""
     num_workers = _num_workers(model.cfg, num_workers)
     maps_meta = read_meta(map_dir, split)  # maps of this split
     dataset = build_map_dataset(model.cfg, split, IMAGE_PIPELINE)
+    _check_sizes(dataset, max_pixels)
     classes, palette = folder_classes(maps_meta)  # the maps' data set
     meta = map_folder_meta(
         dataset, split, model.cfg.filename, model.checkpoint,

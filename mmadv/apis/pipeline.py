@@ -72,6 +72,7 @@ from prettytable import PrettyTable
 from ..datasets.layout import (IMG_SUFFIX, LOADERS, innermost_dataset,
                                missing_files, read_image_list, split_file)
 from ..datasets.metainfo import IGNORE_INDEX, dataset_metainfo
+from ..pseudo_labels.image_size import check_image_sizes
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_inference import weights_record
 from ..pseudo_labels.map_io import read_meta
@@ -225,7 +226,8 @@ class _Data:
                              palette=meta['palette'])
         rule = build_threshold_rule(settings.threshold_rule)
         names = data.train_names = data._check_split(
-            settings.train_split, data.train_gt, rule.mask_names)
+            settings.train_split, data.train_gt, rule.mask_names,
+            settings.max_pixels)
         data.train_scored = data.train_gt is not None and not missing_files(
             data.train_gt, names, '.png')
         if data.train_scored:  # every mask is read to score the split
@@ -233,7 +235,8 @@ class _Data:
             data._check_masks(data.train_gt,
                               [n for n in names if n not in read],
                               settings.train_split)
-        data._check_split(settings.eval_split, data.eval_gt, list)
+        data._check_split(settings.eval_split, data.eval_gt, list,
+                          settings.max_pixels)
         return data
 
     def options(self, loaders: Sequence[str]) -> dict:
@@ -247,10 +250,11 @@ class _Data:
         return options
 
     def _check_split(self, split: str, gt_dir: Optional[str],
-                     masks_of: Callable[[List[str]], List[str]]
-                     ) -> List[str]:
-        """Every image of the split's list exists, and the masks of
-        ``masks_of(names)``; returns the names."""
+                     masks_of: Callable[[List[str]], List[str]],
+                     max_pixels: int) -> List[str]:
+        """Every image of the split's list exists, within ``max_pixels``
+        (from its header), and the masks of ``masks_of(names)``; returns
+        the names."""
         path = osp.join(self.root, split_file(split))
         if not osp.isfile(path):
             raise MissingInputError(f'image list {path} of split {split!r} '
@@ -273,6 +277,8 @@ class _Data:
                 raise MissingInputError(
                     f'{len(missing)} of the {len(listed)} {what} of {path} '
                     f'are not in {folder} (first: {missing[0]}{suffix})')
+        check_image_sizes((osp.join(self.img_dir, name + self.img_suffix)
+                           for name in names), max_pixels)
         if masks:
             self._check_masks(gt_dir, masks, split)
         return names
@@ -690,13 +696,15 @@ class _Runner:
             if self.gpus > 1:
                 self._launch('infer_cam.py', plan.stage1_config, checkpoint,
                              '--split', split, '--out-dir', folder,
-                             *settings.arguments(('scales', 'flip')),
+                             *settings.arguments(('scales', 'flip',
+                                                  'max_pixels')),
                              '--workers', settings.workers, launcher=False)
                 return {}
             if model is None:
                 model = init_model(plan.stage1_config, checkpoint)
             return infer_maps(model, split, folder, settings.scales,
-                              settings.flip, settings.workers)
+                              settings.flip, settings.workers,
+                              settings.max_pixels)
 
         rows = {
             plan.name:
@@ -732,7 +740,8 @@ class _Runner:
             lambda: write_pseudo_labels(
                 train_maps, plan.data.img_dir, stage.labels,
                 settings.train_split, refine.labeler(), settings.workers,
-                img_suffix=plan.data.img_suffix, json_path=summary),
+                img_suffix=plan.data.img_suffix, json_path=summary,
+                max_pixels=settings.max_pixels),
             dict(map_meta=read_meta(train_maps),
                  **build_labeler(refine.labeler()).settings()))
         refine_checkpoint = self._train(f'[{label}] {model_type}', stage.cfg,
@@ -747,13 +756,14 @@ class _Runner:
             if self.gpus > 1:
                 self._launch(refine.tool, stage.config, refine_checkpoint,
                              maps, '--split', split, '--out-dir', folder,
-                             *refine.tool_args(), '--workers',
-                             settings.workers, launcher=False)
+                             *refine.tool_args(),
+                             *settings.arguments(('max_pixels', )),
+                             '--workers', settings.workers, launcher=False)
                 return {}
             if model is None:
                 model = init_model(stage.config, refine_checkpoint)
             return refine.refine(model, maps, split, folder,
-                                 settings.workers)
+                                 settings.workers, settings.max_pixels)
 
         return dict(
             {f'{refine.model}_checkpoint': refine_checkpoint},
@@ -804,7 +814,8 @@ class _Runner:
             lambda: write_pseudo_labels(
                 metrics['map_dirs'][train_split], plan.data.img_dir,
                 seg.labels, train_split, labeler, settings.workers,
-                train_gt, plan.data.img_suffix, summary),
+                train_gt, plan.data.img_suffix, summary,
+                settings.max_pixels),
             dict(map_meta=read_meta(metrics['map_dirs'][train_split]),
                  **build_labeler(labeler).settings()))
         metrics['pseudo_label_miou'] = result.get('mIoU')

@@ -9,7 +9,6 @@ of lines) or in a worker's traceback.
 Example::
 
     from mmengine.config import Config
-from mmengine.dataset import BaseDataset
     from mmadv.apis.preflight import check_datasets, check_weights
 
     cfg = Config.fromfile('configs/adv_erase_r38_voc.py')
@@ -18,6 +17,7 @@ from mmengine.dataset import BaseDataset
 """
 import copy
 import os.path as osp
+import re
 from typing import Optional, Sequence, Tuple
 
 from mmengine.config import Config
@@ -34,6 +34,8 @@ from .inference import _drop_pretrained, _state_dict_mismatch
 
 # training transforms whose output has one size whatever the input's
 _FIXED_SIZE = ('RandomResizedCrop', )
+# the ``module.`` of a model wrapper in a state dict's key
+_UNWRAPPED = re.compile(r'(^|\.)module\.')
 
 
 def check_weights(cfg: Config, source: str) -> None:
@@ -150,8 +152,10 @@ def _sizes(dataset: dict) -> Tuple[str, Tuple[int, int], str, tuple]:
     return '', (), '', ()
 
 
-def check_one_size(cfg: Config, source: str) -> None:
-    """Refuse dataloaders whose batches cannot be stacked: a data
+def check_one_size(cfg: Config,
+                   source: str,
+                   loaders: Sequence[str] = LOADERS) -> None:
+    """Refuse ``loaders`` whose batches cannot be stacked: a data
     preprocessor that pads each batch to no common size (``size`` None,
     ``size_divisor`` set), batches of more than one image, no transform
     that gives every image one size, and images of different sizes (their
@@ -165,7 +169,7 @@ def check_one_size(cfg: Config, source: str) -> None:
     if preprocessor.get('size') is not None or \
             preprocessor.get('size_divisor') is None:
         return
-    for key in LOADERS:
+    for key in loaders:
         loader = cfg.get(key)
         if not (loader and loader.get('dataset')) or \
                 loader.get('batch_size', 1) <= 1:
@@ -221,8 +225,11 @@ def check_resumable(cfg: Config, checkpoint: str, source: str) -> None:
         if node.get('backbone'):
             _drop_pretrained(node.backbone)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    mismatch = _state_dict_mismatch(MODELS.build(model_cfg),
-                                    loaded.get('state_dict', {}))
+    # a checkpoint of a distributed training names the parts its wrappers
+    # held (``adversary.module.backbone...``): compared without them
+    state = {_UNWRAPPED.sub(r'\1', key): value
+             for key, value in loaded.get('state_dict', {}).items()}
+    mismatch = _state_dict_mismatch(MODELS.build(model_cfg), state)
     expected = _optimizer_names(cfg)
     saved = loaded.get('optimizer')
     saved = None if not isinstance(saved, dict) or 'param_groups' in saved \

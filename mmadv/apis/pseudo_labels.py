@@ -20,6 +20,7 @@ from prettytable import PrettyTable
 
 from ..datasets.layout import IMG_SUFFIX
 from ..evaluation.map_metrics import iou_summary
+from ..pseudo_labels.image_size import DEFAULT_MAX_PIXELS, check_image_sizes
 from ..pseudo_labels.label_folder import LabelJob, check_label_folder, run_jobs
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_io import (folder_classes, list_map_names, read_meta,
@@ -55,7 +56,8 @@ def write_pseudo_labels(map_dir: str,
                         workers: int = 1,
                         gt_dir: Optional[str] = None,
                         img_suffix: str = IMG_SUFFIX,
-                        json_path: Optional[str] = None) -> dict:
+                        json_path: Optional[str] = None,
+                        max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
     """Write a label PNG per image of ``map_dir`` into ``out_dir``.
 
     Image ``<name>`` gets ``<out_dir>/<name>.png``, a PNG in the palette of
@@ -90,6 +92,11 @@ def write_pseudo_labels(map_dir: str,
         img_suffix (str): Image suffix. Defaults to ``'.jpg'``.
         json_path (str, optional): Also write the summary, with the
             settings, to this file. Defaults to None.
+        max_pixels (int): With a CRF (the labeler's ``crf``), the largest
+            image (H x W) taken: a larger one is refused from the image
+            headers before any label is made (the pipeline's setting
+            ``max_pixels``). Defaults to
+            :data:`~mmadv.pseudo_labels.image_size.DEFAULT_MAX_PIXELS`.
 
     Returns:
         dict: ``written`` and ``skipped`` (PNGs kept) counts, ``scored``
@@ -103,6 +110,9 @@ def write_pseudo_labels(map_dir: str,
     names, source = list_map_names(map_dir, map_meta)
     if isinstance(labeler, dict):
         labeler = build_labeler(labeler)
+    if getattr(labeler, 'crf', None) is not None:
+        check_image_sizes((osp.join(img_dir, name + img_suffix)
+                           for name in names), max_pixels)
     # the maps' own record too: maps re-made otherwise make these stale
     settings = dict(map_dir=osp.abspath(map_dir), split=split,
                     map_meta=map_meta, **labeler.settings())
@@ -169,15 +179,17 @@ def write_affinity_labels(map_dir: str,
                           crf: Optional[dict],
                           workers: int = 1,
                           img_suffix: str = IMG_SUFFIX,
-                          json_path: Optional[str] = None) -> dict:
+                          json_path: Optional[str] = None,
+                          max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
     """AffinityNet's training labels of ``map_dir``: confident foreground
     from the background score ``(1 - max)^alphas[0]``, confident
     background from ``(1 - max)^alphas[1]``, 255 between (PSA: 4, 32 and
     the CRF); :func:`write_pseudo_labels` with an
-    :class:`~mmadv.pseudo_labels.affinity_labels.AffinityLabeler`."""
+    :class:`~mmadv.pseudo_labels.affinity_labels.AffinityLabeler` (and,
+    with ``crf``, ``max_pixels``)."""
     low_alpha, high_alpha = alphas
     return write_pseudo_labels(
         map_dir, img_dir, out_dir, split,
         dict(type='AffinityLabeler', low_alpha=low_alpha,
              high_alpha=high_alpha, crf=crf), workers,
-        img_suffix=img_suffix, json_path=json_path)
+        img_suffix=img_suffix, json_path=json_path, max_pixels=max_pixels)

@@ -32,6 +32,7 @@ def refinement_parser(kind: Type[_RefinementSettings],
         '--out-dir',
         help=f'refined map folder (default: <map_dir>{kind.tag})')
     kind.add_arguments(parser, kind.walk)
+    PipelineSettings.add_arguments(parser, ('max_pixels', ))
     add_inference_args(parser)
     return parser
 
@@ -48,4 +49,5 @@ def refine_from_args(kind: Type[_RefinementSettings],
     out_dir = args.out_dir or args.map_dir.rstrip('/') + kind.tag
     return kind.write_maps(
         model, args.map_dir, args.split, out_dir, num_workers=args.workers,
+        max_pixels=args.max_pixels,
         **{name: getattr(args, name) for name in kind.walk})

@@ -24,6 +24,7 @@ from typing import (Any, Callable, ClassVar, Dict, List, Optional, Sequence,
 from ..pseudo_labels.affinity_labels import ALPHA
 from ..pseudo_labels.boundary_walk import RADIUS
 from ..pseudo_labels.crf import SCALE_FACTOR, DenseCRF, LabelCRF
+from ..pseudo_labels.image_size import DEFAULT_MAX_PIXELS, MAX_PIXELS
 from ..pseudo_labels.labeling import check_uncertain
 from ..pseudo_labels.map_inference import SCALE, check_scales
 from ..pseudo_labels.random_walk import BETA, BG_ALPHA, LOGT
@@ -319,11 +320,12 @@ class _RefinementSettings(_Settings):
         raise NotImplementedError
 
     def refine(self, model, map_dir: str, split: str, out_dir: str,
-               workers: int) -> Dict[str, int]:
+               workers: int, max_pixels: int) -> Dict[str, int]:
         """Write the refined maps of ``map_dir`` by the trained ``model``
         (:func:`~mmadv.apis.init_model`) to ``out_dir``."""
         return self.write_maps(
             model, map_dir, split, out_dir, num_workers=workers,
+            max_pixels=max_pixels,
             **{name: getattr(self, name) for name in self.walk})
 
     def tool_args(self) -> list:
@@ -489,6 +491,11 @@ class PipelineSettings(_Settings):
         'PSA\'s infer_cls.py', domain=SCALE)
     flip: bool = setting(True, 'add the horizontal flip of every scale',
                          'PSA\'s infer_cls.py')
+    max_pixels: int = setting(
+        DEFAULT_MAX_PIXELS,
+        'largest image (H x W pixels) that map inference, the walks and the '
+        'CRF take; a larger one is refused before the work starts',
+        domain=MAX_PIXELS)
     thresholds: Tuple[float, ...] = setting(
         tuple(round(0.05 * i, 2) for i in range(1, 13)),
         'background thresholds the sweeping threshold rules try (by '
@@ -595,8 +602,9 @@ class PipelineSettings(_Settings):
                 if getattr(self, key) is not None]
 
     def frozen(self) -> dict:
-        """The settings that decide the outputs (all but ``workers``), as
-        the run's ``configs/pipeline.json`` records them."""
+        """The settings that decide the outputs (all but ``workers`` and
+        ``max_pixels``, which do not change them), as the run's
+        ``configs/pipeline.json`` records them."""
         values = self.to_dict()
-        del values['workers']
+        del values['workers'], values['max_pixels']
         return values

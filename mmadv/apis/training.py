@@ -21,7 +21,7 @@ import os.path as osp
 import pickle
 import re
 import zipfile
-from typing import Optional
+from typing import Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
@@ -46,14 +46,14 @@ _CHECKPOINT_NAME = re.compile(r'(?:iter|epoch)_(\d+)\.pth')
 
 def build_runner(cfg: Config,
                  progress: bool = False,
-                 training: bool = False) -> Runner:
+                 loaders: Sequence[str] = ()) -> Runner:
     """A Runner of ``cfg`` (``runner_type`` if set, else mmengine's) with a
     new experiment name, which also names its logger, message hub and
     visualizer.
 
     Before the Runner is built (and logs its environment and config), the
-    data sets' lists and labels are read and the weights files checked,
-    and for a training that its batches can be stacked
+    weights files are checked, and the data sets of ``loaders`` (those
+    the run will use) are read and their batches checked
     (:mod:`.preflight`), so that a bad one is refused in one line.
 
     Args:
@@ -62,16 +62,16 @@ def build_runner(cfg: Config,
             :func:`~mmadv.apis.dataset_fit.fit_to_dataset`).
         progress (bool): Add a :class:`~mmadv.engine.ProgressBarHook`.
             Defaults to False.
-        training (bool): The Runner will train. Defaults to False.
+        loaders (Sequence[str]): The dataloaders the run will use, e.g.
+            ``('train_dataloader', 'val_dataloader')``. Defaults to none.
     """
     cfg = fit_to_dataset(copy.deepcopy(cfg))
     source = cfg.filename or 'the config'
     if cfg.get('work_dir') is None:
         raise ConfigError(f'{source}: no work_dir')
-    check_datasets(cfg, source)
+    check_datasets(cfg, source, loaders)
     check_weights(cfg, source)
-    if training:
-        check_one_size(cfg, source)
+    check_one_size(cfg, source, loaders)
     name = cfg.get('experiment_name') or osp.splitext(
         osp.basename(cfg.filename or 'run'))[0]
     cfg.experiment_name = unique_name(name)
@@ -191,7 +191,10 @@ def train(cfg: Config,
     if cfg.resume:
         check_resumable(fit_to_dataset(copy.deepcopy(cfg)), cfg.load_from,
                         cfg.filename or 'the config')
-    runner = build_runner(cfg, progress, training=True)
+    validates = cfg.get('val_cfg') and cfg.get('val_dataloader')
+    runner = build_runner(
+        cfg, progress,
+        ('train_dataloader', ) + (('val_dataloader', ) if validates else ()))
     runner.train()
     return runner
 
@@ -219,7 +222,7 @@ def test(cfg: Config,
     if out is not None:
         cfg.test_evaluator['output_dir'] = out
         cfg.test_evaluator['keep_results'] = True
-    runner = build_runner(cfg, progress)
+    runner = build_runner(cfg, progress, ('test_dataloader', ))
     model = runner.model.module if is_model_wrapper(runner.model) else \
         runner.model
     load_checkpoint_strict(model, checkpoint, cfg.filename or 'the config')

@@ -40,8 +40,7 @@ from mmseg.registry import DATASETS
 
 from ..utils.atomic import write_json, write_text
 from ..utils.console import progress_bar
-from ..utils.errors import (ConfigError, MissingInputError,
-                            OutputExistsError)
+from ..utils.errors import ConfigError, MissingInputError, OutputExistsError
 from .coco_instances import (annotations_by_image, category_labels,
                              check_image_file, image_records, read_instances,
                              read_json)

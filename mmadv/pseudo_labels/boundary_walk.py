@@ -8,84 +8,22 @@ IRN builds the dense (hw, hw) transition matrix at stride 4 and squares it
 6e13 multiply-adds per image, which runs out of memory on 11 GB GPUs. A
 pixel's row of the matrix has ``1 + 2 P / (hw)`` non-zeros (69 at radius
 5), all at the same offsets, so here the scores take the ``2^logt`` steps
-as a stencil over those offsets: the same ``vec(s) T^t`` in
-``O(t C P)`` time and ``O(P)`` memory.
+as a stencil over those offsets
+(:func:`~mmadv.pseudo_labels.random_walk.stencil_random_walk`, which
+PSA's walk shares): the same ``vec(s) T^t`` in ``O(t C P)`` time and
+``O(P)`` memory.
 """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..models.utils.affinity_pairs import pair_offsets, source_window
 from ..models.utils.boundary_affinity import boundary_affinity
 from ..utils.domain import Domain
-from .random_walk import BETA, LOGT
+from .random_walk import stencil_random_walk
 
 # the walk's pair radius in cells (IRN: 5); a step's cost grows with its
 # square
 RADIUS = Domain(1, 16, integer=True)
-
-
-def stencil_random_walk(scores: torch.Tensor, affinity: torch.Tensor,
-                        radius: int, beta: float, logt: int) -> torch.Tensor:
-    """``vec(s) T^t`` for ``t = 2^logt``, the transition applied as a
-    stencil::
-
-        A_ij = A_ji = a_p for pair p = (i, j);  A_ii = 1;  0 otherwise
-        T = A^beta / sum_i A_ij^beta              (columns sum to 1)
-        s_j <- (s_j + sum_{i ~ j} a_ij^beta s_i) / (1 + sum_{i ~ j} a_ij^beta)
-
-    One step is two shifted multiply-adds per offset of
-    :func:`~mmadv.models.utils.affinity_pairs.pair_offsets` on the (C, h,
-    w) scores; no (hw, hw) matrix, sparse or dense, is built (on this
-    project's 2-core CPU, at 128 x 128 and radius 5: 1.1 s an image, 17x
-    less than products with a sparse COO ``T``).
-
-    Args:
-        scores (Tensor): (C, h, w) scores.
-        affinity (Tensor): (P,) affinities of the pairs of
-            :func:`~mmadv.models.utils.affinity_pairs.pair_indices` with
-            ``rule='all'``, in their order.
-        radius (int): Their radius.
-        beta (float): The affinity exponent (IRN: 10).
-        logt (int): log2 of the number of steps (IRN's ``exp_times``: 8).
-
-    Returns:
-        Tensor: (C, h, w) propagated scores, in the affinities' dtype.
-    """
-    LOGT.check(logt, 'logt')
-    BETA.check(beta, 'beta')
-    _, height, width = scores.shape
-    windows = []
-    for dy, dx in pair_offsets(radius):
-        top, bottom, left, right = source_window(height, width, radius, dy,
-                                                 dx, 'all')
-        if bottom > top and right > left:
-            windows.append((dy, dx, top, bottom, left, right))
-    sizes = [(bottom - top) * (right - left)
-             for _, _, top, bottom, left, right in windows]
-    if sum(sizes) != affinity.numel():
-        raise ValueError(f'{affinity.numel()} affinities for {sum(sizes)} '
-                         f'pairs of a {height} x {width} grid at radius '
-                         f'{radius}')
-    column_sum = affinity.new_ones(height, width)  # A_jj^beta = 1
-    stencil = []
-    for (dy, dx, top, bottom, left, right), weight in zip(
-            windows, affinity.split(sizes)):
-        weight = weight.reshape(bottom - top, right - left).pow(beta)
-        src = (slice(top, bottom), slice(left, right))
-        dst = (slice(top + dy, bottom + dy), slice(left + dx, right + dx))
-        column_sum[src] += weight
-        column_sum[dst] += weight
-        stencil.append((weight, src, dst))
-    inverse = 1 / column_sum
-    walked = scores.to(affinity.dtype)
-    for _ in range(2**logt):
-        step = walked.clone()
-        for weight, src, dst in stencil:
-            step[(slice(None), *dst)] += walked[(slice(None), *src)] * weight
-            step[(slice(None), *src)] += walked[(slice(None), *dst)] * weight
-        walked = step * inverse
-    return walked
 
 
 @torch.no_grad()
@@ -101,7 +39,8 @@ def boundary_refine_maps(maps: torch.Tensor,
        ``radius`` (:func:`~mmadv.models.utils.boundary_affinity.
        boundary_affinity` with ``rule='all'``: IRN pads B with 1 on the
        left, right and bottom, which gives the pairs leaving the grid
-       affinity 0, and crops them away) and :func:`stencil_random_walk`;
+       affinity 0, and crops them away) and
+       :func:`~mmadv.pseudo_labels.random_walk.stencil_random_walk`;
     3. resized (bilinear) to the maps' size and divided by their one
        global maximum (IRN: over all classes), so that IRN's background
        threshold (``sem_seg_bg_thres`` 0.25) applies to them as to maps.

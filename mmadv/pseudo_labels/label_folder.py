@@ -2,18 +2,16 @@
 makes, writes and scores one image's label, run in a process pool, and the
 checks that keep a folder from mixing labels made otherwise."""
 import json
-import multiprocessing
 import os.path as osp
-import signal
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
-import torch
 
 from ..datasets.layout import IMG_SUFFIX
 from ..evaluation.map_metrics import confusion_matrix
 from ..utils.errors import InputError
 from ..utils.provenance import changes
+from ..utils.worker_pool import imap_unordered
 from .label_io import read_label_png, read_rgb_image, save_label_png
 from .labeling import IGNORE_INDEX
 from .map_io import META_FILE, load_maps, map_path
@@ -22,8 +20,8 @@ Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 class LabelJob:
-    """Make, write and score the label PNG of one image by name; a
-    picklable callable for ``multiprocessing.Pool``.
+    """Make, write and score the label PNG of one image by name; the job
+    of :func:`run_jobs`.
 
     For image ``<name>`` it reads ``<map_dir>/<name>.npz`` and
     ``<img_dir>/<name><img_suffix>`` (its size must be the maps' size),
@@ -113,25 +111,18 @@ class LabelJob:
         return self.labeler(classes, maps, image)
 
 
-def _init_worker() -> None:
-    """Leave Ctrl-C to the parent, which stops the pool; one torch thread,
-    as a ``DataLoader`` worker (a forked child that starts the thread pool
-    its parent used can hang)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(1)
-
-
 def run_jobs(job: LabelJob, names: List[str],
              workers: int) -> Iterator[dict]:
     """``job(name)`` for every name, in this process (``workers <= 1``) or
-    a pool, in completion order. Closing the generator early terminates
-    the pool's processes and waits for them."""
-    if workers <= 1:
-        yield from map(job, names)
-        return
-    chunksize = max(1, min(8, len(names) // (4 * workers)))
-    with multiprocessing.Pool(workers, initializer=_init_worker) as pool:
-        yield from pool.imap_unordered(job, names, chunksize)
+    ``workers`` processes (:func:`~mmadv.utils.worker_pool.imap_unordered`
+    ), in completion order. A worker that dies (a segfault of the CRF, an
+    abort, the out-of-memory killer) raises an :class:`InputError` naming
+    its image; closing the generator early kills the workers and waits
+    for them."""
+    return imap_unordered(
+        job, names, workers if workers > 1 else 0,
+        lambda name: f'making the label of {name}',
+        'the labels written so far are kept: run again to resume')
 
 
 def check_label_folder(out_dir: str, settings: dict) -> None:

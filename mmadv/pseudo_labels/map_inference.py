@@ -26,14 +26,14 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
-from torch.utils.data import DataLoader, Dataset
 
 from ..datasets.layout import innermost_dataset, split_file
 from ..utils.atomic import remove_temp_files
 from ..utils.console import progress_bar
 from ..utils.domain import Domain
-from ..utils.errors import ConfigError, InputError, MMAdvError, one_line
+from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.provenance import changes, file_sha256
+from ..utils.worker_pool import imap_unordered
 from .boundary_walk import RADIUS, boundary_map, boundary_refine_maps
 from .map_io import (META_FILE, folder_classes, load_maps, map_path, read_meta,
                      save_maps, write_meta)
@@ -70,14 +70,18 @@ def multi_scale_maps(localizer: Localizer,
 
     Follows PSA's ``infer_cls.py``: for every scale ``s`` the image is
     resized bilinearly (align_corners=False) to ``(round(H s), round(W s))``
-    and, with ``flip``, batched with its horizontal flip ``T`` (one forward
-    per scale); then::
+    and, with ``flip``, also flipped horizontally (``T``); then::
 
         S = sum_{s, t} T_t^{-1}(up_{H, W}(ReLU(cams_{s, t}[classes])))
         A = S / (max_{x, y} S + eps)        (per class map)
 
     The normalisation comes after the sum (PSA), not per scale; a class
     whose maps are all zero stays zero.
+
+    The views go through the localizer one at a time (PSA batches the
+    image with its flip) and are added to ``S`` as they come, so the peak
+    memory is one forward pass at the largest scale plus the (K, H, W)
+    sum and one upsampled view, not every view at once.
 
     Args:
         localizer (callable): ``(N, 3, h, w) -> (logits (N, C),
@@ -104,21 +108,19 @@ def multi_scale_maps(localizer: Localizer,
         return total
     for scale in scales:
         size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        inputs = image[None]
+        resized = image[None]
         if size != (height, width):
-            inputs = F.interpolate(
-                inputs, size=size, mode='bilinear', align_corners=False)
-        if flip:
-            inputs = torch.cat([inputs, inputs.flip(-1)])
-        _, cams = localizer(inputs)
-        cams = F.interpolate(
-            F.relu(cams[:, classes]).float(),
-            size=(height, width),
-            mode='bilinear',
-            align_corners=False)
-        total += cams[0]
-        if flip:
-            total += cams[1].flip(-1)
+            resized = F.interpolate(
+                resized, size=size, mode='bilinear', align_corners=False)
+        for flipped in (False, True) if flip else (False, ):
+            _, cams = localizer(resized.flip(-1) if flipped else resized)
+            cams = F.interpolate(
+                F.relu(cams[:, classes]).float(),
+                size=(height, width),
+                mode='bilinear',
+                align_corners=False)[0]
+            total += cams.flip(-1) if flipped else cams
+            del cams  # before the next view's forward pass
     peak = total.flatten(1).max(dim=1).values
     return total / (peak[:, None, None] + eps)
 
@@ -374,39 +376,28 @@ def prepare_map_folder(out_dir: str, meta: dict) -> None:
     barrier()
 
 
-class _MapItems(Dataset):
-    """``(name, classes, maps, error)`` of the dataset's images; without
-    ``compute_maps`` the item itself instead of ``(classes, maps)``. An
-    error reading the image (or an mmadv error of ``compute_maps``)
-    becomes a one-line message, which the main process raises, so that a
-    DataLoader worker's traceback does not hide it."""
+class _MapItems:
+    """The job of a map worker: ``(name, (classes, maps))`` of the
+    dataset's image at an index; without ``compute_maps`` ``(name,
+    item)``, the packed item. An error reading the image is an
+    :class:`InputError` naming it."""
 
     def __init__(self, dataset: BaseDataset,
                  compute_maps: Optional[MapFunction]) -> None:
         self.dataset = dataset
         self.compute_maps = compute_maps
 
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int) -> tuple:
+    def __call__(self, index: int) -> tuple:
         info = self.dataset.get_data_info(index)
         name = image_name(info['img_path'])
         try:
             item = self.dataset.pipeline(info)
         except Exception as e:  # any decoding error: one line
-            return name, None, None, \
-                f'cannot read image {info["img_path"]}: {one_line(e)}'
+            raise InputError(
+                f'cannot read image {info["img_path"]}: {one_line(e)}') from e
         if self.compute_maps is None:
-            return name, item, None, ''
-        try:
-            return (name, *self.compute_maps(item, name), '')
-        except MMAdvError as e:
-            return name, None, None, str(e)
-
-
-def _unbatched(sample):
-    return sample
+            return name, item
+        return name, self.compute_maps(item, name)
 
 
 @contextlib.contextmanager
@@ -429,9 +420,13 @@ def infer_map_folder(compute_maps: MapFunction,
     mmengine's ``DefaultSampler`` (no shuffle, no round-up) gives rank ``r``
     of ``W`` the images ``r, r + W, r + 2W, ...`` (one process: all); an
     image whose ``<name>.npz`` exists is skipped (resume); the others go
-    through a ``DataLoader`` with ``num_workers`` processes, and every file
-    is written atomically by this process (an interrupted run leaves no
-    partial file).
+    to ``num_workers`` forked processes
+    (:func:`~mmadv.utils.worker_pool.imap_unordered`, in completion
+    order), and every file is written atomically by this process (an
+    interrupted run leaves no partial file). A worker that dies (a
+    segfault, an abort, the out-of-memory killer) ends the run with an
+    :class:`InputError` naming its image; the other workers are killed
+    and the files written are kept.
 
     On a GPU the workers read the images and this process computes the
     maps. On the CPU the workers compute them too (the work is many small
@@ -445,7 +440,7 @@ def infer_map_folder(compute_maps: MapFunction,
             :class:`MultiScaleMaps` or :class:`RandomWalkMaps`.
         dataset (BaseDataset): the images, see :func:`build_map_dataset`.
         out_dir (str): the map folder.
-        num_workers (int): DataLoader processes. Default: 0 (this one).
+        num_workers (int): Worker processes. Default: 0 (this one).
         progress (bool, optional): show a progress bar with ETA; default:
             on rank 0 only.
 
@@ -468,20 +463,18 @@ def infer_map_folder(compute_maps: MapFunction,
     show = rank == 0 if progress is None else progress
     on_cpu = compute_maps.device.type == 'cpu'
     in_workers = on_cpu and num_workers > 0  # fork: the model is shared
-    loader = DataLoader(
-        _MapItems(dataset, compute_maps if in_workers else None),
-        batch_size=None,
-        sampler=todo,
-        num_workers=num_workers,
-        collate_fn=_unbatched)
+    doing = 'computing the maps of' if in_workers else 'reading image'
+    results = imap_unordered(
+        _MapItems(dataset, compute_maps if in_workers else None), todo,
+        num_workers, lambda index: f'{doing} {names[index]}',
+        'the maps written so far are kept: run again to resume')
     threads = _torch_threads(1) if on_cpu else contextlib.nullcontext()
     try:
-        with threads, progress_bar(len(todo) if show else 0) as bar:
-            for name, *result, error in loader:
-                if error:
-                    raise InputError(error)
+        with threads, contextlib.closing(results), \
+                progress_bar(len(todo) if show else 0) as bar:
+            for name, result in results:
                 if not in_workers:
-                    result = compute_maps(result[0], name)
+                    result = compute_maps(result, name)
                 save_maps(map_path(out_dir, name), *result)
                 stats['written'] += 1
                 bar.update()

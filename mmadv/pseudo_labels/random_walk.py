@@ -1,13 +1,20 @@
 """Random-walk propagation of attention maps with AffinityNet's affinities
 (Ahn and Kwak, CVPR 2018, https://arxiv.org/abs/1803.10464, Sec. 3.4),
 after PSA's ``infer_aff.py`` and ``network/resnet38_aff.py``
-(``to_dense=True``) of https://github.com/jiwoon-ahn/psa.
+(``to_dense=True``) of https://github.com/jiwoon-ahn/psa, and the walk
+itself, which IRN's boundary walk (:mod:`.boundary_walk`) shares.
+
+PSA builds the dense (hw, hw) transition matrix; here the scores take the
+``2^logt`` steps as a stencil over the pairs' offsets
+(:func:`stencil_random_walk`): the same ``vec(s) T^t`` in memory linear
+in the image's size.
 """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..models.utils.affinity_pairs import pair_affinity, pair_indices
+from ..models.utils.affinity_pairs import (pair_affinity, pair_offsets,
+                                           source_window)
 from ..utils.domain import Domain
 
 # log2 of the walk's steps (PSA and IRN: 8); 2^12 steps bound its cost
@@ -19,111 +26,97 @@ BETA = Domain(0)
 BG_ALPHA = Domain(0)
 
 
-def dense_affinity(embedding: torch.Tensor,
-                   radius: int = 5,
-                   distance: str = 'sum',
-                   rule: str = 'all') -> torch.Tensor:
-    """The (hw, hw) affinity matrix of an embedding::
+def stencil_random_walk(scores: torch.Tensor,
+                        affinity: torch.Tensor,
+                        radius: int,
+                        beta: float,
+                        logt: int,
+                        rule: str = 'all') -> torch.Tensor:
+    """``vec(s) T^t`` for ``t = 2^logt``, the transition applied as a
+    stencil::
 
-        A_ij = A_ji = exp(-dist(f_i, f_j))   (i, j) a pair of ``rule``
-        A_ii = 1
-        A_ij = 0                             otherwise
-
-    with ``dist`` as in
-    :func:`~mmadv.models.utils.affinity_pairs.pair_affinity` and the pairs
-    of :func:`~mmadv.models.utils.affinity_pairs.pair_indices`; pixels are
-    flattened in raster order. PSA's ``resnet38_aff.py`` (``to_dense``)
-    builds the matrix of ``rule='psa'`` from its sparse pairs, their
-    transposes and the identity.
-
-    Args:
-        embedding (Tensor): (D, h, w) features f.
-        radius (int): Pair radius. Defaults to 5 (PSA).
-        distance (str): ``'sum'`` or ``'mean'``. Defaults to ``'sum'``.
-        rule (str): ``'all'`` (every pair closer than ``radius``) or
-            ``'psa'``, see
-            :func:`~mmadv.models.utils.affinity_pairs.source_window`.
-            Defaults to ``'all'``.
-
-    Returns:
-        Tensor: (h w, h w) affinities, on the embedding's device.
-    """
-    if embedding.dim() != 3:
-        raise ValueError('embedding must be (D, h, w), got '
-                         f'{tuple(embedding.shape)}')
-    height, width = embedding.shape[-2:]
-    src, dst = pair_indices(height, width, radius, embedding.device, rule)
-    affinity = pair_affinity(embedding[None], radius, distance, rule)[0]
-    dense = torch.eye(
-        height * width, dtype=affinity.dtype, device=affinity.device)
-    dense[src, dst] = affinity
-    dense[dst, src] = affinity
-    return dense
-
-
-def _power(matrix: torch.Tensor, exponent: float) -> torch.Tensor:
-    """A new tensor ``matrix ** exponent``, elementwise; a power of two by
-    squaring in place (a few times faster than ``pow`` on an (n, n)
-    matrix)."""
-    power = int(exponent)
-    if power != exponent or power < 2 or power & (power - 1):
-        return matrix.pow(exponent)
-    result = matrix * matrix
-    for _ in range(power.bit_length() - 2):
-        result.mul_(result)
-    return result
-
-
-def random_walk(scores: torch.Tensor, affinity: torch.Tensor, beta: float,
-                logt: int) -> torch.Tensor:
-    """Propagate score maps by ``t = 2^logt`` random-walk steps::
-
-        T = A^beta / sum_i A_ij^beta        (elementwise power,
-                                             columns sum to 1)
-        vec(s*) = vec(s) T^t                (PSA's cam_vec @ trans_mat)
+        A_ij = A_ji = a_p for pair p = (i, j);  A_ii = 1;  0 otherwise
+        T = A^beta / sum_i A_ij^beta              (columns sum to 1)
+        s_j <- (s_j + sum_{i ~ j} a_ij^beta s_i) / (1 + sum_{i ~ j} a_ij^beta)
 
     so each ``s*_j`` is a weighted average of the scores of the pixels
-    that reach j. The paper's ``vec(M*) = T^t vec(M)`` with row-normalised
-    ``T`` is the same product transposed (A is symmetric).
+    that reach j: PSA's ``cam_vec @ trans_mat`` (``infer_aff.py``) and
+    IRN's ``propagate_to_edge`` (the paper's ``vec(M*) = T^t vec(M)``
+    with row-normalised ``T`` is the same product transposed: A is
+    symmetric).
 
-    Of two equal routes the cheaper runs: ``T^t`` by squaring ``logt``
-    times (PSA's, ``logt n^3`` multiply-adds for n = h w) or ``t``
-    products of the (C, n) scores with ``T`` (``t C n^2``), which wins
-    unless ``t C > logt n`` (at VOC's 56 x 56 grid with t = 256 and 4
-    channels: 10 G against 246 G).
+    A pixel's row of ``T`` has at most ``1 + 2 |offsets|`` non-zeros (69
+    at radius 5), at the same offsets for every pixel, so one step is two
+    shifted multiply-adds per offset of
+    :func:`~mmadv.models.utils.affinity_pairs.pair_offsets` on the (C, h,
+    w) scores, over the offset's :func:`~mmadv.models.utils.
+    affinity_pairs.source_window`: ``O(t C P)`` time and ``O(C h w + P)``
+    memory. No (hw, hw) matrix, sparse or dense, is built (PSA's and
+    IRN's dense one takes ``4 (hw)^2`` bytes: 39 MB at VOC's 56 x 56 grid,
+    141 GB for 3000 x 4000 pixels at stride 8).
 
     Args:
-        scores (Tensor): (C, h, w) non-negative scores.
-        affinity (Tensor): (h w, h w) affinities, e.g.
-            :func:`dense_affinity`.
-        beta (float): Affinity exponent (PSA: 8).
-        logt (int): log2 of the number of steps (PSA: 8).
+        scores (Tensor): (C, h, w) scores.
+        affinity (Tensor): (P,) affinities of the pairs of
+            :func:`~mmadv.models.utils.affinity_pairs.pair_indices` with
+            ``rule``, in their order (e.g.
+            :func:`~mmadv.models.utils.affinity_pairs.pair_affinity`).
+        radius (int): Their radius.
+        beta (float): The affinity exponent (PSA: 8, IRN: 10).
+        logt (int): log2 of the number of steps (PSA and IRN's
+            ``exp_times``: 8).
+        rule (str): Their pair rule, ``'all'`` or ``'psa'``. Defaults to
+            ``'all'``.
 
     Returns:
-        Tensor: (C, h, w) propagated scores.
+        Tensor: (C, h, w) propagated scores, in the affinities' dtype.
     """
     if scores.dim() != 3:
         raise ValueError(f'scores must be (C, h, w), got '
                          f'{tuple(scores.shape)}')
     LOGT.check(logt, 'logt')
     BETA.check(beta, 'beta')
-    channels, height, width = scores.shape
-    area = height * width
-    if affinity.shape != (area, area):
-        raise ValueError(f'affinity must be ({area}, {area}) for scores of '
-                         f'{height}x{width}, got {tuple(affinity.shape)}')
-    trans = _power(affinity, beta)
-    trans.div_(trans.sum(dim=0, keepdim=True))
-    walked = scores.reshape(channels, area).to(trans.dtype)
-    steps = 2**logt
-    if steps * channels <= logt * area:
-        for _ in range(steps):
-            walked = walked @ trans
-    else:
-        for _ in range(logt):
-            trans = trans @ trans
-        walked = walked @ trans
-    return walked.reshape(channels, height, width)
+    _, height, width = scores.shape
+    windows = []
+    for dy, dx in pair_offsets(radius):
+        top, bottom, left, right = source_window(height, width, radius, dy,
+                                                 dx, rule)
+        if bottom > top and right > left:
+            windows.append((dy, dx, top, bottom, left, right))
+    sizes = [(bottom - top) * (right - left)
+             for _, _, top, bottom, left, right in windows]
+    if sum(sizes) != affinity.numel():
+        raise ValueError(f'{affinity.numel()} affinities for {sum(sizes)} '
+                         f'pairs ({rule!r}) of a {height} x {width} grid at '
+                         f'radius {radius}')
+    column_sum = affinity.new_ones(height, width)  # A_jj^beta = 1
+    walked = scores.to(affinity.dtype, copy=True)
+    step = torch.empty_like(walked)
+    # a step's multiply-adds (into, from, weight) from one of the two
+    # buffers into the other, as views made once (3x faster on a small
+    # grid than views made at every step)
+    stencils = ([], [])
+    for (dy, dx, top, bottom, left, right), weight in zip(
+            windows, affinity.split(sizes)):
+        weight = weight.reshape(bottom - top, right - left).pow(beta)
+        src = (slice(None), slice(top, bottom), slice(left, right))
+        dst = (slice(None), slice(top + dy, bottom + dy),
+               slice(left + dx, right + dx))
+        column_sum[src[1:]] += weight
+        column_sum[dst[1:]] += weight
+        for stencil, (old, new) in zip(stencils,
+                                       ((walked, step), (step, walked))):
+            stencil += [(new[dst], old[src], weight),
+                        (new[src], old[dst], weight)]
+    inverse = 1 / column_sum
+    buffers = (walked, step)
+    for i in range(2**logt):
+        old, new = buffers[i % 2], buffers[1 - i % 2]
+        new.copy_(old)
+        for into, source, weight in stencils[i % 2]:
+            into.addcmul_(source, weight)
+        new.mul_(inverse)
+    return buffers[2**logt % 2]
 
 
 @torch.no_grad()
@@ -177,8 +170,11 @@ def refine_maps(model: nn.Module,
     2. Scores ``s = [(1 - max_k A_k)^bg_alpha, A_1, ..., A_K]``, zero-padded
        to (H', W') and average-pooled by ``stride`` (PSA's
        ``F.avg_pool2d(cam, 8, 8)``).
-    3. ``s* = random_walk(s, dense_affinity(f, model.radius,
-       model.distance, model.pair_rule), beta, logt)``, upsampled bilinearly
+    3. ``s* = stencil_random_walk(s, a, model.radius, beta, logt,
+       model.pair_rule)`` with the affinities ``a = pair_affinity(f,
+       model.radius, model.distance, model.pair_rule)`` of the model's
+       pairs (PSA's ``resnet38_aff.py`` makes them a dense matrix, its
+       transposes and the identity: the same ``A``), upsampled bilinearly
        (align_corners=False) to (H', W') and cropped to (H, W).
     4. ``A'_k = s*_k / (s*_k + s*_bg)`` (0 where both are 0).
 
@@ -195,8 +191,8 @@ def refine_maps(model: nn.Module,
         maps (Tensor): (K, H, W) attention maps in [0, 1].
         bg_alpha (float): Background exponent (PSA's ``infer_aff.py
             --alpha``: 16).
-        beta (float): See :func:`random_walk`.
-        logt (int): See :func:`random_walk`.
+        beta (float): See :func:`stencil_random_walk`.
+        logt (int): See :func:`stencil_random_walk`.
         stride (int): Output stride of the model's embedding
             (:func:`embedding_stride`; PSA's: 8).
 
@@ -226,9 +222,10 @@ def refine_maps(model: nn.Module,
     background = (1 - maps.max(dim=0, keepdim=True).values).pow(bg_alpha)
     scores = F.pad(torch.cat([background, maps]), pad)
     scores = F.avg_pool2d(scores[None], stride)[0]
-    affinity = dense_affinity(embedding.float(), model.radius, model.distance,
-                              model.pair_rule)
-    walked = random_walk(scores, affinity, beta, logt)
+    affinity = pair_affinity(embedding.float()[None], model.radius,
+                             model.distance, model.pair_rule)[0]
+    walked = stencil_random_walk(scores, affinity, model.radius, beta, logt,
+                                 model.pair_rule)
     walked = F.interpolate(
         walked[None], size=(padded_height, padded_width), mode='bilinear',
         align_corners=False)[0, :, :height, :width]

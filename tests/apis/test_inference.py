@@ -17,6 +17,7 @@ from test_configs import save_tiny_classifier
 import mmadv  # noqa: F401  (compat shim before mmseg models)
 from mmadv.apis import ConfigError, InputError, infer_maps, init_model
 from mmadv.pseudo_labels import load_maps, map_inference, multi_scale_maps
+from mmadv.pseudo_labels.image_size import R38_BYTES_PER_PIXEL
 
 SCALES = (0.5, 1.0)
 MEAN = np.float32([123.675, 116.28, 103.53])
@@ -260,13 +261,48 @@ def test_settings_are_checked_before_the_folder(trained, tmp_path):
 def test_unreadable_image_is_one_clear_line(trained, tmp_path):
     root = make_tiny_voc(tmp_path / 'voc', num_images=3)
     broken = root / 'JPEGImages' / f'{split_names(root)[1]}.jpg'
+    jpeg = broken.read_bytes()
     broken.write_bytes(b'not a jpeg')
     out = tmp_path / 'maps'
+    options = {'train_dataloader.dataset.data_root': root}
+    # no image header: refused with the sizes, before any map
     with pytest.raises(InputError) as error:
-        infer(trained, out, **{'train_dataloader.dataset.data_root': root})
+        infer(trained, out, **options)
+    message = str(error.value)
+    assert message.startswith(f'cannot read image {broken}: ')
+    assert '\n' not in message
+    assert not out.exists()
+    # a header but half the pixels: named when the image is decoded
+    broken.write_bytes(jpeg[:len(jpeg) // 2])
+    with pytest.raises(InputError) as error:
+        infer(trained, out, **options)
     message = str(error.value)
     assert f'cannot read image {broken}' in message
     assert '\n' not in message
     assert sorted(p.name for p in out.iterdir()) == [
         f'{split_names(root)[0]}.npz', 'meta.json'
     ]
+
+
+def test_an_image_above_max_pixels_is_refused_before_any_map(
+        trained, tmp_path):
+    root = make_tiny_voc(tmp_path / 'voc', num_images=3)  # 48 x 64 images
+    big = root / 'JPEGImages' / f'{split_names(root)[1]}.jpg'
+    cv2.imwrite(str(big), np.full((50, 70, 3), 110, np.uint8))
+    model = init_model(trained['config'], trained['checkpoint'], 'cpu',
+                       {'train_dataloader.dataset.data_root': root})
+    out = tmp_path / 'maps'
+    with pytest.raises(InputError) as error:
+        infer_maps(model, 'train_aug', str(out), SCALES, True,
+                   max_pixels=50 * 70 - 1)
+    need = 50 * 70 * R38_BYTES_PER_PIXEL / 1e6
+    assert str(error.value) == (
+        f'image {big} is 50 x 70 = 3,500 pixels, above max_pixels 3,499 '
+        f'(ResNet-38 map inference at scale 2 of it needs about {need:.0f} '
+        'MB); resize it or raise max_pixels')
+    assert not out.exists()  # no folder, no map
+    # at the bound: served, the larger image too
+    stats = infer_maps(model, 'train_aug', str(out), SCALES, True,
+                       max_pixels=50 * 70)
+    assert stats == dict(total=2, skipped=0, written=2)
+    assert load_maps(str(out / f'{big.stem}.npz'))[1].shape[1:] == (50, 70)

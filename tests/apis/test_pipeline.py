@@ -349,6 +349,12 @@ def test_bad_masks_lists_and_labels_are_refused_before_training(
                 listed)
     refused(ConfigError, r"split '../val' must be a plain name", root,
             pipeline_options=dict(eval_split='../val'))
+    image = root / 'JPEGImages' / 'train_000000.jpg'
+    refused(InputError, re.escape(
+        f'image {image} is 64 x 64 = 4,096 pixels, above max_pixels 4,000 '
+        '(ResNet-38 map inference at scale 2 of it needs about 20 MB); '
+        'resize it or raise max_pixels'), root,
+            pipeline_options=dict(max_pixels=4000))
     (root / 'Annotations' / 'val_000002.xml').unlink()
     refused(MissingInputError, re.escape(
         f'annotation {root / "Annotations/val_000002.xml"} not found'),

@@ -13,8 +13,8 @@ from mmengine.config import Config
 from PIL import Image
 
 import mmadv  # noqa: F401
-from mmadv.apis import (InputError, init_model, refine_maps, train,
-                        write_affinity_labels)
+from mmadv.apis import (InputError, boundary_walk_maps, init_model,
+                        refine_maps, train, write_affinity_labels)
 from mmadv.pseudo_labels import (load_maps, map_path, read_label_png,
                                  read_meta, save_maps, write_meta)
 
@@ -141,3 +141,35 @@ def test_workers_give_the_same_maps_and_one_line_errors(trained, tmp_path):
                     str(tmp_path / 'out'), 16, 8, 2, num_workers=2)
     assert str(error.value) == (f'map size (40, 64) of {small} != image '
                                 'size (48, 64)')
+
+
+def test_images_above_max_pixels_are_refused_before_any_work(trained,
+                                                             tmp_path):
+    """The walks of both refinements, and labels with the CRF, refuse the
+    48 x 64 images above 3,071 pixels in one line before any file is
+    written; at the bound, and without the CRF, they are served."""
+    voc, names, map_dir, _, checkpoint, options = trained
+    model = init_model(AFFINITY_DEMO, str(checkpoint), 'cpu', options)
+    image = voc / 'JPEGImages' / f'{names[0]}.jpg'
+    line = (f'^image {image} is 48 x 64 = 3,072 pixels, above max_pixels '
+            r'3,071 \(.*\); resize it or raise max_pixels$')
+    out = tmp_path / 'out'
+    with pytest.raises(InputError, match=line):
+        refine_maps(model, str(map_dir), 'train_aug', str(out), 16, 8, 2,
+                    max_pixels=3071)
+    # IRN's walk, refused before its model is used (here an AffinityNet)
+    with pytest.raises(InputError, match=line):
+        boundary_walk_maps(model, str(map_dir), 'train_aug', str(out), 5,
+                           10., 2, True, max_pixels=3071)
+    with pytest.raises(InputError, match=line):
+        write_affinity_labels(str(map_dir), str(voc / 'JPEGImages'),
+                              str(out), 'train_aug', (4, 32), dict(),
+                              max_pixels=3071)
+    assert not out.exists()
+    summary = write_affinity_labels(str(map_dir), str(voc / 'JPEGImages'),
+                                    str(out / 'labels'), 'train_aug',
+                                    (4, 32), None, max_pixels=3071)
+    assert summary['written'] == len(names)
+    stats = refine_maps(model, str(map_dir), 'train_aug', str(out / 'rw'),
+                        16, 8, 2, max_pixels=48 * 64)
+    assert stats['written'] == len(names)

@@ -67,7 +67,8 @@ def test_config_and_options_set_them_in_turn():
     assert (walk.affinity_alphas, walk.crf_scale, walk.logt) == ((0.2, 1.0),
                                                                  16, 4)
     frozen = settings.frozen()
-    assert 'workers' not in frozen  # it does not change the outputs
+    # they do not change the outputs
+    assert 'workers' not in frozen and 'max_pixels' not in frozen
     assert frozen['random_walk']['affinity_alphas'] == [0.2, 1.0]
     assert demo_settings(random_walk=None).random_walk is None
     path = demo_settings(random_walk='configs/demo/affinity_demo.py')

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from irn_reference import irn_propagate_to_edge
 
 from mmadv.models.utils import boundary_affinity
-from mmadv.pseudo_labels.boundary_walk import (boundary_refine_maps,
-                                               stencil_random_walk)
+from mmadv.pseudo_labels.boundary_walk import boundary_refine_maps
+from mmadv.pseudo_labels.random_walk import stencil_random_walk
 
 
 @pytest.mark.parametrize('radius,beta,logt', [(3, 10, 3), (5, 10, 4),

@@ -123,6 +123,37 @@ def test_flip_is_undone_before_summing(problem):
     assert not torch.allclose(fused, unflipped, atol=1e-3)
 
 
+def test_views_go_through_the_localizer_one_at_a_time(problem):
+    """One forward pass of one image per view (each scale, and its flip
+    apart), so the peak memory is one view's; the maps equal those of
+    PSA's batches of the image and its flip, summed here."""
+    image, weight, bias = problem
+    localizer = ConvPoolLocalizer(weight, bias)
+    image = torch.from_numpy(image)
+    classes = torch.tensor([3, 0])
+    scales = (0.5, 1.0, 1.5)
+    shapes = []
+
+    def recording(x):
+        shapes.append(tuple(x.shape))
+        return localizer(x)
+
+    fused = multi_scale_maps(recording, image, classes, scales, True)
+    assert shapes == [(1, 3, 10, 14)] * 2 + [(1, 3, 20, 28)] * 2 + [
+        (1, 3, 30, 42)] * 2
+    total = torch.zeros(2, 20, 28)
+    for scale in scales:
+        size = (round(20 * scale), round(28 * scale))
+        x = F.interpolate(image[None], size=size, mode='bilinear',
+                          align_corners=False)
+        cams = F.relu(localizer(torch.cat([x, x.flip(-1)]))[1][:, classes])
+        up = F.interpolate(cams, size=(20, 28), mode='bilinear',
+                           align_corners=False)
+        total += up[0] + up[1].flip(-1)
+    expected = total / (total.flatten(1).max(1).values[:, None, None] + 1e-5)
+    torch.testing.assert_close(fused, expected, atol=1e-6, rtol=1e-6)
+
+
 def test_classes_select_and_order_the_maps(problem):
     image, weight, bias = problem
     localizer = ConvPoolLocalizer(weight, bias)

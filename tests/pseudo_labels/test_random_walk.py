@@ -9,8 +9,9 @@ from mmseg.registry import MODELS
 from psa_reference import psa_get_indices_of_pairs
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels.random_walk import (dense_affinity, embedding_stride,
-                                             random_walk, refine_maps)
+from mmadv.models.utils import pair_affinity
+from mmadv.pseudo_labels.random_walk import (embedding_stride, refine_maps,
+                                             stencil_random_walk)
 
 init_default_scope('mmseg')
 
@@ -33,27 +34,46 @@ def brute_force_affinity(embedding, radius, distance):
     return expected
 
 
-@pytest.mark.parametrize('distance', ['sum', 'mean'])
-def test_dense_affinity_matches_brute_force(distance):
-    embedding = torch.rand(3, 4, 5, generator=torch.Generator().manual_seed(0))
-    affinity = dense_affinity(embedding, radius=3, distance=distance)
-    assert affinity.shape == (20, 20)
-    torch.testing.assert_close(affinity, affinity.T)
-    torch.testing.assert_close(torch.diagonal(affinity), torch.ones(20))
-    torch.testing.assert_close(
-        affinity.double(), brute_force_affinity(embedding, 3, distance))
+def dense_walk(scores, affinity, beta, logt):
+    """vec(s) T^(2^logt) by numpy's matrix power of the column-normalised
+    T = A^beta: PSA's trans_mat, squared."""
+    trans = affinity.numpy()**beta
+    trans = np.linalg.matrix_power(trans / trans.sum(0), 2**logt)
+    channels = scores.shape[0]
+    return (scores.reshape(channels, -1).numpy() @ trans).reshape(
+        scores.shape)
+
+
+@pytest.mark.parametrize('rule', ['all', 'psa'])
+@pytest.mark.parametrize('radius,beta,logt', [(3, 2, 0), (3, 2, 3),
+                                              (5, 8, 6), (2, 1, 2)])
+def test_stencil_walk_is_the_dense_walk(rule, radius, beta, logt):
+    """The stencil against the dense matrix of the same pixels: PSA's own
+    (to_dense of its pairs, its transposes and the identity) for its rule,
+    a loop over all pixel pairs for 'all'."""
+    gen = torch.Generator().manual_seed(radius + logt)
+    embedding = torch.rand(3, 9, 11, generator=gen, dtype=torch.float64)
+    scores = torch.rand(2, 9, 11, generator=gen, dtype=torch.float64)
+    if rule == 'psa':
+        affinity = psa_affinity_matrix(embedding, radius)
+    else:
+        affinity = brute_force_affinity(embedding, radius, 'mean')
+    pairs = pair_affinity(embedding[None], radius, 'mean', rule)[0]
+    walked = stencil_random_walk(scores, pairs, radius, beta, logt, rule)
+    np.testing.assert_allclose(walked.numpy(),
+                               dense_walk(scores, affinity, beta, logt),
+                               rtol=1e-10, atol=1e-13)
 
 
 def test_random_walk_on_a_hand_made_chain():
-    # a 1x8 chain, regions 0..3 and 4..7: affinity 1 to itself and its
-    # neighbours, 0.01 across the boundary (0.01^8 = 1e-16 after beta)
-    affinity = torch.eye(8)
-    for i in range(7):
-        affinity[i, i + 1] = affinity[i + 1, i] = 0.01 if i == 3 else 1.
+    # a 1x8 chain, regions 0..3 and 4..7: radius 2 pairs each pixel with
+    # its right neighbour, affinity 1 but 0.01 across the boundary (0.01^8
+    # = 1e-16 after beta)
+    affinity = torch.tensor([1., 1., 1., 0.01, 1., 1., 1.])
     scores = torch.zeros(2, 1, 8)
     scores[0, 0, 0] = 1.  # a seed at the left end
     scores[1, 0, 7] = 1.  # and one at the right end
-    walked = random_walk(scores, affinity, beta=8, logt=8)
+    walked = stencil_random_walk(scores, affinity, 2, beta=8, logt=8)
     # T = A D^-1 converges to the degree distribution: degrees 2, 3, 3, 2
     # in each region, so a seed of 1 at an end spreads to 2 / 10 over its
     # own region and nothing over the other
@@ -66,10 +86,10 @@ def test_random_walk_on_a_6x6_grid_stops_at_a_boundary():
     # affinities are 1 within a region and exp(-10) across
     embedding = torch.zeros(1, 6, 6)
     embedding[:, :, 3:] = 10.
-    affinity = dense_affinity(embedding, radius=3)
+    affinity = pair_affinity(embedding[None], 3)[0]
     scores = torch.zeros(1, 6, 6)
     scores[0, 0, 0] = 1.
-    walked = random_walk(scores, affinity, 8, 8)[0]  # PSA's beta, logt
+    walked = stencil_random_walk(scores, affinity, 3, 8, 8)[0]  # PSA's
     # the seed's share of the stationary distribution: its degree (itself
     # and its neighbours within the radius, in its region) over the sum
     degree = torch.zeros(6, 6)
@@ -84,38 +104,15 @@ def test_random_walk_on_a_6x6_grid_stops_at_a_boundary():
     assert walked[:, 3:].abs().max() < 1e-6
 
 
-@pytest.mark.parametrize('logt,products', [(0, 1), (1, 2), (3, 8), (6, 7)])
-def test_random_walk_is_a_matrix_power(logt, products, monkeypatch):
-    # 4 x 4 grid, 2 channels: t C <= logt n for logt 1 and 3, so t products
-    # of the scores with T; squaring for logt 0 and 6 (logt squarings and
-    # one product); both equal numpy's T^(2^logt)
-    gen = torch.Generator().manual_seed(0)
-    affinity = torch.rand(16, 16, generator=gen, dtype=torch.float64)
-    affinity = (affinity + affinity.T) / 2
-    scores = torch.rand(2, 4, 4, generator=gen, dtype=torch.float64)
-    matmul = torch.Tensor.__matmul__
-    calls = []
-
-    def counted(a, b):
-        calls.append(tuple(a.shape))
-        return matmul(a, b)
-
-    monkeypatch.setattr(torch.Tensor, '__matmul__', counted)
-    walked = random_walk(scores, affinity, beta=2, logt=logt)
-    monkeypatch.undo()
-    assert len(calls) == products
-    trans = affinity.numpy()**2
-    trans = np.linalg.matrix_power(trans / trans.sum(0), 2**logt)
-    expected = scores.reshape(2, 16).numpy() @ trans
-    np.testing.assert_allclose(walked.reshape(2, 16).numpy(), expected,
-                               rtol=1e-10)
-
-
-def test_random_walk_checks_shapes():
-    with pytest.raises(ValueError, match='affinity'):
-        random_walk(torch.zeros(2, 3, 3), torch.eye(8), 8, 8)
+def test_random_walk_checks_its_inputs():
+    with pytest.raises(ValueError, match=r"^8 affinities for 20 pairs "
+                       r"\('all'\) of a 3 x 3 grid at radius 2$"):
+        stencil_random_walk(torch.zeros(2, 3, 3), torch.ones(8), 2, 8, 8)
+    with pytest.raises(ValueError, match=r'\(C, h, w\)'):
+        stencil_random_walk(torch.zeros(9), torch.ones(20), 2, 8, 8)
     with pytest.raises(ValueError, match='logt'):
-        random_walk(torch.zeros(2, 3, 3), torch.eye(9), beta=8, logt=-1)
+        stencil_random_walk(torch.zeros(2, 3, 3), torch.ones(20), 2, beta=8,
+                            logt=-1)
 
 
 def affinity_net(out_indices, pair_rule='psa'):
@@ -151,13 +148,13 @@ def test_embedding_stride(model):
     assert embedding_stride(affinity_net((1, 2, 4)), size=64) == 4
 
 
-def psa_affinity_matrix(embedding):
+def psa_affinity_matrix(embedding, radius=5):
     """PSA's resnet38_aff.py forward(to_dense=True), transcribed in
-    float64: its pairs (tool/pyutils.get_indices_of_pairs(5, ...)), the
-    mean-distance affinities, then a sparse matrix of the pairs, the
-    identity and the transposed pairs, made dense."""
+    float64: its pairs (tool/pyutils.get_indices_of_pairs(radius, ...);
+    PSA's: 5), the mean-distance affinities, then a sparse matrix of the
+    pairs, the identity and the transposed pairs, made dense."""
     dim, height, width = embedding.shape
-    ind_from, ind_to = psa_get_indices_of_pairs(5, (height, width))
+    ind_from, ind_to = psa_get_indices_of_pairs(radius, (height, width))
     ind_from, ind_to = torch.from_numpy(ind_from), torch.from_numpy(ind_to)
     x = embedding.double().reshape(1, dim, -1)
     ff = torch.index_select(x, dim=2, index=ind_from)
@@ -230,7 +227,7 @@ def test_refine_maps_is_psas_infer_aff(pair_rule, bg_alpha, beta, logt):
     expected = psa_refined_maps(model, image, maps, bg_alpha, beta, logt)
     assert refined.shape == (2, height, width)
     torch.testing.assert_close(refined.double(), expected, rtol=0,
-                               atol=2e-5)
+                               atol=1e-5)
     if logt == 1:  # a short walk keeps background and both classes
         score, best = refined.max(dim=0)
         label = torch.where(score > 0.5, best + 1, 0)
@@ -248,7 +245,7 @@ def test_refine_maps_at_stride_2():
                           stride=2)
     expected = psa_refined_maps(model, image, maps, 2, 8, 2, stride=2)
     torch.testing.assert_close(refined.double(), expected, rtol=0,
-                               atol=2e-5)
+                               atol=1e-5)
 
 
 def test_refine_maps_edge_cases(model):

@@ -193,13 +193,17 @@ def test_the_pipeline_launches_a_refinement_tool_with_its_settings(
     maps, of their types; each is another value than the default in the
     first two cases."""
     settings = kind.from_value(dict(config=config, **walk))
+    pipeline = PipelineSettings.from_sources(
+        ('options', dict(max_pixels=4096)))
     args = parse(kind.tool[:-3],
                  ['c.py', 'k.pth', 'maps',
-                  *map(str, settings.tool_args())])
+                  *map(str, settings.tool_args()),
+                  *map(str, pipeline.arguments(('max_pixels', )))])
     parsed = {name: getattr(args, name) for name in kind.walk}
     assert parsed == walk
     hints = typing.get_type_hints(kind)
     assert all(type(value) is hints[name] for name, value in parsed.items())
+    assert args.max_pixels == 4096
 
 
 @pytest.mark.parametrize('scales, flip', [((1.0, 0.75), False),
@@ -207,11 +211,13 @@ def test_the_pipeline_launches_a_refinement_tool_with_its_settings(
 def test_the_pipeline_launches_map_inference_with_its_settings(scales, flip):
     """The map settings the pipeline gives tools/infer_cam.py parse back."""
     settings = PipelineSettings.from_sources(
-        ('options', dict(scales=list(scales), flip=flip)))
+        ('options', dict(scales=list(scales), flip=flip, max_pixels=4096)))
     args = parse('infer_cam',
                  ['c.py', 'k.pth',
-                  *map(str, settings.arguments(('scales', 'flip')))])
-    assert (tuple(args.scales), args.flip) == (scales, flip)
+                  *map(str, settings.arguments(('scales', 'flip',
+                                                'max_pixels')))])
+    assert (tuple(args.scales), args.flip, args.max_pixels) == (scales, flip,
+                                                                4096)
 
 
 def test_map_inference_shards_over_torchrun_processes(tiny_voc, tmp_path):

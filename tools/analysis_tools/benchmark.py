@@ -17,8 +17,8 @@ maps and images, thresholding alone and with the dense CRF, and their
 ratio (one process; ``tools/make_pseudo_labels.py --workers N`` runs N).
 
 ``random-walk``: images/s of AffinityNet's random-walk refinement
-(:func:`~mmadv.pseudo_labels.refine_maps`: embedding, dense affinity
-matrix, ``2^logt`` steps) with an affinity config's model on random
+(:func:`~mmadv.pseudo_labels.refine_maps`: embedding, pair affinities,
+``2^logt`` stencil steps) with an affinity config's model on random
 images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
 
 ``irn-walk``: images/s of IRN's semantic random walk
@@ -26,7 +26,17 @@ images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
 affinities at stride 4, ``2^logt`` stencil steps) on random boundary maps
 and maps, with the bytes of its stencil against the dense matrix IRN
 builds; ``--dense`` also times the dense matrix of the same pairs and
-``2^logt`` dense products, for grids where it fits.
+``2^logt`` dense products (:func:`dense_walk`), for grids where it fits.
+
+``peak-memory``: the peak memory (RSS) of each per-image step at each
+image size, each step and size in a fresh process, above that process's
+memory once its models and inputs are made: map inference (PSA's scales
+and flip) with the demo's localizer and with ResNet-38's (random
+weights), PSA's walk on a stride-8 embedding, dense (:func:`dense_walk`,
+as PSA and this package before the stencil) and by the stencil, IRN's walk
+on a stride-4 boundary map, and the dense CRF over 21 labels. A step that
+needs more than ``--limit-gib`` fails instead of swapping, and is
+reported so (Linux only: it reads ``/proc``).
 
 On a GPU every benchmark also reports its peak GPU memory. Example::
 
@@ -39,13 +49,18 @@ On a GPU every benchmark also reports its peak GPU memory. Example::
     python tools/analysis_tools/benchmark.py random-walk \\
         configs/demo/affinity_demo.py --size 64 --images 50
     python tools/analysis_tools/benchmark.py irn-walk --size 512 --images 3
+    python tools/analysis_tools/benchmark.py peak-memory \\
+        --sizes 240x320 375x500 750x1000 --steps psa-walk crf
 """
 import argparse
 import contextlib
+import functools
 import json
+import multiprocessing
+import os.path as osp
 import resource
 import time
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import torch
@@ -54,13 +69,16 @@ from mmengine.logging import print_log
 from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from prettytable import PrettyTable
 
 import mmadv  # noqa: F401
-from mmadv.apis import PipelineSettings, RandomWalkSettings, fit_to_dataset
-from mmadv.models.utils import boundary_affinity, pair_indices
-from mmadv.pseudo_labels import (DEFAULT_BG_THRESHOLD, ThresholdLabeler,
-                                 embedding_stride, multi_scale_maps,
-                                 random_walk, refine_maps)
+from mmadv.apis import (IRNSettings, PipelineSettings, RandomWalkSettings,
+                        fit_to_dataset)
+from mmadv.models.utils import boundary_affinity, pair_affinity, pair_indices
+from mmadv.pseudo_labels import (DEFAULT_BG_THRESHOLD, DenseCRF,
+                                 ThresholdLabeler, embedding_stride,
+                                 multi_scale_maps, refine_maps,
+                                 stencil_random_walk)
 from mmadv.pseudo_labels.boundary_walk import boundary_refine_maps
 from mmadv.utils import enable_amp
 
@@ -308,6 +326,33 @@ def random_walk_benchmark(config: str,
                            threads=torch.get_num_threads()))
 
 
+def dense_walk(scores: torch.Tensor,
+               affinity: torch.Tensor,
+               radius: int,
+               beta: float,
+               logt: int,
+               rule: str = 'all') -> torch.Tensor:
+    """:func:`~mmadv.pseudo_labels.stencil_random_walk` the way PSA's
+    ``infer_aff.py`` (and this package before the stencil) runs it, the
+    baseline of the benchmarks: the dense (hw, hw) matrix ``A`` of the
+    pairs, their transposes and the identity, ``T = A^beta`` normalised
+    by columns, then ``t = 2^logt`` products ``vec(s) T`` (``t C n^2``
+    multiply-adds; PSA squares ``T`` ``logt`` times instead, which costs
+    ``logt n^3``). Two (hw, hw) matrices, ``8 (hw)^2`` bytes in float32,
+    are alive at its peak."""
+    channels, height, width = scores.shape
+    src, dst = pair_indices(height, width, radius, affinity.device, rule)
+    matrix = torch.eye(height * width, dtype=affinity.dtype,
+                       device=affinity.device)
+    matrix[src, dst] = matrix[dst, src] = affinity
+    trans = matrix.pow(beta)
+    trans.div_(trans.sum(dim=0, keepdim=True))
+    walked = scores.reshape(channels, -1).to(trans.dtype)
+    for _ in range(2**logt):
+        walked = walked @ trans
+    return walked.reshape(scores.shape)
+
+
 def irn_walk_benchmark(size: int = 512,
                        images: int = 3,
                        radius: int = 5,
@@ -324,13 +369,13 @@ def irn_walk_benchmark(size: int = 512,
     boundary = torch.rand(images + 1, grid, grid, generator=gen) * 0.5
     maps = torch.rand(images + 1, 2, size, size, generator=gen)
     nodes = grid * grid
-    src, dst = pair_indices(grid, grid, radius, rule='all')
+    num_pairs = pair_indices(grid, grid, radius, rule='all')[0].numel()
     result = dict(setup=dict(device=str(device), size=size, grid=grid,
                              radius=radius, beta=beta, logt=logt,
                              classes=2, images=images,
                              threads=torch.get_num_threads()),
                   # the stencil's weights and column sums
-                  stencil_mib=(src.numel() + nodes) * 4 / 2**20,
+                  stencil_mib=(num_pairs + nodes) * 4 / 2**20,
                   dense_matrix_mib=nodes * nodes * 4 / 2**20)
     for route in ('stencil', 'dense') if dense else ('stencil', ):
         for i in range(images + 1):
@@ -343,12 +388,10 @@ def irn_walk_benchmark(size: int = 512,
             if route == 'stencil':
                 boundary_refine_maps(m, b, radius, beta, logt)
             else:  # the dense matrix of the same pairs
-                affinity = torch.eye(nodes, device=device)
                 pairs = boundary_affinity(b[None], radius, 'all')[0]
-                affinity[src, dst] = affinity[dst, src] = pairs
                 small = torch.nn.functional.interpolate(
                     m[None], size=(grid, grid), mode='bilinear')[0]
-                random_walk(small * (1 - b), affinity, beta, logt)
+                dense_walk(small * (1 - b), pairs, radius, beta, logt)
         sync(device)
         context.__exit__(None, None, None)
         result[f'{route}_images_per_second'] = images / (
@@ -360,6 +403,116 @@ def irn_walk_benchmark(size: int = 512,
     result['max_rss_mib'] = resource.getrusage(
         resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# the localizers of map inference, by step
+MAP_CONFIGS = {
+    'maps-demo': 'configs/demo/adv_erase_demo.py',
+    'maps-r38': 'configs/adv_erase_r38_voc.py'
+}
+PEAK_STEPS = (*MAP_CONFIGS, 'psa-walk-dense', 'psa-walk', 'irn-walk', 'crf')
+
+
+def step_maker(step: str) -> Callable[[int, int], Callable[[], object]]:
+    """``make(height, width)``: one run of the per-image ``step``
+    (:data:`PEAK_STEPS`) on a random ``height x width`` image, its inputs
+    made (its models are made once, here): 2 classes, PSA's and IRN's
+    settings, a CRF over 21 labels."""
+    gen = torch.Generator().manual_seed(0)
+    if step in MAP_CONFIGS:
+        _, model, _ = build(osp.join(REPO, MAP_CONFIGS[step]), 64,
+                            torch.device('cpu'))
+        model.eval()
+        views = (PipelineSettings.default('scales'),
+                 PipelineSettings.default('flip'))
+        return lambda height, width: functools.partial(
+            multi_scale_maps, model.localizer,
+            torch.randn(3, height, width, generator=gen),
+            torch.tensor([0, 1]), *views)
+    if step == 'irn-walk':
+        walk = [IRNSettings.default(k) for k in ('radius', 'beta', 'logt')]
+        return lambda height, width: functools.partial(
+            boundary_refine_maps, torch.rand(2, height, width, generator=gen),
+            torch.rand(-(-height // 4), -(-width // 4), generator=gen) / 2,
+            *walk)
+    if step == 'crf':
+
+        def crf(height, width):
+            rng = np.random.default_rng(0)
+            probs = rng.random((21, height, width), dtype=np.float32)
+            return functools.partial(
+                DenseCRF(), rng.integers(0, 256, (height, width, 3),
+                                         dtype=np.uint8), probs / probs.sum(0))
+
+        return crf
+    # PSA's walk (configs/affinity_r38_voc.py): a 448-channel embedding at
+    # stride 8, its pairs within 5, the background and 2 classes' scores
+    walk = dense_walk if step == 'psa-walk-dense' else stencil_random_walk
+    exponents = [RandomWalkSettings.default(k) for k in ('beta', 'logt')]
+
+    def psa_walk(height, width):
+        grid = (-(-height // 8), -(-width // 8))
+        embedding = torch.randn(1, 448, *grid, generator=gen)
+        scores = torch.rand(3, *grid, generator=gen)
+        return lambda: walk(
+            scores, pair_affinity(embedding, 5, 'mean', 'psa')[0], 5,
+            *exponents, 'psa')
+
+    return psa_walk
+
+
+def _kib(key: str) -> int:
+    """``VmRSS`` (now) or ``VmHWM`` (the peak) of this process, in KiB."""
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) for line in f
+                    if line.startswith(key + ':'))
+
+
+def _measure_step(step: str, height: int, width: int, limit_gib: float,
+                  queue) -> None:
+    """In a fresh process: the step's peak RSS above the RSS once its
+    inputs are made (its ``baseline``), its data segment capped at that
+    plus ``limit_gib`` (a step that needs more fails instead of pushing
+    the machine into swap or the OOM killer). A run on a 64 x 64 image
+    first loads what any first run loads."""
+    make = step_maker(step)
+    make(64, 64)()
+    run = make(height, width)
+    baseline = _kib('VmRSS')
+    data = baseline * 1024 + int(limit_gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # VmHWM = VmRSS: the peak from here on
+    start = time.perf_counter()
+    run()
+    queue.put(dict(peak_mib=(_kib('VmHWM') - baseline) / 1024,
+                   baseline_mib=baseline / 1024,
+                   seconds=time.perf_counter() - start))
+
+
+def peak_memory_benchmark(steps: Sequence[str] = PEAK_STEPS,
+                          sizes: Sequence[Sequence[int]] = ((240, 320),
+                                                            (375, 500),
+                                                            (750, 1000)),
+                          limit_gib: float = 12.) -> dict:
+    """``{step: {'<h>x<w>': result}}``: each step's ``peak_mib``,
+    ``baseline_mib`` and ``seconds`` at each size, or None where it did
+    not fit in ``limit_gib`` (or failed otherwise); one fresh process
+    each (the module docstring)."""
+    context = multiprocessing.get_context('spawn')
+    results = {}
+    for step in steps:
+        for height, width in sizes:
+            queue = context.SimpleQueue()
+            process = context.Process(
+                target=_measure_step,
+                args=(step, height, width, limit_gib, queue))
+            process.start()
+            process.join()
+            results.setdefault(step, {})[f'{height}x{width}'] = (
+                queue.get() if process.exitcode == 0 else None)
+    return results
 
 
 def parse_args():
@@ -400,6 +553,15 @@ def parse_args():
                      help='also time the dense matrix')
     irn.add_argument('--device', default=device)
     irn.add_argument('--json', help='also write the results here')
+    peak = sub.add_parser('peak-memory', help='peak RSS per step and size')
+    peak.add_argument('--steps', nargs='+', choices=PEAK_STEPS,
+                      default=list(PEAK_STEPS))
+    peak.add_argument(
+        '--sizes', nargs='+', default=['240x320', '375x500', '750x1000'],
+        help='image sizes, <height>x<width>')
+    peak.add_argument('--limit-gib', type=float, default=12.,
+                      help='memory a step may take (default %(default)s)')
+    peak.add_argument('--json', help='also write the results here')
     for command in (step, infer, walk_parser):
         command.add_argument('--device', default=device)
         command.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -456,6 +618,18 @@ def main():
                   f'{results["stencil_mib"]:.2f} MiB against a dense matrix '
                   f'of {results["dense_matrix_mib"]:.1f} MiB; max RSS '
                   f'{results["max_rss_mib"]:.0f} MiB ({results["setup"]})',
+                  logger='current')
+    elif args.benchmark == 'peak-memory':
+        sizes = [tuple(map(int, size.split('x'))) for size in args.sizes]
+        results = peak_memory_benchmark(args.steps, sizes, args.limit_gib)
+        table = PrettyTable(['step (peak MiB above baseline)', *args.sizes])
+        for step, row in results.items():
+            table.add_row([step] + [
+                f'{r["peak_mib"]:.0f} ({r["seconds"]:.1f} s)' if r else
+                f'over {args.limit_gib:g} GiB or failed'
+                for r in row.values()
+            ])
+        print_log(f'peak RSS per image size (H x W):\n{table}',
                   logger='current')
     elif args.benchmark == 'pseudo-labels':
         results = pseudo_labels_benchmark(args.height, args.width,
