@@ -12,8 +12,7 @@ from test_configs import ROOT
 
 import mmadv  # noqa: F401
 from mmadv.apis import InputError, build_runner, fit_to_dataset
-from mmadv.datasets import LabelPNGDataset
-from mmadv.pseudo_labels import save_label_png
+from mmadv.datasets import LabelPNGDataset, save_label_png
 
 STOCK = 'deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py'
 

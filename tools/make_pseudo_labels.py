@@ -31,7 +31,8 @@ import argparse
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.apis import PipelineSettings, write_pseudo_labels
 from mmadv.datasets.layout import IMG_SUFFIX
-from mmadv.pseudo_labels import DEFAULT_BG_THRESHOLD, DenseCRF
+from mmadv.pseudo_labels import DenseCRF
+from mmadv.structures import DEFAULT_BG_THRESHOLD
 from mmadv.utils.cli import add_debug_arg, run_tool
 
 

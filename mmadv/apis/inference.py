@@ -24,13 +24,13 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from mmseg.registry import MODELS
 
+from ..datasets.map_io import folder_classes, read_meta
 from ..pseudo_labels.image_size import DEFAULT_MAX_PIXELS, check_image_sizes
 from ..pseudo_labels.map_inference import (IMAGE_PIPELINE, BoundaryWalkMaps,
                                            MapFunction, MultiScaleMaps,
                                            RandomWalkMaps, build_map_dataset,
                                            check_scales, infer_map_folder,
                                            map_folder_meta, prepare_map_folder)
-from ..pseudo_labels.map_io import folder_classes, read_meta
 from ..pseudo_labels.random_walk import embedding_stride
 from ..utils.errors import ConfigError, InputError, MissingInputError, one_line
 from .dataset_fit import fit_to_dataset

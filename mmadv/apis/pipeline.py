@@ -71,11 +71,13 @@ from prettytable import PrettyTable
 
 from ..datasets.layout import (IMG_SUFFIX, LOADERS, innermost_dataset,
                                missing_files, read_image_list, split_file)
+from ..datasets.map_io import read_meta
 from ..datasets.metainfo import IGNORE_INDEX, dataset_metainfo
+from ..evaluation.map_evaluation import evaluate_maps
+from ..evaluation.threshold_rules import build_threshold_rule
 from ..pseudo_labels.image_size import check_image_sizes
 from ..pseudo_labels.labeling import build_labeler
 from ..pseudo_labels.map_inference import weights_record
-from ..pseudo_labels.map_io import read_meta
 from ..utils.atomic import write_json, write_text
 from ..utils.console import erase_progress_bar, quiet
 from ..utils.errors import ConfigError, InputError, MissingInputError
@@ -83,13 +85,11 @@ from ..utils.instances import forget_new_instances, unique_name
 from ..utils.provenance import changes
 from .data_check import check_mask
 from .dataset_fit import fit_to_dataset
-from .evaluation import evaluate_maps
 from .inference import infer_maps, init_model
 from .preflight import check_datasets, check_one_size, check_weights
 from .pseudo_labels import write_pseudo_labels
 from .settings import (REFINEMENTS, REPO, PipelineSettings, resolve_config,
                        threshold_labeler)
-from .threshold_rules import build_threshold_rule
 from .training import test, train
 
 TOOLS = osp.join(REPO, 'tools')

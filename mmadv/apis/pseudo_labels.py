@@ -19,12 +19,12 @@ from mmengine.logging import print_log
 from prettytable import PrettyTable
 
 from ..datasets.layout import IMG_SUFFIX
+from ..datasets.map_io import (folder_classes, list_map_names, read_meta,
+                               write_meta)
 from ..evaluation.map_metrics import iou_summary
 from ..pseudo_labels.image_size import DEFAULT_MAX_PIXELS, check_image_sizes
 from ..pseudo_labels.label_folder import LabelJob, check_label_folder, run_jobs
 from ..pseudo_labels.labeling import build_labeler
-from ..pseudo_labels.map_io import (folder_classes, list_map_names, read_meta,
-                                    write_meta)
 from ..utils.atomic import remove_temp_files, write_json
 from ..utils.console import progress_bar
 from ..utils.errors import MissingInputError

@@ -21,6 +21,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import (Any, Callable, ClassVar, Dict, List, Optional, Sequence,
                     Tuple, Union)
 
+from ..evaluation.threshold_rules import build_threshold_rule
 from ..pseudo_labels.affinity_labels import ALPHA
 from ..pseudo_labels.boundary_walk import RADIUS
 from ..pseudo_labels.crf import SCALE_FACTOR, DenseCRF, LabelCRF
@@ -31,7 +32,6 @@ from ..pseudo_labels.random_walk import BETA, BG_ALPHA, LOGT
 from ..utils.domain import UNIT, Domain
 from ..utils.errors import ConfigError, MissingInputError
 from .inference import boundary_walk_maps, refine_maps
-from .threshold_rules import build_threshold_rule
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -44,6 +44,7 @@ from ..utils.errors import ConfigError, MissingInputError, OutputExistsError
 from .coco_instances import (annotations_by_image, category_labels,
                              check_image_file, image_records, read_instances,
                              read_json)
+from .label_io import save_label_png
 from .label_png_dataset import LabelPNGDataset
 from .layout import split_file
 from .voc_image_labels import ImageLabelDataset
@@ -236,9 +237,6 @@ def _convert_split(instances: _Instances, out_root: str,
         annotation, and of all converted, in id order.
     """
     from pycocotools.coco import COCO
-
-    # here: mmadv.pseudo_labels imports mmadv.datasets
-    from ..pseudo_labels.label_io import save_label_png
 
     coco = COCO()  # the index of the checked JSON, not read again
     coco.dataset = instances.data

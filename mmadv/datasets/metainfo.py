@@ -12,10 +12,9 @@ from typing import Optional, Sequence
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from ..structures.labels import IGNORE_INDEX
 from ..utils.errors import ConfigError
 from .layout import LOADERS, innermost_dataset
-
-IGNORE_INDEX = 255
 
 
 def dataset_metainfo(dataset: dict, source: str = 'the config') -> dict:

@@ -1,3 +1,13 @@
+from .map_evaluation import MapEvaluation, evaluate_maps
 from .map_metrics import ThresholdSweep, confusion_matrix, iou_summary
+from .threshold_rules import (FixedThreshold, MaskSweepThreshold,
+                              OtsuThreshold, SubsetSweepThreshold,
+                              ThresholdChoice, ThresholdRule,
+                              build_threshold_rule, compare_threshold_rules)
 
-__all__ = ['ThresholdSweep', 'confusion_matrix', 'iou_summary']
+__all__ = [
+    'MapEvaluation', 'evaluate_maps', 'ThresholdSweep', 'confusion_matrix',
+    'iou_summary', 'FixedThreshold', 'MaskSweepThreshold', 'OtsuThreshold',
+    'SubsetSweepThreshold', 'ThresholdChoice', 'ThresholdRule',
+    'build_threshold_rule', 'compare_threshold_rules'
+]

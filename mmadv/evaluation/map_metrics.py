@@ -28,7 +28,7 @@ from typing import Dict, Sequence
 import numpy as np
 import torch
 
-from ..pseudo_labels.labeling import best_class
+from ..structures.labels import best_class
 from ..utils.domain import UNIT
 from ..utils.errors import ConfigError, InputError
 

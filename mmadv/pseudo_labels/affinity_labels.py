@@ -13,10 +13,11 @@ from typing import List, Optional
 import numpy as np
 from mmseg.registry import TASK_UTILS
 
+from ..structures.labels import IGNORE_INDEX
 from ..utils.domain import Domain
 from ..utils.errors import ConfigError
 from .crf import DenseCRF
-from .labeling import IGNORE_INDEX, checked_maps
+from .labeling import checked_maps
 
 # the background exponents: (1 - max)^alpha must stay a score in [0, 1]
 ALPHA = Domain(0)

@@ -7,14 +7,14 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 
+from ..datasets.label_io import read_label_png, read_rgb_image, save_label_png
 from ..datasets.layout import IMG_SUFFIX
+from ..datasets.map_io import META_FILE, load_maps, map_path
 from ..evaluation.map_metrics import confusion_matrix
+from ..structures.labels import IGNORE_INDEX
 from ..utils.errors import InputError
 from ..utils.provenance import changes
 from ..utils.worker_pool import imap_unordered
-from .label_io import read_label_png, read_rgb_image, save_label_png
-from .labeling import IGNORE_INDEX
-from .map_io import META_FILE, load_maps, map_path
 
 Labeler = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 

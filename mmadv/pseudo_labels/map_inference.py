@@ -28,6 +28,8 @@ from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
 
 from ..datasets.layout import innermost_dataset, split_file
+from ..datasets.map_io import (META_FILE, folder_classes, load_maps, map_path,
+                               read_meta, save_maps, write_meta)
 from ..utils.atomic import remove_temp_files
 from ..utils.console import progress_bar
 from ..utils.domain import Domain
@@ -35,8 +37,6 @@ from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.provenance import changes, file_sha256
 from ..utils.worker_pool import imap_unordered
 from .boundary_walk import RADIUS, boundary_map, boundary_refine_maps
-from .map_io import (META_FILE, folder_classes, load_maps, map_path, read_meta,
-                     save_maps, write_meta)
 from .random_walk import BETA, BG_ALPHA, LOGT, refine_maps
 
 MAP_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]

@@ -14,10 +14,11 @@ from typing import Optional
 import numpy as np
 from mmseg.registry import TASK_UTILS
 
+from ..structures.labels import IGNORE_INDEX
 from ..utils.domain import UNIT
 from ..utils.errors import ConfigError
 from .crf import LabelCRF
-from .labeling import IGNORE_INDEX, checked_maps
+from .labeling import checked_maps
 
 
 @TASK_UTILS.register_module()

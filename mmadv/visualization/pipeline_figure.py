@@ -9,12 +9,10 @@ import matplotlib
 import numpy as np
 
 from ..apis.settings import REFINEMENTS, threshold_labeler
+from ..datasets.label_io import colour_labels, read_label_png, read_rgb_image
 from ..datasets.layout import split_file
-from ..pseudo_labels.label_io import (colour_labels, read_label_png,
-                                      read_rgb_image)
+from ..datasets.map_io import folder_classes, load_maps, map_path, read_meta
 from ..pseudo_labels.labeling import build_labeler
-from ..pseudo_labels.map_io import (folder_classes, load_maps, map_path,
-                                    read_meta)
 from ..utils.atomic import atomic_path
 from ..utils.errors import InputError, MissingInputError
 

@@ -16,7 +16,8 @@ from test_configs import save_tiny_classifier
 
 import mmadv  # noqa: F401  (compat shim before mmseg models)
 from mmadv.apis import ConfigError, InputError, infer_maps, init_model
-from mmadv.pseudo_labels import load_maps, map_inference, multi_scale_maps
+from mmadv.datasets import load_maps
+from mmadv.pseudo_labels import map_inference, multi_scale_maps
 from mmadv.pseudo_labels.image_size import R38_BYTES_PER_PIXEL
 
 SCALES = (0.5, 1.0)

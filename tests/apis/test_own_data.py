@@ -17,8 +17,8 @@ from mmengine.config import Config
 from PIL import Image
 
 from mmadv.apis import ConfigError, run_pipeline
+from mmadv.datasets import load_maps, map_path, read_label_png, read_meta
 from mmadv.datasets.demo_shapes import TOY_OBJECTS, generate_demo_voc
-from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
 
 REPO = Path(__file__).parents[2]
 CONFIG = 'adv_erase_toy-objects'

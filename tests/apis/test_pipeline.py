@@ -24,8 +24,8 @@ from mmadv.apis import run_pipeline
 from mmadv.apis import settings as settings_module
 from mmadv.apis import summary_table
 from mmadv.apis import training as apis_training
+from mmadv.datasets import load_maps, map_path, read_label_png, read_meta
 from mmadv.datasets.demo_shapes import VOC_LABELS
-from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
 from mmadv.visualization import draw_pipeline_figure
 
 REPO = Path(__file__).parents[2]

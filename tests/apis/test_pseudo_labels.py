@@ -13,8 +13,8 @@ from PIL import Image
 
 import mmadv  # noqa: F401
 from mmadv.apis import MMAdvError, write_pseudo_labels
-from mmadv.pseudo_labels import (ThresholdLabeler, map_path, save_maps,
-                                 write_meta)
+from mmadv.datasets import map_path, save_maps, write_meta
+from mmadv.pseudo_labels import ThresholdLabeler
 
 
 @pytest.fixture(scope='module')

@@ -15,8 +15,8 @@ from PIL import Image
 import mmadv  # noqa: F401
 from mmadv.apis import (InputError, boundary_walk_maps, init_model,
                         refine_maps, train, write_affinity_labels)
-from mmadv.pseudo_labels import (load_maps, map_path, read_label_png,
-                                 read_meta, save_maps, write_meta)
+from mmadv.datasets import (load_maps, map_path, read_label_png, read_meta,
+                            save_maps, write_meta)
 
 REPO = Path(__file__).parents[2]
 AFFINITY_DEMO = str(REPO / 'configs/demo/affinity_demo.py')

@@ -21,10 +21,9 @@ from PIL import Image
 import mmadv  # noqa: F401
 from mmadv.apis import (InputError, OutputExistsError, fit_to_dataset,
                         infer_maps, init_model, write_pseudo_labels)
-from mmadv.datasets.coco import (COCO_CLASSES, COCO_METAINFO,
-                                 convert_coco2014)
+from mmadv.datasets import load_maps, map_path, read_label_png, read_meta
+from mmadv.datasets.coco import COCO_CLASSES, COCO_METAINFO, convert_coco2014
 from mmadv.datasets.coco_instances import rle_runs
-from mmadv.pseudo_labels import load_maps, map_path, read_label_png, read_meta
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # COCO 2014's category ids (1-90 with gaps), in the order of COCO_CLASSES

@@ -6,7 +6,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels import save_label_png
+from mmadv.datasets import save_label_png
 
 PIPELINE = [dict(type='LoadAnnotations')]
 

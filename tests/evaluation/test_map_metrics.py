@@ -4,7 +4,7 @@ import torch
 
 from mmadv.evaluation.map_metrics import (ThresholdSweep, confusion_matrix,
                                           iou_summary)
-from mmadv.pseudo_labels.labeling import threshold_labels
+from mmadv.structures import threshold_labels
 
 # one class (aeroplane, index 0, label 1) on a 4x4 image
 # yapf: disable

@@ -15,9 +15,9 @@ import pytest
 from test_labeling import CLASSES, MAPS
 
 import mmadv  # noqa: F401
+from mmadv.datasets import map_path, read_label_png, save_maps
 from mmadv.pseudo_labels import (LabelJob, ThresholdLabeler,
-                                 check_label_folder, map_path, read_label_png,
-                                 run_jobs, save_maps)
+                                 check_label_folder, run_jobs)
 from mmadv.utils import InputError, MissingInputError
 
 # the label of MAPS by ThresholdLabeler(0.3)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels import (ThresholdLabeler, best_class, build_labeler,
-                                 threshold_labels)
+from mmadv.pseudo_labels import ThresholdLabeler, build_labeler
+from mmadv.structures import best_class, threshold_labels
 
 # classes 4 (bottle, label 5) and 11 (dog, label 12)
 CLASSES = np.array([4, 11])

@@ -14,8 +14,8 @@ from mmengine.registry import init_default_scope
 from test_label_folder import deadline
 
 import mmadv  # noqa: F401
+from mmadv.datasets import load_maps
 from mmadv.datasets.voc_image_labels import VOCImageLabelDataset
-from mmadv.pseudo_labels import load_maps
 from mmadv.pseudo_labels.map_inference import (IMAGE_PIPELINE, MapFunction,
                                                image_name, infer_map_folder)
 from mmadv.utils import InputError

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 import mmadv  # noqa: F401
+from mmadv.datasets import save_label_png
 from mmadv.datasets.demo_shapes import generate_demo_voc
-from mmadv.pseudo_labels import save_label_png
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -17,8 +17,8 @@ from test_distributed import free_port
 
 from mmadv.apis import (IRNSettings, PipelineSettings, RandomWalkSettings,
                         infer_maps, init_model)
+from mmadv.datasets import load_maps
 from mmadv.datasets.demo_shapes import generate_demo_voc
-from mmadv.pseudo_labels import load_maps
 
 
 def tool(*args, cwd=REPO):

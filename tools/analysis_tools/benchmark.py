@@ -75,11 +75,11 @@ import mmadv  # noqa: F401
 from mmadv.apis import (IRNSettings, PipelineSettings, RandomWalkSettings,
                         fit_to_dataset)
 from mmadv.models.utils import boundary_affinity, pair_affinity, pair_indices
-from mmadv.pseudo_labels import (DEFAULT_BG_THRESHOLD, DenseCRF,
-                                 ThresholdLabeler, embedding_stride,
+from mmadv.pseudo_labels import (DenseCRF, ThresholdLabeler, embedding_stride,
                                  multi_scale_maps, refine_maps,
                                  stencil_random_walk)
 from mmadv.pseudo_labels.boundary_walk import boundary_refine_maps
+from mmadv.structures import DEFAULT_BG_THRESHOLD
 from mmadv.utils import enable_amp
 
 

@@ -13,7 +13,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 
-from ...pseudo_labels.labeling import DEFAULT_BG_THRESHOLD, threshold_labels
+from ...structures.labels import DEFAULT_BG_THRESHOLD, threshold_labels
 from ...utils.domain import UNIT
 from ..heads.eraser_head import ErasingResult, normalized_attention_maps
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..utils.atomic import atomic_path
 from ..utils.errors import InputError, MissingInputError
-from .labeling import IGNORE_INDEX
+from ..structures.labels import IGNORE_INDEX
 
 IGNORE_COLOR = (224, 224, 192)  # VOC's colour of its 255 boundaries
 

@@ -11,7 +11,7 @@ from PIL import Image
 import mmadv  # noqa: F401
 from mmadv.apis import (MissingInputError, MMAdvError, PipelineSettings,
                         evaluate_maps)
-from mmadv.pseudo_labels import map_path, save_maps, write_meta
+from mmadv.datasets import map_path, save_maps, write_meta
 
 
 def read_names(voc, split):

@@ -6,8 +6,8 @@ import pytest
 
 import mmadv  # noqa: F401
 from mmadv.apis import InputError
-from mmadv.pseudo_labels import (list_map_names, load_maps, map_path,
-                                 read_meta, save_maps, write_meta)
+from mmadv.datasets import (list_map_names, load_maps, map_path, read_meta,
+                            save_maps, write_meta)
 
 
 def test_list_map_names(tmp_path):

@@ -17,13 +17,13 @@ import numpy as np
 from mmengine.logging import print_log
 from prettytable import PrettyTable
 
-from ..evaluation.map_metrics import ThresholdSweep
-from ..pseudo_labels.label_io import read_label_png
-from ..pseudo_labels.map_io import (folder_classes, list_map_names, load_maps,
-                                    map_path, read_meta)
+from ..datasets.label_io import read_label_png
+from ..datasets.map_io import (folder_classes, list_map_names, load_maps,
+                               map_path, read_meta)
 from ..utils.atomic import write_json
 from ..utils.console import progress_bar
 from ..utils.errors import InputError, MissingInputError
+from .map_metrics import ThresholdSweep
 
 
 def _nan_to_none(values) -> list:

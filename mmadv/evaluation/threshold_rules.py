@@ -32,13 +32,12 @@ import numpy as np
 from mmseg.registry import TASK_UTILS
 
 from ..datasets.layout import missing_files
-from ..pseudo_labels.labeling import DEFAULT_BG_THRESHOLD
-from ..pseudo_labels.map_io import (list_map_names, load_maps, map_path,
-                                    read_meta)
+from ..datasets.map_io import list_map_names, load_maps, map_path, read_meta
+from ..structures.labels import DEFAULT_BG_THRESHOLD
 from ..utils.console import progress_bar
 from ..utils.domain import UNIT, Domain
 from ..utils.errors import ConfigError
-from .evaluation import evaluate_maps
+from .map_evaluation import evaluate_maps
 
 COUNT = Domain(1, integer=True)  # masks to read
 SEED = Domain(0, integer=True)  # numpy's default_rng takes these

@@ -6,8 +6,8 @@ from mmseg.datasets.transforms import LoadAnnotations
 from PIL import Image
 
 import mmadv  # noqa: F401
-from mmadv.pseudo_labels import (colour_labels, label_palette, read_label_png,
-                                 save_label_png)
+from mmadv.datasets import (colour_labels, label_palette, read_label_png,
+                            save_label_png)
 
 
 def test_png_reads_back_through_mmseg(tmp_path):

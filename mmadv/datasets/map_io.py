@@ -20,7 +20,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 from mmseg.datasets import PascalVOCDataset
 
-from ..datasets.layout import read_image_list
+from .layout import read_image_list
 from ..utils.atomic import atomic_path
 from ..utils.errors import InputError, MissingInputError, one_line
 

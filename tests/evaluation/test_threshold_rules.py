@@ -4,14 +4,14 @@ import shutil
 
 import numpy as np
 import pytest
-from test_evaluation import write_ring_maps
+from test_map_evaluation import write_ring_maps
 
 import mmadv  # noqa: F401
 from mmadv.apis import ConfigError, PipelineSettings, evaluate_maps
-from mmadv.apis.threshold_rules import (build_threshold_rule,
-                                        compare_threshold_rules,
-                                        otsu_threshold)
-from mmadv.pseudo_labels import load_maps, map_path
+from mmadv.datasets import load_maps, map_path
+from mmadv.evaluation.threshold_rules import (build_threshold_rule,
+                                              compare_threshold_rules,
+                                              otsu_threshold)
 
 
 def test_otsu_threshold_by_hand():
