@@ -58,8 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=float,
         nargs=2,
         metavar=('LOW', 'HIGH'),
-        help='background below LOW, 255 (ignore) in [LOW, HIGH), the '
-        'class from HIGH (replaces --bg-threshold without --crf)')
+        help='255 (ignore) where the highest map is in [LOW, HIGH); '
+        '--bg-threshold labels the other pixels')
     labels = parser.add_mutually_exclusive_group()
     labels.add_argument(
         '--affinity',

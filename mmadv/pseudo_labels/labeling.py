@@ -62,9 +62,9 @@ class ThresholdLabeler:
     With ``s = max_k A_k`` and ``y = classes[argmax_k A_k] + 1``:
 
     - default: ``0`` where ``s < bg_threshold``, else ``y``;
-    - ``uncertain=(low, high)``: ``0`` where ``s < low``, 255 (ignore)
-      where ``low <= s < high``, ``y`` where ``s >= high``;
-      ``bg_threshold`` is not used;
+    - ``uncertain=(low, high)``: the same, then 255 (ignore) where ``low
+      <= s < high``: the threshold the pipeline chose (and its table
+      reports) labels every pixel outside the band;
     - ``crf``: the scores ``[A_1, ..., A_K, bg_threshold]`` divided by
       their sum at each pixel are the probabilities of ``[y_1, ..., y_K,
       background]`` (so that their argmax, ties to the foreground, is the
@@ -77,7 +77,7 @@ class ThresholdLabeler:
         bg_threshold (float): Background threshold. Defaults to 0.25
             (PSA, SEAM).
         uncertain (Sequence[float], optional): ``(low, high)``, the band of
-            ignored pixels, ``0 <= low <= high``. Defaults to None.
+            ignored pixels, ``0 <= low <= high <= 1``. Defaults to None.
         crf (dict, optional): :class:`DenseCRF` fields (``dict()`` for
             PSA's); None for no CRF. Defaults to None.
     """
@@ -122,9 +122,8 @@ class ThresholdLabeler:
         if self.crf is not None:
             label = self._crf_label(classes, maps, image)
         else:
-            threshold = self.bg_threshold if self.uncertain is None else \
-                self.uncertain[1]
-            label = threshold_labels(maps_t, threshold, classes_t).numpy()
+            label = threshold_labels(maps_t, self.bg_threshold,
+                                     classes_t).numpy()
         if self.uncertain is not None:
             low, high = self.uncertain
             score = best_class(maps_t, classes_t)[0].numpy()

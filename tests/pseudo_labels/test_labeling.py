@@ -87,14 +87,22 @@ def test_default_is_the_rule():
 
 
 def test_uncertain_band_by_hand():
+    """The band ignores its pixels; the chosen threshold labels the rest,
+    also where it lies outside the band (it was replaced by the band's
+    top, silently, while the pipeline's table reported the chosen
+    one)."""
     # highest maps: [[.15 .20 .40 .90], [.05 .50 .35 .60]]
-    label = ThresholdLabeler(0.99, uncertain=(0.2, 0.45))(CLASSES, MAPS)
+    label = ThresholdLabeler(0.3, uncertain=(0.2, 0.45))(CLASSES, MAPS)
     np.testing.assert_array_equal(label, [[0, 255, 255, 5], [0, 12, 255, 12]])
     assert label.dtype == np.uint8
-    # an empty band is plain thresholding at ``high``
+    # the threshold above the band: .50 is background
+    np.testing.assert_array_equal(
+        ThresholdLabeler(0.55, uncertain=(0.2, 0.45))(CLASSES, MAPS),
+        [[0, 255, 255, 5], [0, 0, 255, 12]])
+    # an empty band is plain thresholding
     np.testing.assert_array_equal(
         ThresholdLabeler(0.99, uncertain=(0.4, 0.4))(CLASSES, MAPS),
-        rule(CLASSES, MAPS, 0.4))
+        rule(CLASSES, MAPS, 0.99))
     with pytest.raises(ValueError, match='low <= high'):
         ThresholdLabeler(0.3, uncertain=(0.5, 0.2))
 
