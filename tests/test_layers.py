@@ -130,10 +130,10 @@ def test_the_reader_sees_every_kind_of_import():
     from its package; an upward one is found."""
     source = ('from ..apis import pipeline\n'
               'from . import labels\n'
-              'def f():\n    import mmadv.apis.training\n'
+              'def f():\n    import mmadv.apis.data_check\n'
               'from ..utils.errors import InputError\n')
     imports = imported_modules(source, 'mmadv.structures.fake', False)
-    assert imports == {'mmadv.apis.pipeline', 'mmadv.apis.training',
+    assert imports == {'mmadv.apis.pipeline', 'mmadv.apis.data_check',
                        'mmadv.structures.labels', 'mmadv.utils.errors'}
     assert upward_imports('mmadv.structures.fake', imports) == [
-        'mmadv.apis.pipeline', 'mmadv.apis.training']
+        'mmadv.apis.data_check', 'mmadv.apis.pipeline']

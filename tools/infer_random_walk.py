@@ -1,5 +1,5 @@
 """Refine a folder of attention maps by AffinityNet's random walk (PSA):
-:func:`mmadv.apis.refine_maps`.
+:func:`mmadv.apis.random_walk_maps`.
 
 Usage::
 

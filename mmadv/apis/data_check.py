@@ -12,60 +12,19 @@ Example::
     assert not report['bad']
 """
 import copy
-import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
 
-import cv2
-import numpy as np
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
-from PIL import Image
 
 from ..datasets import ImageLabelDataset
+from ..datasets.file_checks import check_image, check_mask
 from ..datasets.layout import LOADERS, innermost_dataset
-from ..datasets.transforms.check_seg_labels import mask_problem
 from ..utils.console import progress_bar
 from ..utils.errors import MMAdvError, one_line
-
-# how a JPEG file ends: one cut short lacks it (a PNG cut short does not
-# decode)
-_END_MARKERS = {'.jpg': b'\xff\xd9', '.jpeg': b'\xff\xd9'}
-
-
-def check_image(path: str) -> str:
-    """Why image ``path`` cannot be trained on ('' when it can): missing,
-    empty, truncated (a JPEG without its end marker) or not decodable."""
-    if not osp.isfile(path):
-        return f'{path}: not found'
-    with open(path, 'rb') as f:
-        data = f.read()
-    if not data:
-        return f'{path}: empty file'
-    marker = _END_MARKERS.get(osp.splitext(path)[1].lower())
-    if marker and not data.rstrip(b'\x00').endswith(marker):
-        return f'{path}: truncated (no end-of-image marker)'
-    if cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is None:
-        return f'{path}: does not decode as an image'
-    return ''
-
-
-def check_mask(path: str, num_classes: int, ignore_index: int) -> str:
-    """Why label PNG ``path`` is not a mask of ``num_classes`` classes
-    ('' when it is): missing, not decodable, not single-channel (an RGB
-    picture instead of palette indices) or values other than
-    ``0 .. num_classes - 1`` and ``ignore_index``."""
-    if not osp.isfile(path):
-        return f'{path}: not found'
-    try:
-        with Image.open(path) as png:
-            mask = np.array(png)
-    except Exception as e:  # truncated, not an image
-        return f'{path}: does not decode ({one_line(e)})'
-    problem = mask_problem(mask, num_classes, ignore_index)
-    return f'{path}: {problem}' if problem else ''
 
 
 def _build(dataset_cfg: dict) -> tuple:

@@ -69,28 +69,29 @@ from mmengine.logging import MMLogger, print_log
 from mmseg.registry import DATASETS
 from prettytable import PrettyTable
 
+from ..datasets.file_checks import check_mask
 from ..datasets.layout import (IMG_SUFFIX, LOADERS, innermost_dataset,
                                missing_files, read_image_list, split_file)
 from ..datasets.map_io import read_meta
 from ..datasets.metainfo import IGNORE_INDEX, dataset_metainfo
+from ..engine.dataset_fit import fit_to_dataset
+from ..engine.model_loading import init_model
+from ..engine.preflight import check_datasets, check_one_size, check_weights
+from ..engine.training import test, train
 from ..evaluation.map_evaluation import evaluate_maps
 from ..evaluation.threshold_rules import build_threshold_rule
 from ..pseudo_labels.image_size import check_image_sizes
+from ..pseudo_labels.label_folder import write_pseudo_labels
 from ..pseudo_labels.labeling import build_labeler
+from ..pseudo_labels.map_folders import infer_maps
 from ..pseudo_labels.map_inference import weights_record
 from ..utils.atomic import write_json, write_text
 from ..utils.console import erase_progress_bar, quiet
 from ..utils.errors import ConfigError, InputError, MissingInputError
 from ..utils.instances import forget_new_instances, unique_name
 from ..utils.provenance import changes
-from .data_check import check_mask
-from .dataset_fit import fit_to_dataset
-from .inference import infer_maps, init_model
-from .preflight import check_datasets, check_one_size, check_weights
-from .pseudo_labels import write_pseudo_labels
 from .settings import (REFINEMENTS, REPO, PipelineSettings, resolve_config,
                        threshold_labeler)
-from .training import test, train
 
 TOOLS = osp.join(REPO, 'tools')
 
@@ -287,7 +288,7 @@ class _Data:
                      split: str) -> None:
         """Every mask of ``names`` in ``gt_dir`` decodes, is single-channel
         and holds the data set's labels only
-        (:func:`~mmadv.apis.data_check.check_mask`), before any
+        (:func:`~mmadv.datasets.file_checks.check_mask`), before any
         training."""
         classes = len(self.metainfo['classes'])
         with ThreadPoolExecutor(4) as pool:

@@ -7,9 +7,9 @@ takes."""
 import argparse
 from typing import Dict, Type
 
+from ..engine.model_loading import init_model
 from ..utils.cli import (add_inference_args, init_distributed_from_env,
                          load_runner_config)
-from .inference import init_model
 from .settings import PipelineSettings, _RefinementSettings
 
 

@@ -27,11 +27,11 @@ from ..pseudo_labels.boundary_walk import RADIUS
 from ..pseudo_labels.crf import SCALE_FACTOR, DenseCRF, LabelCRF
 from ..pseudo_labels.image_size import DEFAULT_MAX_PIXELS, MAX_PIXELS
 from ..pseudo_labels.labeling import check_uncertain
+from ..pseudo_labels.map_folders import boundary_walk_maps, random_walk_maps
 from ..pseudo_labels.map_inference import SCALE, check_scales
 from ..pseudo_labels.random_walk import BETA, BG_ALPHA, LOGT
 from ..utils.domain import UNIT, Domain
 from ..utils.errors import ConfigError, MissingInputError
-from .inference import boundary_walk_maps, refine_maps
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -365,7 +365,7 @@ class RandomWalkSettings(_RefinementSettings):
     tag = '_rw'
     tool = 'infer_random_walk.py'
     walk = ('bg_alpha', 'beta', 'logt')
-    write_maps = staticmethod(refine_maps)
+    write_maps = staticmethod(random_walk_maps)
 
     config: str = setting(
         doc='the AffinityNet config (relative to the current directory or '

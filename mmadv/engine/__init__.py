@@ -1,2 +1,10 @@
+from .dataset_fit import fit_to_dataset
 from .hooks import *  # noqa: F401,F403
+from .model_loading import init_model, load_checkpoint_strict, select_device
 from .optimizers import *  # noqa: F401,F403
+from .training import build_runner, resume_checkpoint, test, train
+
+__all__ = [
+    'fit_to_dataset', 'init_model', 'load_checkpoint_strict',
+    'select_device', 'build_runner', 'resume_checkpoint', 'test', 'train'
+]

@@ -5,7 +5,7 @@ fused over scales and horizontal flips as PSA does (Ahn and Kwak, CVPR
 2018, https://arxiv.org/abs/1803.10464, ``infer_cls.py`` of
 jiwoon-ahn/psa), or maps refined by AffinityNet's random walk, written in
 the format of :mod:`.map_io` by :func:`infer_map_folder`.
-:mod:`mmadv.apis.inference` wires these to configs and checkpoints.
+:mod:`.map_folders` writes them over a split.
 """
 import abc
 import contextlib
@@ -37,7 +37,7 @@ from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.provenance import changes, file_sha256
 from ..utils.worker_pool import imap_unordered
 from .boundary_walk import RADIUS, boundary_map, boundary_refine_maps
-from .random_walk import BETA, BG_ALPHA, LOGT, refine_maps
+from .random_walk import BETA, BG_ALPHA, LOGT, affinity_refine_maps
 
 MAP_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]
 # original images, no labels: the classes come from the map files
@@ -230,12 +230,12 @@ def _image_maps(map_dir: str, name: str,
 
 class RandomWalkMaps(MapFunction):
     """The refined maps of one dataset item by
-    :func:`~mmadv.pseudo_labels.random_walk.refine_maps`.
+    :func:`~mmadv.pseudo_labels.random_walk.affinity_refine_maps`.
 
     Args:
         model (nn.Module): trained ``AffinityNet``, eval mode, on its device.
         map_dir (str): the maps to refine (the image's classes and maps).
-        bg_alpha, beta, logt, stride: see :func:`refine_maps`.
+        bg_alpha, beta, logt, stride: see :func:`affinity_refine_maps`.
     """
 
     def __init__(self, model: nn.Module, map_dir: str, bg_alpha: float,
@@ -250,9 +250,10 @@ class RandomWalkMaps(MapFunction):
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
         classes, maps = _image_maps(self.map_dir, name, item)
         image, _ = preprocess_image(self.model.data_preprocessor, item)
-        refined = refine_maps(self.model, image, torch.from_numpy(classes),
-                              torch.from_numpy(maps), self.bg_alpha,
-                              self.beta, self.logt, self.stride)
+        refined = affinity_refine_maps(
+            self.model, image, torch.from_numpy(classes),
+            torch.from_numpy(maps), self.bg_alpha, self.beta, self.logt,
+            self.stride)
         return classes, refined.cpu().numpy()
 
 

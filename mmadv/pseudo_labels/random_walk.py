@@ -153,14 +153,14 @@ def embedding_stride(model: nn.Module, size: int = 128) -> int:
 
 
 @torch.no_grad()
-def refine_maps(model: nn.Module,
-                image: torch.Tensor,
-                classes: torch.Tensor,
-                maps: torch.Tensor,
-                bg_alpha: float,
-                beta: float,
-                logt: int,
-                stride: int) -> torch.Tensor:
+def affinity_refine_maps(model: nn.Module,
+                         image: torch.Tensor,
+                         classes: torch.Tensor,
+                         maps: torch.Tensor,
+                         bg_alpha: float,
+                         beta: float,
+                         logt: int,
+                         stride: int) -> torch.Tensor:
     """Attention maps refined by AffinityNet's random walk, as PSA's
     ``infer_aff.py``.
 

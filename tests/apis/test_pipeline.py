@@ -199,7 +199,7 @@ def test_rerun_skips_every_step(demo_run, monkeypatch, capsys):
     for step in ('train', 'test', 'init_model', 'infer_maps',
                  'evaluate_maps', 'write_pseudo_labels'):
         monkeypatch.setattr(pipeline_module, step, no_step)
-    for step in ('refine_maps', 'boundary_walk_maps'):
+    for step in ('random_walk_maps', 'boundary_walk_maps'):
         monkeypatch.setattr(settings_module, step, no_step)
     assert rerun(demo_run) == demo_run['rows']
     steps = step_lines(capsys.readouterr().out)

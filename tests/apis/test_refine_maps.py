@@ -1,7 +1,7 @@
 """PSA's refinement end to end on tiny data: maps -> affinity labels
 (:func:`mmadv.apis.write_affinity_labels`) -> AffinityNet training
 (configs/demo/affinity_demo.py, :func:`mmadv.apis.train`) -> refined maps
-(:func:`mmadv.apis.refine_maps`) in the stage-2 format, resumable."""
+(:func:`mmadv.apis.random_walk_maps`) in the stage-2 format, resumable."""
 import shutil
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from PIL import Image
 
 import mmadv  # noqa: F401
 from mmadv.apis import (InputError, boundary_walk_maps, init_model,
-                        refine_maps, train, write_affinity_labels)
+                        random_walk_maps, train, write_affinity_labels)
 from mmadv.datasets import (load_maps, map_path, read_label_png, read_meta,
                             save_maps, write_meta)
 
@@ -86,8 +86,8 @@ def test_refined_maps_in_the_stage2_format(trained, tmp_path):
     model = init_model(AFFINITY_DEMO, str(checkpoint), 'cpu', options)
 
     def walk(logt=2, split='train_aug', folder=out):
-        return refine_maps(model, str(map_dir), split, str(folder), 16, 8,
-                           logt)
+        return random_walk_maps(model, str(map_dir), split, str(folder), 16,
+                                8, logt)
 
     stats = walk()
     assert stats == dict(total=len(names), skipped=0, written=len(names))
@@ -125,8 +125,9 @@ def test_workers_give_the_same_maps_and_one_line_errors(trained, tmp_path):
     folders = {}
     for workers in (0, 2):
         folders[workers] = tmp_path / f'rw{workers}'
-        refine_maps(model, str(map_dir), 'train_aug', str(folders[workers]),
-                    16, 8, 2, num_workers=workers)
+        random_walk_maps(model, str(map_dir), 'train_aug',
+                         str(folders[workers]), 16, 8, 2,
+                         num_workers=workers)
     for name in names:
         path = map_path(str(folders[0]), name)
         other = map_path(str(folders[2]), name)
@@ -137,8 +138,8 @@ def test_workers_give_the_same_maps_and_one_line_errors(trained, tmp_path):
     classes, maps = load_maps(small)
     save_maps(small, classes, maps[:, :40])
     with pytest.raises(InputError) as error:
-        refine_maps(model, str(tmp_path / 'small'), 'train_aug',
-                    str(tmp_path / 'out'), 16, 8, 2, num_workers=2)
+        random_walk_maps(model, str(tmp_path / 'small'), 'train_aug',
+                         str(tmp_path / 'out'), 16, 8, 2, num_workers=2)
     assert str(error.value) == (f'map size (40, 64) of {small} != image '
                                 'size (48, 64)')
 
@@ -155,8 +156,8 @@ def test_images_above_max_pixels_are_refused_before_any_work(trained,
             r'3,071 \(.*\); resize it or raise max_pixels$')
     out = tmp_path / 'out'
     with pytest.raises(InputError, match=line):
-        refine_maps(model, str(map_dir), 'train_aug', str(out), 16, 8, 2,
-                    max_pixels=3071)
+        random_walk_maps(model, str(map_dir), 'train_aug', str(out), 16, 8,
+                         2, max_pixels=3071)
     # IRN's walk, refused before its model is used (here an AffinityNet)
     with pytest.raises(InputError, match=line):
         boundary_walk_maps(model, str(map_dir), 'train_aug', str(out), 5,
@@ -170,6 +171,7 @@ def test_images_above_max_pixels_are_refused_before_any_work(trained,
                                     str(out / 'labels'), 'train_aug',
                                     (4, 32), None, max_pixels=3071)
     assert summary['written'] == len(names)
-    stats = refine_maps(model, str(map_dir), 'train_aug', str(out / 'rw'),
-                        16, 8, 2, max_pixels=48 * 64)
+    stats = random_walk_maps(model, str(map_dir), 'train_aug',
+                             str(out / 'rw'), 16, 8, 2,
+                             max_pixels=48 * 64)
     assert stats['written'] == len(names)

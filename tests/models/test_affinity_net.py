@@ -79,7 +79,7 @@ def test_bad_configs_and_modes():
     with pytest.raises(ValueError, match='pair_rule'):
         build(pair_rule='every')
     model = build(feature_channels=(4, 4, 4), embed_channels=8)
-    with pytest.raises(NotImplementedError, match='refine_maps'):
+    with pytest.raises(NotImplementedError, match='affinity_refine_maps'):
         model(torch.randn(1, 3, SIZE, SIZE), mode='predict')
 
 

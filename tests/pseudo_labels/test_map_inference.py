@@ -12,7 +12,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmadv  # noqa: F401  (compat shim before mmseg models)
-from mmadv.apis.inference import load_checkpoint_strict
+from mmadv.engine import load_checkpoint_strict
 from mmadv.datasets.map_io import map_path, read_meta, save_maps
 from mmadv.pseudo_labels import map_inference
 from mmadv.pseudo_labels.map_inference import (multi_scale_maps,

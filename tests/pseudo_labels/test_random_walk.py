@@ -10,7 +10,8 @@ from psa_reference import psa_get_indices_of_pairs
 
 import mmadv  # noqa: F401
 from mmadv.models.utils import pair_affinity
-from mmadv.pseudo_labels.random_walk import (embedding_stride, refine_maps,
+from mmadv.pseudo_labels.random_walk import (affinity_refine_maps,
+                                             embedding_stride,
                                              stencil_random_walk)
 
 init_default_scope('mmseg')
@@ -176,11 +177,11 @@ def psa_affinity_matrix(embedding, radius=5):
 
 def psa_refined_maps(model, image, maps, bg_alpha=16, beta=8, logt=8,
                      stride=8):
-    """PSA's infer_aff.py in float64 by another route than refine_maps:
-    the image padded to a multiple of the stride, the background
-    ``(1 - max)^alpha``, ``avg_pool2d``, ``trans_mat`` squared ``logt``
-    times, ``cam_vec @ trans_mat``, bilinear upsampling, the crop; then
-    ``A'_k = s*_k / (s*_k + s*_bg)``. The affinity matrix is PSA's own
+    """PSA's infer_aff.py in float64 by another route than
+    affinity_refine_maps: the image padded to a multiple of the stride, the
+    background ``(1 - max)^alpha``, ``avg_pool2d``, ``trans_mat`` squared
+    ``logt`` times, ``cam_vec @ trans_mat``, bilinear upsampling, the crop;
+    then ``A'_k = s*_k / (s*_k + s*_bg)``. The affinity matrix is PSA's own
     (``pair_rule='psa'``) or, for every pair, a loop over all pixel
     pairs."""
     height, width = image.shape[-2:]
@@ -210,7 +211,8 @@ def psa_refined_maps(model, image, maps, bg_alpha=16, beta=8, logt=8,
 
 @pytest.mark.parametrize('pair_rule', ['psa', 'all'])
 @pytest.mark.parametrize('bg_alpha,beta,logt', [(16, 8, 8), (2, 8, 1)])
-def test_refine_maps_is_psas_infer_aff(pair_rule, bg_alpha, beta, logt):
+def test_affinity_refine_maps_is_psas_infer_aff(pair_rule, bg_alpha, beta,
+                                                logt):
     """Every pixel of the refined maps, against PSA's computation (its
     pair rule, or all pairs), at PSA's and at short-walk settings; the
     0.5 threshold of the refined maps is then PSA's argmax."""
@@ -222,8 +224,8 @@ def test_refine_maps_is_psas_infer_aff(pair_rule, bg_alpha, beta, logt):
     maps[0, :, :50] *= 0.3
     maps[1, :, 50:] *= 0.3
     maps[:, :30] *= 0.1  # background at the top
-    refined = refine_maps(model, image, torch.tensor([1, 4]), maps,
-                          bg_alpha, beta, logt, stride=8)
+    refined = affinity_refine_maps(model, image, torch.tensor([1, 4]), maps,
+                                   bg_alpha, beta, logt, stride=8)
     expected = psa_refined_maps(model, image, maps, bg_alpha, beta, logt)
     assert refined.shape == (2, height, width)
     torch.testing.assert_close(refined.double(), expected, rtol=0,
@@ -234,25 +236,25 @@ def test_refine_maps_is_psas_infer_aff(pair_rule, bg_alpha, beta, logt):
         assert label.unique().tolist() == [0, 1, 2]
 
 
-def test_refine_maps_at_stride_2():
+def test_affinity_refine_maps_at_stride_2():
     model = affinity_net((0, 2, 4), 'all')
     gen = torch.Generator().manual_seed(1)
     height, width = 21, 17  # padded to 22 x 18: an 11x9 embedding
     image = torch.randn(3, height, width, generator=gen)
     maps = 0.5 + 0.5 * torch.rand(1, height, width, generator=gen)
     maps[:, :8] *= 0.1
-    refined = refine_maps(model, image, torch.tensor([3]), maps, 2, 8, 2,
-                          stride=2)
+    refined = affinity_refine_maps(model, image, torch.tensor([3]), maps, 2,
+                                   8, 2, stride=2)
     expected = psa_refined_maps(model, image, maps, 2, 8, 2, stride=2)
     torch.testing.assert_close(refined.double(), expected, rtol=0,
                                atol=1e-5)
 
 
-def test_refine_maps_edge_cases(model):
+def test_affinity_refine_maps_edge_cases(model):
     image = torch.randn(3, 16, 16)
-    empty = refine_maps(model, image, torch.zeros(0), torch.zeros(0, 16, 16),
-                        16, 8, 8, 8)
+    empty = affinity_refine_maps(model, image, torch.zeros(0),
+                                 torch.zeros(0, 16, 16), 16, 8, 8, 8)
     assert empty.shape == (0, 16, 16)
     with pytest.raises(ValueError, match='stride'):
-        refine_maps(model, image, torch.tensor([0]), torch.rand(1, 16, 16),
-                    16, 8, 8, stride=16)
+        affinity_refine_maps(model, image, torch.tensor([0]),
+                             torch.rand(1, 16, 16), 16, 8, 8, stride=16)

@@ -17,7 +17,7 @@ maps and images, thresholding alone and with the dense CRF, and their
 ratio (one process; ``tools/make_pseudo_labels.py --workers N`` runs N).
 
 ``random-walk``: images/s of AffinityNet's random-walk refinement
-(:func:`~mmadv.pseudo_labels.refine_maps`: embedding, pair affinities,
+(:func:`~mmadv.pseudo_labels.affinity_refine_maps`: embedding, pair affinities,
 ``2^logt`` stencil steps) with an affinity config's model on random
 images, e.g. at the demo's 64 x 64 or VOC's 448 x 448.
 
@@ -76,7 +76,7 @@ from mmadv.apis import (IRNSettings, PipelineSettings, RandomWalkSettings,
                         fit_to_dataset)
 from mmadv.models.utils import boundary_affinity, pair_affinity, pair_indices
 from mmadv.pseudo_labels import (DenseCRF, ThresholdLabeler, embedding_stride,
-                                 multi_scale_maps, refine_maps,
+                                 multi_scale_maps, affinity_refine_maps,
                                  stencil_random_walk)
 from mmadv.pseudo_labels.boundary_walk import boundary_refine_maps
 from mmadv.structures import DEFAULT_BG_THRESHOLD
@@ -314,8 +314,9 @@ def random_walk_benchmark(config: str,
             context = peak_memory(device, result)
             context.__enter__()
             start = time.perf_counter()
-        refine_maps(model, image.to(device), classes, image_maps.to(device),
-                    bg_alpha, beta, logt, stride)
+        affinity_refine_maps(model, image.to(device), classes,
+                             image_maps.to(device), bg_alpha, beta, logt,
+                             stride)
     sync(device)
     seconds = (time.perf_counter() - start) / images
     context.__exit__(None, None, None)

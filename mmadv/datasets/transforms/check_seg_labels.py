@@ -39,7 +39,7 @@ class CheckSegLabels(BaseTransform):
     Args:
         num_classes (int): Classes, background included (VOC: 21). A
             config may leave it ``None``: ``mmadv.apis`` fills in the data
-            set's count before building (:mod:`mmadv.apis.dataset_fit`).
+            set's count before building (:mod:`mmadv.engine.dataset_fit`).
         ignore_index (int): The ignored label. Defaults to 255.
 
     Raises:

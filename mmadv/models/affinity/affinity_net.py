@@ -55,8 +55,8 @@ class AffinityNet(BaseModel):
     embed_conv=dict(lr_mult=10)))``.
 
     Inference (``mode='tensor'``) returns the embedding f;
-    :func:`mmadv.pseudo_labels.random_walk.refine_maps` propagates maps
-    with it. There is no ``'predict'`` mode.
+    :func:`mmadv.pseudo_labels.random_walk.affinity_refine_maps` propagates
+    maps with it. There is no ``'predict'`` mode.
 
     The new layers are initialised as PSA's: Kaiming normal for the level
     convolutions, Xavier uniform with gain 4 for the embedding.
@@ -153,7 +153,7 @@ class AffinityNet(BaseModel):
         if mode == 'predict':
             raise NotImplementedError(
                 'AffinityNet has no predict mode: refine attention maps '
-                'with mmadv.pseudo_labels.random_walk.refine_maps')
+                'with mmadv.pseudo_labels.random_walk.affinity_refine_maps')
         raise RuntimeError(f'Invalid mode "{mode}": AffinityNet supports '
                            '"loss" and "tensor"')
 

@@ -27,7 +27,7 @@ class CAMHead(BaseModule):
         in_channels (int): channels K of the last backbone feature.
         num_classes (int): foreground classes C. Default: 20 (VOC). A
             config may leave it ``None``: ``mmadv.apis`` fills in the data
-            set's count before building (:mod:`mmadv.apis.dataset_fit`).
+            set's count before building (:mod:`mmadv.engine.dataset_fit`).
         dropout (float): ``Dropout2d`` on the features before the
             classifier. Default: 0 (PSA's ``dropout7`` is
             ``ResNet38d(feature_dropout=0.5)``).

@@ -9,7 +9,7 @@ of lines) or in a worker's traceback.
 Example::
 
     from mmengine.config import Config
-    from mmadv.apis.preflight import check_datasets, check_weights
+    from mmadv.engine.preflight import check_datasets, check_weights
 
     cfg = Config.fromfile('configs/adv_erase_r38_voc.py')
     check_weights(cfg, cfg.filename)
@@ -30,7 +30,7 @@ from PIL import Image
 from ..datasets.layout import LOADERS, image_list_lines, innermost_dataset
 from ..utils.config_tree import config_dicts
 from ..utils.errors import ConfigError, InputError, MissingInputError, one_line
-from .inference import _drop_pretrained, _state_dict_mismatch
+from .model_loading import drop_pretrained, state_dict_mismatch
 
 # training transforms whose output has one size whatever the input's
 _FIXED_SIZE = ('RandomResizedCrop', )
@@ -206,7 +206,7 @@ def check_resumable(cfg: Config, checkpoint: str, source: str) -> None:
 
     Args:
         cfg (Config): The training config, fitted to its data set
-            (:func:`~mmadv.apis.dataset_fit.fit_to_dataset`).
+            (:func:`~mmadv.engine.dataset_fit.fit_to_dataset`).
         checkpoint (str): The checkpoint the training would resume from.
         source (str): The config, for the message.
 
@@ -223,13 +223,13 @@ def check_resumable(cfg: Config, checkpoint: str, source: str) -> None:
     model_cfg = copy.deepcopy(cfg.model)
     for _, node in config_dicts(model_cfg, 'model'):
         if node.get('backbone'):
-            _drop_pretrained(node.backbone)
+            drop_pretrained(node.backbone)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     # a checkpoint of a distributed training names the parts its wrappers
     # held (``adversary.module.backbone...``): compared without them
     state = {_UNWRAPPED.sub(r'\1', key): value
              for key, value in loaded.get('state_dict', {}).items()}
-    mismatch = _state_dict_mismatch(MODELS.build(model_cfg), state)
+    mismatch = state_dict_mismatch(MODELS.build(model_cfg), state)
     expected = _optimizer_names(cfg)
     saved = loaded.get('optimizer')
     saved = None if not isinstance(saved, dict) or 'param_groups' in saved \

@@ -36,7 +36,7 @@ from ..utils.cli import enable_amp
 from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.instances import unique_name
 from .dataset_fit import fit_to_dataset
-from .inference import load_checkpoint_strict
+from .model_loading import load_checkpoint_strict
 from .preflight import (check_datasets, check_one_size, check_resumable,
                         check_weights)
 
@@ -59,7 +59,7 @@ def build_runner(cfg: Config,
     Args:
         cfg (Config): The config, with ``work_dir``; not changed (the
             Runner's copy is fitted to its data set:
-            :func:`~mmadv.apis.dataset_fit.fit_to_dataset`).
+            :func:`~mmadv.engine.dataset_fit.fit_to_dataset`).
         progress (bool): Add a :class:`~mmadv.engine.ProgressBarHook`.
             Defaults to False.
         loaders (Sequence[str]): The dataloaders the run will use, e.g.
@@ -208,7 +208,7 @@ def test(cfg: Config,
 
     The checkpoint is loaded strictly (it must fit the model key by key
     and shape by shape, see
-    :func:`~mmadv.apis.inference.load_checkpoint_strict`).
+    :func:`~mmadv.engine.model_loading.load_checkpoint_strict`).
 
     Args:
         cfg (Config): The config (``work_dir`` set).
