@@ -1,4 +1,11 @@
+import os
+import os.path as osp
+import shutil
+import sys
+
 from setuptools import find_packages, setup
+
+HERE = osp.dirname(osp.abspath(__file__))
 
 
 def readme():
@@ -13,6 +20,32 @@ def version():
     return scope['__version__']
 
 
+def add_mim_extension():
+    """Put the repository's configs inside the package, under
+    ``mmadv/.mim/configs`` as mmseg does: copied for a wheel (``pip
+    install .``), linked for an editable install (``pip install -e .``),
+    so that an installed mmadv finds ``configs/...`` from any directory
+    (:mod:`mmadv.utils.config_path`)."""
+    if 'bdist_wheel' in sys.argv or 'sdist' in sys.argv:
+        mode = 'copy'
+    elif 'editable_wheel' in sys.argv or 'develop' in sys.argv:
+        mode = 'symlink'
+    else:
+        return
+    mim = osp.join(HERE, 'mmadv', '.mim')
+    os.makedirs(mim, exist_ok=True)
+    target = osp.join(mim, 'configs')
+    if osp.islink(target) or osp.isfile(target):
+        os.remove(target)
+    elif osp.isdir(target):
+        shutil.rmtree(target)
+    if mode == 'symlink':
+        os.symlink(osp.relpath(osp.join(HERE, 'configs'), mim), target)
+    else:
+        shutil.copytree(osp.join(HERE, 'configs'), target)
+
+
+add_mim_extension()
 setup(
     name='mmadv',
     version=version(),
@@ -21,6 +54,8 @@ setup(
     long_description=readme(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    package_data={'mmadv': ['.mim/configs/*.py', '.mim/configs/*/*.py',
+                            '.mim/configs/*/*/*.py']},
     python_requires='>=3.9',
     install_requires=[
         'torch>=2.1',

@@ -24,18 +24,19 @@ TINY = dict(
         'model.adversary_iters': 2,
         'train_dataloader.batch_size': 4
     },
-    seg_cfg_options={
-        'train_cfg.max_iters': 3,
-        'train_dataloader.batch_size': 4
-    },
-    affinity_cfg_options={
-        'train_cfg.max_iters': 2,
-        'train_dataloader.batch_size': 4
-    },
-    irn_cfg_options={
-        'train_cfg.max_iters': 2,
-        'train_dataloader.batch_size': 4
-    })
+    model_cfg_options=dict(
+        seg={
+            'train_cfg.max_iters': 3,
+            'train_dataloader.batch_size': 4
+        },
+        random_walk={
+            'train_cfg.max_iters': 2,
+            'train_dataloader.batch_size': 4
+        },
+        irn={
+            'train_cfg.max_iters': 2,
+            'train_dataloader.batch_size': 4
+        }))
 TINY_DATA = dict(num_train=12, num_val=6)
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
@@ -187,6 +188,18 @@ def tiny_voc(tmp_path_factory) -> pathlib.Path:
     return make_tiny_voc(tmp_path_factory.mktemp('tiny_voc'))
 
 
+def load_tool(path: str):
+    """The command-line tool ``tools/<path>`` as a module, for its public
+    interface only: ``main(argv)`` (and ``parse_args(argv)``), the
+    command line a user types, run in this process."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        pathlib.Path(path).stem, REPO / 'tools' / path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
 def readme_example() -> str:
     """The Python block of the README's "Python API" section."""
     section = (REPO / 'README.md').read_text().split('## Python API', 1)[1]
@@ -198,9 +211,12 @@ def demo_run(tmp_path_factory):
     """The README example, run in a fresh folder at tiny sizes (the
     pipeline given ``TINY``, the data generator ``TINY_DATA``), with no
     subprocess; its rows, console output and arguments."""
+    import types
+
     import mmadv.apis
-    from mmadv.apis import pipeline, run_pipeline
+    from mmadv.apis import run_pipeline
     from mmadv.datasets import demo_shapes
+    from mmadv.pipeline import launcher
 
     folder = tmp_path_factory.mktemp('readme')
     calls = []
@@ -221,7 +237,9 @@ def demo_run(tmp_path_factory):
         patch.setattr(demo_shapes, 'generate_demo_voc',
                       lambda root, **kwargs: generate(root, **kwargs,
                                                       **TINY_DATA))
-        patch.setattr(pipeline._Runner, '_launch', no_subprocess)
+        # torchrun only with gpus > 1
+        patch.setattr(launcher, 'subprocess',
+                      types.SimpleNamespace(Popen=no_subprocess))
         with contextlib.redirect_stdout(console):
             exec(readme_example(), namespace)
     configs, kwargs = calls[0]

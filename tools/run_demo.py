@@ -26,13 +26,13 @@ from mmengine.logging import print_log
 
 import mmadv  # noqa: F401
 from mmadv.apis import run_pipeline
-from mmadv.apis.settings import REPO
 from mmadv.datasets.demo_shapes import NUM_TRAIN, NUM_VAL, generate_demo_voc
-from mmadv.utils.cli import add_debug_arg, run_tool
+from mmadv.utils.cli import add_debug_arg, options_by_prefix, run_tool
+from mmadv.utils.config_path import resolve_config
 from mmadv.visualization import draw_pipeline_figure
 
-BASELINE = osp.join(REPO, 'configs', 'demo', 'cam_demo.py')
-METHOD = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
+BASELINE = 'configs/demo/cam_demo.py'
+METHOD = 'configs/demo/adv_erase_demo.py'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,10 +49,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--num-train', type=int, default=NUM_TRAIN, help='training images')
     parser.add_argument(
         '--num-val', type=int, default=NUM_VAL, help='validation images')
-    for what in ('cfg', 'seg-cfg', 'affinity-cfg', 'irn-cfg'):
-        parser.add_argument(
-            f'--{what}-options', nargs='+', action=DictAction,
-            help=f'{what.replace("-cfg", "")} config overrides (key=value)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='stage-1 config overrides (key=value)')
+    parser.add_argument(
+        '--model-cfg-options', nargs='+', action=DictAction,
+        help='overrides of the other networks\' configs, '
+        '<network>.<key>=<value> with <network> seg, random_walk or irn')
     parser.add_argument(
         '--no-random-walk',
         action='store_true',
@@ -72,14 +75,13 @@ def run(args) -> dict:
     generate_demo_voc(data_root, seed=args.seed, num_train=args.num_train,
                       num_val=args.num_val)
     rows = run_pipeline(
-        [BASELINE, METHOD],
+        [resolve_config(c, 'config') for c in (BASELINE, METHOD)],
         work_dir=args.work_dir,
         data_root=data_root,
         seed=args.seed,
         cfg_options=args.cfg_options,
-        seg_cfg_options=args.seg_cfg_options,
-        affinity_cfg_options=args.affinity_cfg_options,
-        irn_cfg_options=args.irn_cfg_options,
+        model_cfg_options=options_by_prefix(args.model_cfg_options,
+                                            '--model-cfg-options'),
         pipeline_options={
             key: None
             for key, skip in (('random_walk', args.no_random_walk),

@@ -1,7 +1,8 @@
 """The whole WSSS pipeline, in order, for one or more stage-1 configs
 (:func:`mmadv.apis.run_pipeline`): stage 1, maps, their evaluation,
-pseudo-labels, the segmentation network and its test, and with the
-``random_walk`` setting PSA's refinement, each step skipped when done.
+pseudo-labels, the segmentation network and its test, and a row for each
+refinement of the maps a config asks for (``random_walk``, ``irn``,
+``dense_crf``), each step skipped when done.
 
 Settings (:class:`mmadv.apis.PipelineSettings`) come from a stage-1
 config's ``wsss_pipeline`` dict and ``--pipeline-options key=value``.
@@ -17,7 +18,7 @@ from mmengine.config import DictAction
 
 import mmadv  # noqa: F401  (applies the compat fixes, registers modules)
 from mmadv.apis import run_pipeline
-from mmadv.utils.cli import add_debug_arg, run_tool
+from mmadv.utils.cli import add_debug_arg, options_by_prefix, run_tool
 
 
 def parse_args(argv=None):
@@ -31,16 +32,14 @@ def parse_args(argv=None):
                         help='randomness.seed of every training')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='stage-1 config overrides')
-    parser.add_argument('--seg-cfg-options', nargs='+', action=DictAction,
-                        help='segmentation config overrides')
-    parser.add_argument('--affinity-cfg-options', nargs='+',
-                        action=DictAction,
-                        help='AffinityNet config overrides (with '
-                        'random_walk)')
-    parser.add_argument('--irn-cfg-options', nargs='+', action=DictAction,
-                        help='IRNet config overrides (with irn)')
+    parser.add_argument('--model-cfg-options', nargs='+', action=DictAction,
+                        help='overrides of the other networks\' configs, '
+                        '<network>.<key>=<value> with <network> seg or a '
+                        'refinement (random_walk, irn), e.g. '
+                        'seg.train_cfg.max_iters=400')
     parser.add_argument('--pipeline-options', nargs='+', action=DictAction,
-                        help='wsss_pipeline overrides, e.g. crf=True')
+                        help='wsss_pipeline overrides, e.g. crf=True or '
+                        'random_walk.logt=6')
     parser.add_argument('--verbose', action='store_true',
                         help='every log line on the console')
     add_debug_arg(parser)
@@ -54,9 +53,8 @@ def pipeline_kwargs(args) -> dict:
         data_root=args.data_root,
         seed=args.seed,
         cfg_options=args.cfg_options,
-        seg_cfg_options=args.seg_cfg_options,
-        affinity_cfg_options=args.affinity_cfg_options,
-        irn_cfg_options=args.irn_cfg_options,
+        model_cfg_options=options_by_prefix(args.model_cfg_options,
+                                            '--model-cfg-options'),
         pipeline_options=args.pipeline_options,
         gpus=args.gpus,
         verbose=args.verbose)

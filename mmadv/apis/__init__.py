@@ -8,15 +8,16 @@ from ..evaluation.map_evaluation import MapEvaluation, evaluate_maps
 from ..evaluation.threshold_rules import (ThresholdChoice, ThresholdRule,
                                           build_threshold_rule,
                                           compare_threshold_rules)
+from ..pipeline import PipelineSettings, Row, run_pipeline, summary_table
 from ..pseudo_labels.label_folder import (write_affinity_labels,
                                           write_pseudo_labels)
 from ..pseudo_labels.map_folders import (boundary_walk_maps, infer_maps,
                                          random_walk_maps)
+from ..refinements import (REFINEMENTS, DenseCRFMaps, IRNSettings,
+                           RandomWalkSettings, Refinement)
 from ..utils.errors import (ConfigError, InputError, MissingInputError,
                             MMAdvError, OutputExistsError)
 from .data_check import check_data
-from .pipeline import run_pipeline, summary_table
-from .settings import IRNSettings, PipelineSettings, RandomWalkSettings
 
 __all__ = [
     'MMAdvError', 'ConfigError', 'InputError', 'MissingInputError',
@@ -24,7 +25,8 @@ __all__ = [
     'evaluate_maps',
     'boundary_walk_maps', 'infer_maps', 'init_model',
     'load_checkpoint_strict', 'random_walk_maps',
-    'select_device', 'run_pipeline', 'summary_table',
+    'select_device', 'run_pipeline', 'summary_table', 'Row', 'REFINEMENTS',
+    'Refinement', 'DenseCRFMaps',
     'write_affinity_labels', 'write_pseudo_labels', 'PipelineSettings',
     'RandomWalkSettings', 'IRNSettings', 'ThresholdChoice', 'ThresholdRule',
     'build_threshold_rule', 'compare_threshold_rules', 'build_runner',

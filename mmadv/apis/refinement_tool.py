@@ -1,24 +1,23 @@
 """The command line of a refinement's map tool (``tools/infer_random_walk.py``
 for :class:`~mmadv.apis.RandomWalkSettings`, ``tools/infer_irn.py`` for
 :class:`~mmadv.apis.IRNSettings`), made from the refinement's settings: its
-options are the settings of its maps (``walk``), so the arguments
-``tool_args()`` gives the pipeline's torchrun processes are the ones it
-takes."""
+options are the settings of its maps (``walk``), with their defaults."""
 import argparse
 from typing import Dict, Type
 
 from ..engine.model_loading import init_model
+from ..pipeline import PipelineSettings
+from ..refinements import ModelRefinement
 from ..utils.cli import (add_inference_args, init_distributed_from_env,
                          load_runner_config)
-from .settings import PipelineSettings, _RefinementSettings
 
 
-def refinement_parser(kind: Type[_RefinementSettings],
+def refinement_parser(kind: Type[ModelRefinement],
                       description: str) -> argparse.ArgumentParser:
     """The tool's arguments: the model config and checkpoint, the map
     folder, ``--split``, ``--out-dir``, one option per setting of
     ``kind.walk`` with its default
-    (:meth:`~mmadv.apis.settings._Settings.add_arguments`) and those of
+    (:meth:`~mmadv.utils.settings.Settings.add_arguments`) and those of
     :func:`~mmadv.utils.cli.add_inference_args`."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('config', help=f'{kind.network} config')
@@ -37,17 +36,17 @@ def refinement_parser(kind: Type[_RefinementSettings],
     return parser
 
 
-def refine_from_args(kind: Type[_RefinementSettings],
+def refine_from_args(kind: Type[ModelRefinement],
                      args: argparse.Namespace) -> Dict[str, int]:
     """Write the refined maps of ``args`` (:func:`refinement_parser`) in
-    this process: ``kind.write_maps``, with torchrun's processes sharing
+    this process: ``kind.map_writer``, with torchrun's processes sharing
     the images."""
     init_distributed_from_env()
     args.launcher = 'none'  # ranks share only the folder: no DDP
     model = init_model(load_runner_config(args), args.checkpoint,
                        args.device)
     out_dir = args.out_dir or args.map_dir.rstrip('/') + kind.tag
-    return kind.write_maps(
+    return kind.map_writer(
         model, args.map_dir, args.split, out_dir, num_workers=args.workers,
         max_pixels=args.max_pixels,
         **{name: getattr(args, name) for name in kind.walk})

@@ -129,7 +129,18 @@ def init_model(config: Union[str, Config],
     cfg = copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    fit_to_dataset(cfg)
+    model = build_model(fit_to_dataset(cfg))
+    load_checkpoint_strict(model, checkpoint, cfg.filename or 'the config')
+    model.checkpoint = checkpoint
+    return model.to(select_device(device)).eval()
+
+
+def build_model(cfg: Config) -> nn.Module:
+    """The model of ``cfg`` (fitted to its data set,
+    :func:`~mmadv.engine.fit_to_dataset`) with random weights: no
+    backbone's ImageNet weights are read (:func:`drop_pretrained`), for a
+    checkpoint to fill or a benchmark to time. It has a ``cfg`` attribute
+    (the config)."""
     model_cfg = copy.deepcopy(cfg.model)
     for part in ('localizer', 'adversary'):
         if model_cfg.get(part) and model_cfg[part].get('backbone'):
@@ -137,7 +148,5 @@ def init_model(config: Union[str, Config],
     if model_cfg.get('backbone'):  # e.g. AffinityNet
         drop_pretrained(model_cfg.backbone)
     model = MODELS.build(model_cfg)
-    load_checkpoint_strict(model, checkpoint, cfg.filename or 'the config')
     model.cfg = cfg
-    model.checkpoint = checkpoint
-    return model.to(select_device(device)).eval()
+    return model

@@ -6,7 +6,8 @@ a test suite) do not share a visualizer or a logger.
 
 Example::
 
-    from mmengine.config import Config
+    import torch
+from mmengine.config import Config
     from mmadv.apis import test, train
 
     cfg = Config.fromfile('configs/demo/adv_erase_demo.py')
@@ -23,8 +24,9 @@ import re
 import zipfile
 from typing import Optional, Sequence
 
+import torch
 from mmengine.config import Config
-from mmengine.dist import is_main_process
+from mmengine.dist import is_distributed, is_main_process
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -32,7 +34,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmseg.registry import RUNNERS
 
 from ..utils.atomic import write_json
-from ..utils.cli import enable_amp
+from ..utils.cli import enable_amp, use_cpu_distributed
 from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.instances import unique_name
 from .dataset_fit import fit_to_dataset
@@ -230,3 +232,33 @@ def test(cfg: Config,
     if is_main_process():
         write_json(osp.join(cfg.work_dir, 'test_metrics.json'), metrics)
     return metrics
+
+
+def _config_file(config: str, work_dir: str) -> Config:
+    """The config file ``config`` to run into ``work_dir``: distributed
+    (``launcher='pytorch'``) in a torchrun process, else in this one."""
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
+    cfg.launcher = 'pytorch' if is_distributed() else 'none'
+    if is_distributed() and not torch.cuda.is_available():
+        use_cpu_distributed(cfg)
+    return cfg
+
+
+def train_from_file(config: str,
+                    work_dir: str,
+                    progress: bool = False) -> str:
+    """Train the config file ``config`` into ``work_dir``, resuming it
+    (:func:`train`), in this process or in each torchrun process; the
+    final checkpoint, ``iter_<max_iters>.pth``."""
+    runner = train(_config_file(config, work_dir), resume=True,
+                   progress=progress)
+    return osp.join(work_dir, f'iter_{runner.max_iters}.pth')
+
+
+def test_from_file(config: str, checkpoint: str, work_dir: str,
+                   progress: bool = False) -> dict:
+    """Test ``checkpoint`` with the config file ``config`` (:func:`test`),
+    in this process or in each torchrun process; the metrics."""
+    return test(_config_file(config, work_dir), checkpoint,
+                progress=progress)

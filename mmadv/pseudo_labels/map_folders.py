@@ -21,6 +21,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from ..datasets.map_io import folder_classes, read_meta
+from ..engine.model_loading import init_model
 from ..utils.errors import ConfigError
 from .image_size import DEFAULT_MAX_PIXELS, check_image_sizes
 from .map_inference import (IMAGE_PIPELINE, BoundaryWalkMaps, MapFunction,
@@ -204,3 +205,20 @@ def _refine_folder(model: nn.Module, map_dir: str, split: str, out_dir: str,
         f'{len(dataset)} images) -> {out_dir}: {description}',
         logger='current')
     return infer_map_folder(compute, dataset, out_dir, num_workers)
+
+
+def infer_maps_from_files(config: str,
+                          checkpoint: str,
+                          split: str,
+                          out_dir: str,
+                          scales: Sequence[float],
+                          flip: bool,
+                          num_workers: Optional[int] = None,
+                          max_pixels: int = DEFAULT_MAX_PIXELS
+                          ) -> Dict[str, int]:
+    """:func:`infer_maps` of the model of the config file ``config`` and
+    ``checkpoint`` (:func:`~mmadv.engine.init_model`, on
+    ``cuda:LOCAL_RANK`` in a torchrun process); arguments JSON holds, for
+    :class:`~mmadv.pipeline.launcher.Launcher`."""
+    return infer_maps(init_model(config, checkpoint), split, out_dir, scales,
+                      flip, num_workers, max_pixels)

@@ -7,7 +7,7 @@ import os
 import os.path as osp
 import re
 import traceback
-from typing import Callable, Optional, TypeVar
+from typing import Callable, Dict, Optional, TypeVar
 
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
@@ -68,6 +68,24 @@ def add_inference_args(parser: argparse.ArgumentParser) -> None:
         help='worker processes (default: the config\'s '
         'train_dataloader.num_workers)')
     add_runner_args(parser)
+
+
+def options_by_prefix(options: Optional[dict], flag: str) -> Dict[str, dict]:
+    """``<prefix>.<key>=<value>`` options (``DictAction``'s) as ``{prefix:
+    {key: value}}``, e.g. ``--model-cfg-options seg.train_cfg.max_iters=4``
+    as ``{'seg': {'train_cfg.max_iters': 4}}``.
+
+    Raises:
+        ConfigError: An option without a prefix, named with ``flag``.
+    """
+    grouped: Dict[str, dict] = {}
+    for key, value in (options or {}).items():
+        prefix, _, rest = key.partition('.')
+        if not rest:
+            raise ConfigError(f'{flag} {key}: name what it is for, e.g. '
+                              f'seg.{key}')
+        grouped.setdefault(prefix, {})[rest] = value
+    return grouped
 
 
 def load_runner_config(args: argparse.Namespace) -> Config:

@@ -3,16 +3,17 @@ image, the baseline CAM, the method's map and its pseudo-label, the map
 of each refinement the pipeline ran (AffinityNet's random walk, IRN) and
 its pseudo-label, and the ground truth."""
 import os.path as osp
-from typing import Sequence
+from typing import Dict, Sequence
 
 import matplotlib
 import numpy as np
 
-from ..apis.settings import REFINEMENTS, threshold_labeler
 from ..datasets.label_io import colour_labels, read_label_png, read_rgb_image
 from ..datasets.layout import split_file
 from ..datasets.map_io import folder_classes, load_maps, map_path, read_meta
+from ..pipeline import Row, threshold_labeler
 from ..pseudo_labels.labeling import build_labeler
+from ..refinements import REFINEMENTS
 from ..utils.atomic import atomic_path
 from ..utils.errors import InputError, MissingInputError
 
@@ -25,7 +26,7 @@ def _max_map(maps: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     return maps.max(0) if len(maps) else np.zeros(shape, np.float32)
 
 
-def draw_pipeline_figure(rows: dict,
+def draw_pipeline_figure(rows: Dict[str, Row],
                          baseline: str,
                          method: str,
                          out: str,
@@ -40,7 +41,8 @@ def draw_pipeline_figure(rows: dict,
     colours.
 
     Args:
-        rows (dict): The pipeline's rows (:func:`mmadv.apis.run_pipeline`).
+        rows (dict): The pipeline's rows (:func:`mmadv.apis.run_pipeline`,
+            or its ``metrics.json`` read by :meth:`Row.from_dict`).
         baseline (str): Row of the baseline CAM.
         method (str): Row of the method; each of its refined rows
             (``<method> + random walk``, ``<method> + IRN``) adds two
@@ -54,11 +56,11 @@ def draw_pipeline_figure(rows: dict,
         if name not in rows:
             raise InputError(f'{source} has no results of {name} (it has '
                              f'{sorted(rows)})')
-        if 'map_dirs' not in rows[name] or 'img_dir' not in rows[name]:
-            raise InputError(f'{source} is from an older pipeline (no '
-                             'map_dirs or img_dir): rerun it')
-    data_root = rows[method]['data_root']
-    split = rows[method]['eval_split']
+    if rows[method].settings.get('eval_gt_dir') is None:
+        raise InputError(f'{source}: {method} has no masks of its '
+                         'evaluation split to draw (eval_gt_dir None)')
+    data_root = rows[method].data_root
+    split = rows[method].eval_split
     list_file = osp.join(data_root, split_file(split))
     if not osp.isfile(list_file):
         raise MissingInputError(f'image list {list_file} not found')
@@ -66,40 +68,41 @@ def draw_pipeline_figure(rows: dict,
         names = [line.strip() for line in f if line.strip()][:num_images]
     # (title, row) of the map and pseudo-label columns
     columns = [(f'adversarial erasing\n({method})', rows[method])]
-    for kind in REFINEMENTS.values():
+    for kind in REFINEMENTS.module_dict.values():
         refined = rows.get(method + kind.row)
         if refined:
-            columns.append((f'{kind.row.strip()}\n({kind.network})', refined))
+            columns.append((f'{kind.row.strip(" +")}\n'
+                            f'({kind.network or kind.key})', refined))
     titles = ['image', f'baseline CAM\n({baseline})']
     for title, row in columns:
         titles += [title,
-                   f'pseudo-label\n(threshold {row["bg_threshold"]:.2f})']
+                   f'pseudo-label\n(threshold {row.bg_threshold:.2f})']
     titles.append('ground truth')
     # each row's pseudo-labels, as the pipeline made them
     labelers = [
         build_labeler(
-            threshold_labeler(row['bg_threshold'], row['uncertain'],
-                              row['crf'])) for _, row in columns
+            threshold_labeler(row.bg_threshold, row.settings['uncertain'],
+                              row.settings['crf'])) for _, row in columns
     ]
     # the colours of the data set the maps were made on
-    _, palette = folder_classes(read_meta(rows[method]['map_dirs'][split]))
+    _, palette = folder_classes(read_meta(rows[method].map_dirs[split]))
     fig, axes = plt.subplots(
         len(names), len(titles), figsize=(2 * len(titles), 2 * len(names)),
         squeeze=False)
     for ax_row, name in zip(axes, names):
         image = read_rgb_image(
-            osp.join(rows[method]['img_dir'],
-                     name + rows[method]['img_suffix']))
+            osp.join(rows[method].img_dir, name + rows[method].img_suffix))
         shape = image.shape[:2]
         _, baseline_maps = load_maps(
-            map_path(rows[baseline]['map_dirs'][split], name))
+            map_path(rows[baseline].map_dirs[split], name))
         panels = [image, _max_map(baseline_maps, shape)]
         for (_, row), labeler in zip(columns, labelers):
-            classes, maps = load_maps(map_path(row['map_dirs'][split], name))
+            classes, maps = load_maps(map_path(row.map_dirs[split], name))
             label = labeler(classes, maps, image)
             panels += [_max_map(maps, shape), colour_labels(label, palette)]
         gt = read_label_png(
-            osp.join(data_root, rows[method]['eval_gt_dir'], f'{name}.png'))
+            osp.join(data_root, rows[method].settings['eval_gt_dir'],
+                     f'{name}.png'))
         panels.append(colour_labels(gt, palette))
         for ax, panel in zip(ax_row, panels):
             if panel.ndim == 2:

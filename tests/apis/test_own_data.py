@@ -59,14 +59,14 @@ def test_every_stage_uses_the_data_sets_classes(toy_run):
     gt_dir = osp.join(data_root, 'SegmentationClass')
     for name, row in rows.items():
         # stage 1 scores 3 classes; DeepLabV3+ predicts 4 labels
-        state = torch.load(row['stage1_checkpoint'], map_location='cpu',
+        state = torch.load(row.stage1_checkpoint, map_location='cpu',
                            weights_only=False)['state_dict']
         assert state['localizer.head.classifier.weight'].shape[0] == 3
         assert state['adversary.head.classifier.weight'].shape[0] == 3
-        seg = torch.load(row['seg_checkpoint'], map_location='cpu',
+        seg = torch.load(row.seg_checkpoint, map_location='cpu',
                          weights_only=False)['state_dict']
         assert seg['decode_head.conv_seg.weight'].shape[0] == 4
-        for split, folder in row['map_dirs'].items():
+        for split, folder in row.map_dirs.items():
             meta = read_meta(folder, split)
             assert (meta['classes'], meta['palette']) == (CLASSES, PALETTE)
             with open(osp.join(data_root,
@@ -79,7 +79,7 @@ def test_every_stage_uses_the_data_sets_classes(toy_run):
                 # the XML's classes, in the data set's own indices
                 assert sorted(classes + 1) == sorted(set(gt.ravel()) - {0})
         # the val maps' score, by hand, at the row's threshold
-        folder = row['map_dirs']['val']
+        folder = row.map_dirs['val']
 
         with open(osp.join(data_root, 'ImageSets/Segmentation/val.txt')) as f:
             val_names = f.read().split()
@@ -87,14 +87,14 @@ def test_every_stage_uses_the_data_sets_classes(toy_run):
         def labelled():
             for image in val_names:
                 classes, maps = load_maps(map_path(folder, image))
-                pred = np.where(maps.max(0) < row['bg_threshold'], 0,
+                pred = np.where(maps.max(0) < row.bg_threshold, 0,
                                 classes[maps.argmax(0)] + 1)
                 yield pred, read_label_png(osp.join(gt_dir, image + '.png'))
 
-        assert row['map_miou_val'] == pytest.approx(
+        assert row.map_miou['val'] == pytest.approx(
             miou_by_hand(labelled()), abs=1e-9)
         # pseudo-labels: the 4 labels and 255, in the data set's colours
-        labels = sorted(Path(row['pseudo_labels']).glob('*.png'))
+        labels = sorted(Path(row.pseudo_labels).glob('*.png'))
         assert len(labels) == 12
         for path in labels:
             values = set(np.unique(read_label_png(str(path))).tolist())
@@ -105,7 +105,7 @@ def test_every_stage_uses_the_data_sets_classes(toy_run):
         # the segmentation config was given the data set's classes
         tag = {'': '', ' + random walk': '_rw', ' + IRN': '_irn'}[
             name[len(CONFIG):]]
-        seg_cfg = Config.fromfile(osp.join(row['work_dir'], 'configs',
+        seg_cfg = Config.fromfile(osp.join(row.work_dir, 'configs',
                                            f'seg{tag}.py'))
         for loader in ('train_dataloader', 'val_dataloader'):
             assert list(seg_cfg[loader].dataset.metainfo.classes) == CLASSES
@@ -113,15 +113,15 @@ def test_every_stage_uses_the_data_sets_classes(toy_run):
     # both refinements' labels and configs take the data set's classes
     for labels, config in (('affinity_labels', 'affinity.py'),
                            ('relation_labels', 'irn.py')):
-        folder = Path(walked['work_dir'], f'{labels}_train_aug')
+        folder = Path(walked.work_dir, f'{labels}_train_aug')
         pngs = sorted(folder.glob('*.png'))
         assert len(pngs) == 12
         for path in pngs:
             values = set(np.unique(read_label_png(str(path))).tolist())
             assert values <= {0, 1, 2, 3, 255}
-        with open(osp.join(walked['work_dir'], 'configs', config)) as f:
+        with open(osp.join(walked.work_dir, 'configs', config)) as f:
             assert "'lamp'" in f.read()
-    with open(osp.join(osp.dirname(walked['work_dir']), 'metrics.json')) as f:
+    with open(osp.join(osp.dirname(walked.work_dir), 'metrics.json')) as f:
         assert set(json.load(f)) == set(rows)
 
 

@@ -17,13 +17,11 @@ import torch
 from conftest import TINY, miou_by_hand
 from mmengine.config import Config
 
+import mmadv.engine as engine
 from mmadv.apis import (ConfigError, InputError, MissingInputError,
-                        PipelineSettings)
-from mmadv.apis import pipeline as pipeline_module
-from mmadv.apis import run_pipeline
-from mmadv.apis import settings as settings_module
-from mmadv.apis import summary_table
-from mmadv.apis import training as apis_training
+                        PipelineSettings, Row, build_threshold_rule,
+                        run_pipeline, summary_table)
+from mmadv.pipeline.data import Data
 from mmadv.datasets import load_maps, map_path, read_label_png, read_meta
 from mmadv.datasets.demo_shapes import VOC_LABELS
 from mmadv.visualization import draw_pipeline_figure
@@ -45,12 +43,13 @@ def test_readme_example_returns_the_rows(demo_run):
     rows = demo_run['rows']
     assert list(rows) == [*CONFIGS, WALKED, IRN_ROW]
     with open(osp.join(demo_run['work_dir'], 'metrics.json')) as f:
-        assert json.load(f) == json.loads(json.dumps(rows))
+        assert {name: Row.from_dict(row)
+                for name, row in json.load(f).items()} == rows
     printed = [line for line in demo_run['console'].splitlines()
                if re.match(r'^[A-Za-z_ +]+: maps ', line)]
     assert printed == [
-        f"{name}: maps {row['map_miou_val']:.1%}, "
-        f"segmentation {row['seg_miou']:.1%}" for name, row in rows.items()
+        f"{name}: maps {row.map_miou['val']:.1%}, "
+        f"segmentation {row.seg_miou:.1%}" for name, row in rows.items()
     ]
 
 
@@ -65,7 +64,7 @@ def check_scores_by_hand(row: dict, data_root: str) -> None:
             osp.join(data_root, 'SegmentationClass', image + '.png'))
 
     def labelled(split, threshold):
-        folder = row['map_dirs'][split]
+        folder = row.map_dirs[split]
         with open(osp.join(data_root, f'ImageSets/Segmentation/{split}.txt')
                   ) as f:
             names = f.read().split()
@@ -76,35 +75,34 @@ def check_scores_by_hand(row: dict, data_root: str) -> None:
                             classes[maps.argmax(0)] + 1)
             yield pred, gt(image)
 
-    assert row['map_miou_val'] == pytest.approx(
-        miou_by_hand(labelled('val', row['bg_threshold'])), abs=1e-9)
-    labels = sorted(Path(row['pseudo_labels']).glob('*.png'))
+    assert row.map_miou['val'] == pytest.approx(
+        miou_by_hand(labelled('val', row.bg_threshold)), abs=1e-9)
+    labels = sorted(Path(row.pseudo_labels).glob('*.png'))
     assert len(labels) == 12
-    if row['threshold_rule'] != 'train masks':
+    if row.threshold_rule != 'train masks':
         return
-    with open(osp.join(row['work_dir'], 'configs', 'pipeline.json')) as f:
-        thresholds = json.load(f)['thresholds']
+    thresholds = row.settings['thresholds']
     sweep = {t: miou_by_hand(labelled('train_aug', t)) for t in thresholds}
-    assert row['bg_threshold'] in thresholds
-    assert row['map_miou_train_aug'] == pytest.approx(
-        sweep[row['bg_threshold']], abs=1e-9) == max(sweep.values())
-    assert row['pseudo_label_miou'] == pytest.approx(miou_by_hand(
+    assert row.bg_threshold in thresholds
+    assert row.map_miou['train_aug'] == pytest.approx(
+        sweep[row.bg_threshold], abs=1e-9) == max(sweep.values())
+    assert row.pseudo_label_miou == pytest.approx(miou_by_hand(
         (read_label_png(str(p)), gt(p.stem)) for p in labels), abs=1e-9)
 
 
 def test_every_stage_writes_and_reads_back(demo_run):
     rows = demo_run['rows']
-    data_root = rows['cam_demo']['data_root']
+    data_root = rows['cam_demo'].data_root
     with open(osp.join(data_root, 'ImageSets/Segmentation/val.txt')) as f:
         val_names = f.read().split()
     assert len(val_names) == 6
     for name in CONFIGS:
         m = rows[name]
-        assert (m['img_dir'], m['img_suffix']) == (osp.join(
+        assert (m.img_dir, m.img_suffix) == (osp.join(
             data_root, 'JPEGImages'), '.jpg')
         check_scores_by_hand(m, data_root)
         # stage 1: a checkpoint with the localizer's weights
-        state = torch.load(m['stage1_checkpoint'], map_location='cpu',
+        state = torch.load(m.stage1_checkpoint, map_location='cpu',
                            weights_only=False)['state_dict']
         assert any(k.startswith('localizer.') for k in state)
         assert any(k.startswith('adversary.')
@@ -114,8 +112,8 @@ def test_every_stage_writes_and_reads_back(demo_run):
                            'ImageSets/Segmentation/train_aug.txt')) as f:
             train_names = f.read().split()
         for split, names in (('train_aug', train_names), ('val', val_names)):
-            folder = osp.join(m['work_dir'], f'maps_{split}')
-            assert m['map_dirs'][split] == folder
+            folder = osp.join(m.work_dir, f'maps_{split}')
+            assert m.map_dirs[split] == folder
             assert read_meta(folder, split)['num_images'] == len(names)
             for image in names:
                 classes, maps = load_maps(map_path(folder, image))
@@ -126,16 +124,16 @@ def test_every_stage_writes_and_reads_back(demo_run):
                 assert 0. <= maps.min() and maps.max() <= 1.
         # pseudo-labels: 12 VOC-palette PNGs of the demo's labels
         labels = [
-            read_label_png(osp.join(m['pseudo_labels'], f'train_{i:06d}.png'))
+            read_label_png(osp.join(m.pseudo_labels, f'train_{i:06d}.png'))
             for i in range(12)
         ]
         values = set(np.unique(np.stack(labels)).tolist())
         assert values <= {0, 255, *VOC_LABELS}
         # segmentation: checkpoint and mmseg's test metrics
-        assert osp.isfile(m['seg_checkpoint'])
-        with open(osp.join(m['work_dir'], 'seg_test',
+        assert osp.isfile(m.seg_checkpoint)
+        with open(osp.join(m.work_dir, 'seg_test',
                            'test_metrics.json')) as f:
-            assert json.load(f)['mIoU'] / 100 == pytest.approx(m['seg_miou'])
+            assert json.load(f)['mIoU'] / 100 == pytest.approx(m.seg_miou)
 
 
 def step_lines(console: str) -> list:
@@ -175,12 +173,12 @@ def test_rows_hold_every_step_time(demo_run):
     rows = demo_run['rows']
     for name, steps in ((CONFIGS[0], STEPS), (CONFIGS[1], STEPS),
                         (WALKED, WALK_STEPS), (IRN_ROW, IRN_STEPS)):
-        seconds = rows[name]['step_seconds']
+        seconds = rows[name].step_seconds
         assert list(seconds) == [f'[{name}] {step}' for step in steps]
         assert all(s > 0 for s in seconds.values())
     table = summary_table(rows)
     last = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]][-1]
-    assert last == f'{sum(rows["cam_demo"]["step_seconds"].values()):.0f}'
+    assert last == f'{sum(rows["cam_demo"].step_seconds.values()):.0f}'
 
 
 def rerun(demo_run, **changes):
@@ -191,77 +189,108 @@ def rerun(demo_run, **changes):
         return run_pipeline(demo_run['configs'], **kwargs)
 
 
-def test_rerun_skips_every_step(demo_run, monkeypatch, capsys):
+def snapshot(folder) -> dict:
+    """Every file under ``folder`` with its size and modification time."""
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in Path(folder).rglob('*') if p.is_file()}
 
-    def no_step(*args, **kwargs):
-        raise AssertionError(f'step rerun: {args}')
 
-    for step in ('train', 'test', 'init_model', 'infer_maps',
-                 'evaluate_maps', 'write_pseudo_labels'):
-        monkeypatch.setattr(pipeline_module, step, no_step)
-    for step in ('random_walk_maps', 'boundary_walk_maps'):
-        monkeypatch.setattr(settings_module, step, no_step)
+def test_rerun_skips_every_step(demo_run, capsys):
+    """Every step done before: one line each, and no file written but the
+    table's and the console's log."""
+    before = snapshot(demo_run['work_dir'])
     assert rerun(demo_run) == demo_run['rows']
     steps = step_lines(capsys.readouterr().out)
     # 8, 9 and 9 steps a row (STEPS, WALK_STEPS, IRN_STEPS)
     assert len(steps) == 34
     assert all(rest.startswith('done before') for _, _, rest in steps)
+    after = snapshot(demo_run['work_dir'])
+    work = Path(demo_run['work_dir'])
+    assert {p for p in after if after[p] != before.get(p)} == {
+        work / 'metrics.json', work / 'pipeline.log'}
 
 
-def test_maps_of_other_weights_are_refused(demo_run):
-    """A done map folder whose record names other weights (stage 1
-    trained again) is not taken as done: the rerun stops at it."""
-    folder = Path(demo_run['rows']['cam_demo']['map_dirs']['val'])
-    meta_file = folder / 'meta.json'
+def test_outputs_of_other_inputs_are_refused(demo_run):
+    """A stage-1 checkpoint replaced (trained again) is taken as a new
+    training; the maps it made before are refused, naming the digest that
+    differs, old and new; a map folder of other weights likewise at the
+    first step that reads it."""
+    row = demo_run['rows']['cam_demo']
+    checkpoint = Path(row.stage1_checkpoint)
+    saved = checkpoint.read_bytes()
+    try:
+        state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+        state['meta']['retrained'] = True
+        torch.save(state, checkpoint)
+        with pytest.raises(InputError, match=re.escape(
+                '[cam_demo] maps train_aug: '
+                f'{Path(row.work_dir) / "maps_train_aug"} made from other '
+                "inputs (weights: '") + "[0-9a-f]{64}' now '[0-9a-f]{64}'"
+                r'\): delete it to make it again$'):
+            rerun(demo_run)
+    finally:
+        checkpoint.write_bytes(saved)
+    meta_file = Path(row.map_dirs['val']) / 'meta.json'
     saved = meta_file.read_text()
     try:
         meta_file.write_text(json.dumps(
             dict(json.loads(saved), checkpoint_sha256='0' * 64)))
-        with pytest.raises(InputError, match=f'^{folder} holds maps made '
-                           r"from other inputs \(checkpoint_sha256: '0{64}' "
-                           r"now '[0-9a-f]{64}'\): delete it"):
+        with pytest.raises(InputError, match=re.escape(
+                '[cam_demo] evaluate maps val: '
+                f'{Path(row.work_dir) / "eval_maps_val.json"} made from '
+                "other inputs (maps.checkpoint_sha256: '") + '[0-9a-f]{64}'
+                r"' now '0{64}'\): delete it"):
             rerun(demo_run)
     finally:
         meta_file.write_text(saved)
-    # a segmentation trained on other labels (or a test of other weights)
-    # is not taken as done either
-    row = demo_run['rows']['cam_demo']
-    for folder, key in (('seg', 'map_meta.checkpoint_sha256'),
-                        ('seg_test', 'checkpoint_sha256')):
-        record = Path(row['work_dir'], folder, 'made_from.json')
-        saved = record.read_text()
-        try:
-            made_from = json.loads(saved)
-            inner = made_from.get('map_meta', made_from)
-            inner['checkpoint_sha256'] = '1' * 64
-            record.write_text(json.dumps(made_from))
-            with pytest.raises(InputError, match=f'^{record.parent} was '
-                               f"made from other inputs \\({key}: '1{{64}}' "
-                               r"now '[0-9a-f]{64}'\): delete it"):
-                rerun(demo_run)
-        finally:
-            record.write_text(saved)
 
 
-def test_other_settings_are_refused(demo_run):
-    with pytest.raises(InputError, match='another stage-1 config'):
+def tiny_models(**changes) -> dict:
+    """TINY's network options, with the ``changes`` of some networks."""
+    return {network: dict(options, **changes.get(network, {}))
+            for network, options in TINY['model_cfg_options'].items()}
+
+
+def test_other_settings_are_refused_naming_what_differs(demo_run):
+    work = Path(demo_run['work_dir'])
+    with pytest.raises(InputError, match=re.escape(
+            f'{work / "cam_demo"} was made with another stage-1 config '
+            '(randomness.seed: 0 now 4;')):
         rerun(demo_run, seed=4)
     with pytest.raises(ConfigError, match='unknown settings'):
         rerun(demo_run, pipeline_options=dict(threshold=0.3))
     # another AffinityNet training for the same maps
-    with pytest.raises(InputError, match='another AffinityNet config'):
-        rerun(demo_run, affinity_cfg_options={'train_cfg.max_iters': 3})
-    with pytest.raises(InputError, match='another pipeline settings'):
-        rerun(demo_run, pipeline_options=dict(random_walk=None))
+    with pytest.raises(InputError, match=re.escape(
+            'was made with another AffinityNet config '
+            '(train_cfg.max_iters: 2 now 3;')):
+        rerun(demo_run, model_cfg_options=tiny_models(
+            random_walk={'train_cfg.max_iters': 3}))
     # IRN's: another IRNet training, another walk
-    with pytest.raises(InputError, match='another IRNet config'):
-        rerun(demo_run, irn_cfg_options={'model.radius': 4})
-    with pytest.raises(InputError, match='another pipeline settings'):
-        rerun(demo_run, pipeline_options=dict(irn=None))
+    with pytest.raises(InputError, match=re.escape(
+            'was made with another IRNet config (model.radius: 5 now 4;')):
+        rerun(demo_run, model_cfg_options=tiny_models(
+            irn={'model.radius': 4}))
+    with pytest.raises(InputError, match=re.escape(
+            '[adv_erase_demo + IRN] maps train_aug: '
+            f'{work / "adv_erase_demo" / "maps_irn_train_aug"} made from '
+            'other inputs (refinement.logt: 4 now 3): delete it')):
+        rerun(demo_run, pipeline_options={'irn.logt': 3})
+
+
+def test_a_row_left_out_or_a_setting_added_resumes(demo_run, capsys):
+    """Without a refinement, its row is left out and every other step is
+    done before; a setting no step reads (the image bound, the processes)
+    is not recorded."""
+    rows = rerun(demo_run, pipeline_options=dict(irn=None, workers=1,
+                                                 max_pixels=10**6))
+    assert list(rows) == [*CONFIGS, WALKED]
+    steps = step_lines(capsys.readouterr().out)
+    assert len(steps) == 25
+    assert all(rest.startswith('done before') for _, _, rest in steps)
 
 
 def test_everything_is_checked_before_any_training(demo_run, tmp_path):
-    data_root = demo_run['rows']['cam_demo']['data_root']
+    data_root = demo_run['rows']['cam_demo'].data_root
     work_dir = tmp_path / 'work'
     configs = [osp.join(REPO, 'configs/demo', f'{c}.py') for c in CONFIGS]
 
@@ -294,15 +323,17 @@ def test_everything_is_checked_before_any_training(demo_run, tmp_path):
         fresh(cfg_options=dict(TINY['cfg_options'], **{
             'model.localizer.backbone.checkpoint': 'none.pth'}))
     with pytest.raises(ConfigError, match='would be downloaded'):
-        fresh(seg_cfg_options={
+        fresh(model_cfg_options=dict(seg={
             'model.backbone.init_cfg':
-            dict(type='Pretrained', checkpoint='https://x/w.pth')})
+            dict(type='Pretrained', checkpoint='https://x/w.pth')}))
     with pytest.raises(ConfigError, match=r'model.backbone.pretrained=True '
                        'would download weights'):
-        fresh(seg_cfg_options={'model.backbone.pretrained': True})
+        fresh(model_cfg_options=dict(seg={'model.backbone.pretrained': True}))
     with pytest.raises(MissingInputError, match='weights file w.pth of '
                        'load_from not found'):
-        fresh(affinity_cfg_options={'load_from': 'w.pth'})
+        fresh(model_cfg_options=dict(random_walk={'load_from': 'w.pth'}))
+    with pytest.raises(ConfigError, match=r"no model \['affinity'\]"):
+        fresh(model_cfg_options=dict(affinity={}))
     assert not [p for p in work_dir.iterdir() if p.is_dir()]
 
 
@@ -313,7 +344,7 @@ def test_bad_masks_lists_and_labels_are_refused_before_training(
     is no class, an image listed twice, a split name that leaves the data
     set, the val loader's labels missing. One line each, nothing
     trained."""
-    source = demo_run['rows']['cam_demo']['data_root']
+    source = demo_run['rows']['cam_demo'].data_root
     work_dir = tmp_path / 'work'
 
     def refused(error, match, root, **kwargs):
@@ -367,10 +398,10 @@ def test_a_label_png_deleted_from_a_done_folder_is_made_again(
     training image's PNG: a deleted one is made again (the same bytes),
     the others kept, and no other step runs."""
     row = demo_run['rows']['cam_demo']
-    png = Path(row['pseudo_labels']) / 'train_000005.png'
+    png = Path(row.pseudo_labels) / 'train_000005.png'
     saved = png.read_bytes()
-    # the records of the steps' seconds, which the rerun updates
-    records = [Path(row['work_dir']) / 'step_seconds.json',
+    # the record of the step's seconds, which the rerun updates
+    records = [Path(row.work_dir) / 'records' / 'pseudo-labels.json',
                Path(demo_run['work_dir']) / 'metrics.json']
     texts = [record.read_text() for record in records]
     png.unlink()
@@ -380,10 +411,11 @@ def test_a_label_png_deleted_from_a_done_folder_is_made_again(
         for record, text in zip(records, texts):
             record.write_text(text)
     assert png.read_bytes() == saved
-    assert {name: {k: v for k, v in r.items() if k != 'step_seconds'}
-            for name, r in rows.items()} == {
-                name: {k: v for k, v in r.items() if k != 'step_seconds'}
-                for name, r in demo_run['rows'].items()}
+    without_seconds = [{
+        name: dict(r.to_dict(), step_seconds=None)
+        for name, r in each.items()
+    } for each in (rows, demo_run['rows'])]
+    assert without_seconds[0] == without_seconds[1]
     ran = [(label, step, rest) for label, step, rest in
            step_lines(capsys.readouterr().out)
            if not rest.startswith('done before')]
@@ -414,7 +446,7 @@ def test_a_threshold_chosen_without_training_masks(demo_run, tmp_path):
     without the training masks: nothing reads them, the row records the
     rule and Otsu's threshold of the training maps (by hand), the
     training split's scores are '-', the val maps are scored at it."""
-    source = demo_run['rows']['cam_demo']['data_root']
+    source = demo_run['rows']['cam_demo'].data_root
     root = tmp_path / 'data'
     shutil.copytree(source, root)
     with open(root / 'ImageSets/Segmentation/train_aug.txt') as f:
@@ -428,41 +460,40 @@ def test_a_threshold_chosen_without_training_masks(demo_run, tmp_path):
                               train_gt_dir=None),
         **TINY)
     row = rows['cam_demo']
-    assert row['threshold_rule'] == 'Otsu'
-    assert row['map_miou_train_aug'] is None
-    assert row['pseudo_label_miou'] is None
+    assert row.threshold_rule == 'Otsu'
+    assert row.map_miou['train_aug'] is None
+    assert row.pseudo_label_miou is None
     tops = []
     for name in train_names:
-        classes, maps = load_maps(map_path(row['map_dirs']['train_aug'],
+        classes, maps = load_maps(map_path(row.map_dirs['train_aug'],
                                            name))
         tops.append(maps.max(0) if len(classes) else
                     np.zeros(maps.shape[1:]))
-    assert row['bg_threshold'] == otsu_by_hand(np.concatenate(
+    assert row.bg_threshold == otsu_by_hand(np.concatenate(
         [t.ravel() for t in tops]))
     check_scores_by_hand(row, str(root))
-    with open(osp.join(row['work_dir'], 'threshold_maps_train_aug.json')
+    with open(osp.join(row.work_dir, 'threshold_maps_train_aug.json')
               ) as f:
         choice = json.load(f)
     assert (choice['num_masks'], choice['threshold']) == (
-        0, row['bg_threshold'])
+        0, row.bg_threshold)
     cells = [c.strip() for c in summary_table(rows).splitlines()[3].split(
         '|')[1:-1]]
-    assert cells[1:5] == ['-', f'{row["map_miou_val"] * 100:.2f}',
-                          f'{row["bg_threshold"]:.2f}', 'Otsu']
+    assert cells[1:5] == ['-', f'{row.map_miou["val"] * 100:.2f}',
+                          f'{row.bg_threshold:.2f}', 'Otsu']
 
 
 def test_the_masks_a_threshold_rule_reads_are_checked(demo_run, tmp_path):
     """Before any training: a rule that reads masks needs train_gt_dir;
     with 2 of the training masks, the 2-mask rule runs (the split is not
     scored) and the full sweep is refused, naming a missing mask."""
-    source = demo_run['rows']['cam_demo']['data_root']
+    source = demo_run['rows']['cam_demo'].data_root
     root = tmp_path / 'data'
     shutil.copytree(source, root)
     with open(root / 'ImageSets/Segmentation/train_aug.txt') as f:
         train_names = f.read().split()
     subset = dict(type='SubsetSweepThreshold', num_images=2)
-    kept = pipeline_module.build_threshold_rule(subset).mask_names(
-        train_names)
+    kept = build_threshold_rule(subset).mask_names(train_names)
     for name in set(train_names) - set(kept):
         (root / 'SegmentationClass' / f'{name}.png').unlink()
     dataset = Config.fromfile(
@@ -471,7 +502,7 @@ def test_the_masks_a_threshold_rule_reads_are_checked(demo_run, tmp_path):
     def check(**settings):
         values = dict(train_gt_dir='SegmentationClass', **settings) if \
             'train_gt_dir' not in settings else settings
-        return pipeline_module._Data.checked(
+        return Data.checked(
             str(root), dataset, PipelineSettings.from_sources(
                 ('test', values)), 'cam_demo.py')
 
@@ -483,45 +514,43 @@ def test_the_masks_a_threshold_rule_reads_are_checked(demo_run, tmp_path):
         check(threshold_rule=subset, train_gt_dir=None)
     assert check(threshold_rule=dict(type='OtsuThreshold'),
                  train_gt_dir=None).train_gt is None
-    assert pipeline_module._Data.checked(
+    assert Data.checked(
         source, dataset, PipelineSettings.from_sources(
             ('test', dict(train_gt_dir='SegmentationClass'))),
         'cam_demo.py').train_scored
 
 
-def test_pipeline_summary_table():
-    metrics = dict(
-        train_split='train',
-        eval_split='val',
-        map_miou_train=0.5,
-        map_miou_val=0.25,
-        bg_threshold=0.3,
-        pseudo_label_miou=None,
-        seg_miou=0.125,
-        step_seconds={'[a] x': 1.2, '[a] y': 2.5})
-    table = summary_table(dict(a=metrics))
-    row = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
-    assert row == ['a', '50.00', '25.00', '0.30', '-', '-', '12.50', '4']
-    metrics['threshold_rule'] = '20 masks'
-    row = [c.strip() for c in summary_table(dict(a=metrics)).splitlines()[3]
-           .split('|')[1:-1]]
-    assert row[4] == '20 masks'
+def test_pipeline_summary_table(demo_run):
+    row = dict(demo_run['rows']['cam_demo'].to_dict(),
+               train_split='train', eval_split='val',
+               map_miou=dict(train=0.5, val=0.25), bg_threshold=0.3,
+               threshold_rule='20 masks', pseudo_label_miou=None,
+               seg_miou=0.125, step_seconds={'[a] x': 1.2, '[a] y': 2.5})
+    table = summary_table(dict(a=Row.from_dict(row)))
+    cells = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
+    assert cells == ['a', '50.00', '25.00', '0.30', '20 masks', '-',
+                     '12.50', '4']
+    assert len(table.splitlines()) == 5  # masks: no note under the table
+    row['settings'] = dict(row['settings'], eval_gt_dir=None)
+    assert summary_table(dict(a=Row.from_dict(row))).splitlines()[-1] == (
+        'a: no masks of val (eval_gt_dir None): image labels only, nothing '
+        'is scored')
 
 
 def test_random_walk_adds_a_row(demo_run):
     rows = demo_run['rows']
     walked = rows[WALKED]
-    check_scores_by_hand(walked, rows['adv_erase_demo']['data_root'])
-    # the demo's settings (adv_erase_demo.py), frozen with the run
-    root = rows['adv_erase_demo']['work_dir']
-    assert walked['work_dir'] == root
-    with open(osp.join(root, 'configs', 'pipeline.json')) as f:
-        walk = json.load(f)['random_walk']
+    check_scores_by_hand(walked, rows['adv_erase_demo'].data_root)
+    # the demo's settings (adv_erase_demo.py), in the rows
+    root = rows['adv_erase_demo'].work_dir
+    assert walked.work_dir == root
+    walk = walked.settings['refinements']['random_walk']
     assert walk['config'].endswith('configs/demo/affinity_demo.py')
     assert walk['affinity_alphas'] == [0.2, 1.0]
     assert (walk['crf'], walk['crf_scale']) == (True, 16)
     assert (walk['bg_alpha'], walk['beta'], walk['logt']) == (0.5, 8, 4)
-    assert walked['random_walk'] == walk
+    assert rows[IRN_ROW].settings['refinements']['random_walk'] == walk
+    assert walked.refinement == 'random_walk'
     with open(osp.join(root, 'affinity_labels_train_aug.json')) as f:
         summary = json.load(f)
     assert summary['affinity'] == [0.2, 1.0]
@@ -529,7 +558,9 @@ def test_random_walk_adds_a_row(demo_run):
     # the affinity config options reached the frozen AffinityNet config
     affinity_cfg = Config.fromfile(osp.join(root, 'configs', 'affinity.py'))
     assert affinity_cfg.train_cfg.max_iters == 2
-    assert osp.isfile(walked['affinity_checkpoint'])
+    assert osp.isfile(walked.model_checkpoint)
+    assert walked.model_checkpoint == osp.join(root, 'affinity',
+                                               'iter_2.pth')
     for split in ('train_aug', 'val'):
         meta = read_meta(osp.join(root, f'maps_rw_{split}'), split)
         assert meta['stride'] == 2  # the demo's stride-2 embedding
@@ -544,24 +575,23 @@ def test_random_walk_adds_a_row(demo_run):
         label = read_label_png(
             osp.join(root, 'affinity_labels_train_aug', f'{name}.png'))
         assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
-    assert walked['pseudo_labels'].endswith('pseudo_labels_rw_train_aug')
+    assert walked.pseudo_labels.endswith('pseudo_labels_rw_train_aug')
     assert WALKED in summary_table(rows)
 
 
 def test_irn_adds_a_row(demo_run):
     rows = demo_run['rows']
     row = rows[IRN_ROW]
-    check_scores_by_hand(row, rows['adv_erase_demo']['data_root'])
-    # the demo's settings (adv_erase_demo.py), frozen with the run
-    root = rows['adv_erase_demo']['work_dir']
-    with open(osp.join(root, 'configs', 'pipeline.json')) as f:
-        irn = json.load(f)['irn']
+    check_scores_by_hand(row, rows['adv_erase_demo'].data_root)
+    # the demo's settings (adv_erase_demo.py), in the rows
+    root = rows['adv_erase_demo'].work_dir
+    irn = row.settings['refinements']['irn']
     assert irn['config'].endswith('configs/demo/irn_demo.py')
     assert irn['conf_thres'] == [0.75, 0.5]
     assert (irn['crf'], irn['crf_scale']) == (True, 6)
     assert (irn['radius'], irn['beta'], irn['logt'], irn['flip']) == (
         5, 10, 4, False)
-    assert row['irn'] == irn and rows[WALKED]['irn'] == irn
+    assert rows[WALKED].settings['refinements']['irn'] == irn
     with open(osp.join(root, 'relation_labels_train_aug.json')) as f:
         summary = json.load(f)
     assert summary['labeler'] == 'RelationLabeler'
@@ -572,7 +602,8 @@ def test_irn_adds_a_row(demo_run):
     assert irn_cfg.train_cfg.max_iters == 2
     assert irn_cfg.train_dataloader.dataset.data_prefix.seg_map_path == \
         osp.join(root, 'relation_labels_train_aug')
-    assert osp.isfile(row['irn_checkpoint'])
+    assert row.model_checkpoint == osp.join(root, 'irn', 'iter_2.pth')
+    assert osp.isfile(row.model_checkpoint)
     for split in ('train_aug', 'val'):
         meta = read_meta(osp.join(root, f'maps_irn_{split}'), split)
         assert meta['stride'] == 2  # the demo's stride-2 boundary map
@@ -593,7 +624,7 @@ def test_irn_adds_a_row(demo_run):
         label = read_label_png(
             osp.join(root, 'relation_labels_train_aug', f'{name}.png'))
         assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
-    assert row['pseudo_labels'].endswith('pseudo_labels_irn_train_aug')
+    assert row.pseudo_labels.endswith('pseudo_labels_irn_train_aug')
     assert IRN_ROW in summary_table(rows)
 
 
@@ -607,13 +638,13 @@ def test_figure_with_and_without_refinements(demo_run, tmp_path):
     walked = {name: row for name, row in rows.items() if name != IRN_ROW}
     out = draw_pipeline_figure(walked, *CONFIGS, str(tmp_path / 'rw.png'))
     assert cv2.imread(out).shape == (1200, 1400, 3)
-    rows = json.loads(json.dumps({name: rows[name] for name in CONFIGS}))
+    rows = {name: rows[name] for name in CONFIGS}
     out = draw_pipeline_figure(rows, *CONFIGS, str(tmp_path / 'two.png'))
     # 5 panels: image, CAM, adversarial erasing map and label, ground truth
     assert cv2.imread(out).shape == (1200, 1000, 3)
-    del rows['cam_demo']['map_dirs']  # a metrics.json of an older pipeline
-    with pytest.raises(InputError, match='older pipeline'):
-        draw_pipeline_figure(rows, *CONFIGS, str(tmp_path / 'old.png'))
+    with pytest.raises(InputError, match='has no results of nope'):
+        draw_pipeline_figure(rows, 'nope', CONFIGS[1],
+                             str(tmp_path / 'nope.png'))
 
 
 def test_test_refuses_the_weights_of_another_model(demo_run, tmp_path):
@@ -621,12 +652,12 @@ def test_test_refuses_the_weights_of_another_model(demo_run, tmp_path):
     tested with the CAM config gave an mIoU of random weights. Now one
     line naming both files, and no metrics."""
     row = demo_run['rows']['cam_demo']
-    config = osp.join(row['work_dir'], 'configs', 'stage1.py')
+    config = osp.join(row.work_dir, 'configs', 'stage1.py')
     cfg = Config.fromfile(config)
     cfg.work_dir = str(tmp_path)
     with pytest.raises(InputError) as error:
-        apis_training.test(cfg, row['seg_checkpoint'])
+        engine.test(cfg, row.seg_checkpoint)
     message = str(error.value)
-    assert row['seg_checkpoint'] in message and config in message
+    assert row.seg_checkpoint in message and config in message
     assert 'missing' in message and '\n' not in message
     assert not (tmp_path / 'test_metrics.json').exists()

@@ -1,7 +1,6 @@
 """The pipeline's settings: one definition each, every value checked, the
 tools' defaults taken from them."""
 import argparse
-import importlib.util
 import math
 import os.path as osp
 import re
@@ -9,19 +8,21 @@ from dataclasses import dataclass, fields
 from typing import Tuple
 
 import pytest
+from conftest import load_tool
 from mmengine.config import Config
 
 import mmadv  # noqa: F401
 from mmadv.apis import (IRNSettings, PipelineSettings, RandomWalkSettings,
                         run_pipeline)
-from mmadv.apis.settings import REPO, _Settings, setting
 from mmadv.pseudo_labels.boundary_walk import RADIUS
 from mmadv.pseudo_labels.crf import SCALE_FACTOR
 from mmadv.pseudo_labels.map_inference import SCALE
 from mmadv.pseudo_labels.random_walk import LOGT
 from mmadv.utils.domain import UNIT
 from mmadv.utils.errors import ConfigError
+from mmadv.utils.settings import Settings, setting
 
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHOD = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
 
 
@@ -61,29 +62,30 @@ def test_config_and_options_set_them_in_turn():
     settings = demo_settings(crf=True, uncertain=[0.2, 0.4])
     assert settings.scales == (1.0, ) and settings.flip is False  # config
     assert settings.crf is True and settings.uncertain == (0.2, 0.4)
-    walk = settings.random_walk
+    walk = settings.refinements['random_walk']
     assert isinstance(walk, RandomWalkSettings)
     assert walk.config.endswith('configs/demo/affinity_demo.py')
     assert (walk.affinity_alphas, walk.crf_scale, walk.logt) == ((0.2, 1.0),
                                                                  16, 4)
-    frozen = settings.frozen()
-    # they do not change the outputs
-    assert 'workers' not in frozen and 'max_pixels' not in frozen
-    assert frozen['random_walk']['affinity_alphas'] == [0.2, 1.0]
-    assert demo_settings(random_walk=None).random_walk is None
+    assert settings.to_dict()['refinements']['random_walk'][
+        'affinity_alphas'] == [0.2, 1.0]
+    assert 'random_walk' not in demo_settings(random_walk=None).refinements
     path = demo_settings(random_walk='configs/demo/affinity_demo.py')
-    assert path.random_walk.bg_alpha == 16  # PSA's again
+    assert path.refinements['random_walk'].bg_alpha == 16  # PSA's again
     # one setting of the walk, the others from the config's dict or path
-    dotted = demo_settings(**{'random_walk.bg_alpha': 2})
-    assert (dotted.random_walk.bg_alpha, dotted.random_walk.logt) == (2, 4)
+    dotted = demo_settings(**{
+        'random_walk.bg_alpha': 2
+    }).refinements['random_walk']
+    assert (dotted.bg_alpha, dotted.logt) == (2, 4)
     dotted = demo_settings(**{
         'random_walk': 'configs/demo/affinity_demo.py',
         'random_walk.beta': 3
-    })
-    assert (dotted.random_walk.beta, dotted.random_walk.logt) == (3, 8)
+    }).refinements['random_walk']
+    assert (dotted.beta, dotted.logt) == (3, 8)
     with pytest.raises(ConfigError, match='random_walk needs a config'):
         demo_settings(**{'random_walk': None, 'random_walk.beta': 3})
-    with pytest.raises(ConfigError, match="knows .*got .*'nope'"):
+    with pytest.raises(ConfigError, match=r"options: unknown settings "
+                       r"\['random_walk.nope'\]"):
         demo_settings(**{'random_walk.nope': 3})
 
 
@@ -94,7 +96,7 @@ def test_config_and_options_set_them_in_turn():
      r'in \[0, 12\], got -1$'),
     (dict(logt=2.5), r'^options: setting random_walk.logt must be an '
      r'integer in \[0, 12\], got 2.5$'),
-    (dict(alpha=4), "knows .*got .*'alpha'"),
+    (dict(alpha=4), r"options: unknown settings \['random_walk.alpha'\]"),
     (dict(config='configs/none.py'), 'random_walk.config configs/none.py '
      'not found'),
 ])
@@ -104,28 +106,31 @@ def test_random_walk_settings_are_checked(bad, match):
     with pytest.raises(ValueError if 'config' not in bad else
                        FileNotFoundError, match=match):
         demo_settings(random_walk=walk)
-    assert demo_settings().random_walk.crf_scale == 16
+    assert demo_settings().refinements['random_walk'].crf_scale == 16
 
 
 def test_irn_settings_from_the_config_and_the_dotted_keys():
     settings = demo_settings()
-    irn = settings.irn
+    irn = settings.refinements['irn']
     assert irn.config == osp.join(REPO, 'configs/demo/irn_demo.py')
     assert (irn.conf_thres, irn.radius, irn.logt, irn.flip) == (
         (0.75, 0.5), 5, 4, False)
-    assert [r.key for r in settings.refinements()] == ['random_walk', 'irn']
+    assert list(settings.refinements) == ['random_walk', 'irn']
     assert irn.labeler() == dict(type='RelationLabeler', conf_fg_thres=0.75,
                                  conf_bg_thres=0.5,
                                  crf=dict(scale_factor=6))
     # IRN's own values from the config's path
-    path = demo_settings(irn='configs/irn_r50_voc.py').irn
+    path = demo_settings(irn='configs/irn_r50_voc.py').refinements['irn']
     assert (path.conf_thres, path.crf_scale, path.radius, path.beta,
             path.logt, path.flip) == ((0.30, 0.05), 1.0, 5, 10, 8, True)
-    dotted = demo_settings(**{'irn.logt': 6, 'irn.crf': False})
-    assert (dotted.irn.logt, dotted.irn.radius) == (6, 5)
-    assert dotted.irn.labeler()['crf'] is None
-    assert demo_settings(irn=None).refinements()[0].key == 'random_walk'
-    assert demo_settings(irn=None, random_walk=None).refinements() == []
+    dotted = demo_settings(**{
+        'irn.logt': 6,
+        'irn.crf': False
+    }).refinements['irn']
+    assert (dotted.logt, dotted.radius) == (6, 5)
+    assert dotted.labeler()['crf'] is None
+    assert list(demo_settings(irn=None).refinements) == ['random_walk']
+    assert demo_settings(irn=None, random_walk=None).refinements == {}
     with pytest.raises(ConfigError, match='irn needs a config'):
         demo_settings(**{'irn': None, 'irn.beta': 3})
 
@@ -135,7 +140,7 @@ def test_irn_settings_from_the_config_and_the_dotted_keys():
     (dict(logt=-1), r'irn.logt must be an integer in \[0, 12\], got -1'),
     (dict(radius=0), r'irn.radius must be an integer in \[1, 16\], got 0'),
     (dict(conf_thres=[0.05, 0.3]), r'irn.conf_thres must be \(fg, bg\)'),
-    (dict(conf_thres=[0.3]), 'setting conf_thres must be a list of 2'),
+    (dict(conf_thres=[0.3]), 'setting irn.conf_thres must be a list of 2'),
     (dict(config='configs/none.py'), 'irn.config configs/none.py not found'),
 ])
 def test_irn_settings_are_checked(bad, match):
@@ -157,8 +162,8 @@ def test_irn_settings_are_checked(bad, match):
      r'in \(0, 4\], got \[1.0, 0\]'),
     (dict(workers=0), r'setting workers must be an integer in \[1, 256\], '
      'got 0'),
-    (dict(random_walk=5), 'setting random_walk must be None, the AffinityNet '
-     'config or a dict'),
+    (dict(random_walk=5), "options: random_walk must be None, True, a dict of "
+     "its settings or its config's path, got 5"),
 ])
 def test_pipeline_settings_are_checked(bad, match):
     with pytest.raises(ValueError, match=match):
@@ -248,12 +253,8 @@ def test_threshold_rules_refuse_values_outside_their_domains(rule, message):
 
 def run_pipeline_tool(argv):
     """``tools/run_pipeline.py``'s ``main(argv)``; its exit message."""
-    spec = importlib.util.spec_from_file_location(
-        'run_pipeline_tool', osp.join(REPO, 'tools', 'run_pipeline.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     with pytest.raises(SystemExit) as info:
-        module.main(list(map(str, argv)))
+        load_tool('run_pipeline.py').main(list(map(str, argv)))
     return str(info.value.code)
 
 
@@ -285,7 +286,7 @@ def test_seg_config_must_exist():
 
 
 @dataclass(frozen=True)
-class _Knobs(_Settings):
+class _Knobs(Settings):
     steps: int = setting(3, 'steps, 100 % of them')
     gain: float = setting(0.5, 'gain')
     name: str = setting('a', 'name')

@@ -3,12 +3,12 @@ file, no file cut short left behind, and the training resumes once there
 is space. The full disk is a small tmpfs (mounting one needs root; the
 test is skipped where it cannot)."""
 import contextlib
-import importlib.util
 import io
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import load_tool
 from mmengine.fileio import get_file_backend
 
 import mmadv  # noqa: F401
@@ -50,14 +50,6 @@ def test_a_write_that_does_not_fit_leaves_the_old_file(small_disk):
     assert [p.name for p in disk.iterdir()] == ['last_checkpoint']
 
 
-def train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'train_tool', REPO / 'tools' / 'train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_training_on_a_full_disk_resumes_once_there_is_space(
         small_disk, tmp_path):
     disk, resize = small_disk
@@ -72,7 +64,7 @@ def test_training_on_a_full_disk_resumes_once_there_is_space(
                          'test_dataloader')), 'train_cfg.max_iters=2',
         'train_dataloader.batch_size=2', 'default_hooks.checkpoint.interval=1'
     ]
-    tool = train_tool()
+    tool = load_tool('train.py')
     with pytest.raises(SystemExit) as info, \
             contextlib.redirect_stdout(io.StringIO()):
         tool.main(argv)

@@ -1,7 +1,6 @@
 """MS COCO 2014 on a tiny generated release: the conversion (masks from
 the instance annotations, image labels, lists), the data set classes and
 configs, and maps -> pseudo-labels with COCO's 81 labels."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import miou_by_hand
+from conftest import load_tool, miou_by_hand
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
@@ -627,18 +626,9 @@ def test_keep_unlabelled_completes_a_tree_and_is_not_dropped(tmp_path):
         val=dict(images=1, unlabelled=0, lists=ALL_LISTS['val']))
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'coco2014', osp.join(ROOT, 'tools', 'dataset_converters',
-                             'coco2014.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
 def test_the_converter_tool_keeps_unlabelled_and_refuses_in_one_line(
         tmp_path, capsys):
-    tool = load_tool()
+    tool = load_tool('dataset_converters/coco2014.py')
     release = make_tiny_coco(tmp_path / 'release')
     out = str(tmp_path / 'out')
     tool.main([str(release), out, '--keep-unlabelled'])

@@ -6,6 +6,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from conftest import load_tool
 from PIL import Image
 
 import mmadv  # noqa: F401
@@ -13,15 +14,6 @@ from mmadv.datasets import save_label_png
 from mmadv.datasets.demo_shapes import generate_demo_voc
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'check_data', osp.join(REPO, 'tools', 'check_data.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
 
 
 def options(root):
@@ -38,7 +30,7 @@ def demo_data(tmp_path_factory):
 
 def test_good_data_passes_and_bad_files_are_each_one_line(demo_data,
                                                           tmp_path, capsys):
-    tool = load_tool()
+    tool = load_tool('check_data.py')
     config = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
     report = tool.main([config, '--cfg-options', *options(demo_data)])
     assert report['loaders'] == {
@@ -85,7 +77,8 @@ def test_a_list_whose_every_annotation_is_missing(demo_data, tmp_path,
         xml.unlink()
     config = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
     with pytest.raises(SystemExit) as exit_:
-        load_tool().main([config, '--cfg-options', *options(root)])
+        load_tool('check_data.py').main(
+            [config, '--cfg-options', *options(root)])
     assert exit_.value.code == (
         'check_data: error: 1 bad files (val_dataloader: 1); first: no '
         f'valid image in {root / "ImageSets/Segmentation/val.txt"}: all 4 '

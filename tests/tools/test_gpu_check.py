@@ -62,22 +62,17 @@ def test_amp_modes_configure_every_optimizer_wrapper():
     """What the check's fp16 / bf16 rows build on a GPU (the CPU cannot
     build an AmpOptimWrapper): every wrapper an AmpOptimWrapper in the
     mode's dtype, the rest of the config kept."""
-    import importlib.util
-
     from mmengine.config import Config
-    spec = importlib.util.spec_from_file_location(
-        'benchmark', osp.join(REPO, 'tools', 'analysis_tools',
-                              'benchmark.py'))
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
+
+    from mmadv.benchmarks import amp_config
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'adv_erase_r38_voc.py'))
-    benchmark.amp_config(cfg, 'bfloat16')
+    amp_config(cfg, 'bfloat16')
     for key in ('localizer', 'adversary'):
         wrapper = cfg.optim_wrapper[key]
         assert (wrapper.type, wrapper.dtype, wrapper.loss_scale) == (
             'AmpOptimWrapper', 'bfloat16', 'dynamic')
         assert wrapper.optimizer.lr == 0.01
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'affinity_r38_voc.py'))
-    benchmark.amp_config(cfg, 'float16')
+    amp_config(cfg, 'float16')
     assert (cfg.optim_wrapper.type, cfg.optim_wrapper.dtype) == (
         'AmpOptimWrapper', 'float16')

@@ -1,7 +1,6 @@
 """The tools as a user runs them: argparse glue over mmadv.apis, errors as
 one line and an exit status, defaults from the pipeline settings, the
 demo's console."""
-import importlib.util
 import json
 import os.path as osp
 import re
@@ -11,7 +10,7 @@ import typing
 
 import numpy as np
 import pytest
-from conftest import REPO, TINY, TINY_DATA
+from conftest import REPO, TINY, TINY_DATA, load_tool
 from test_configs import save_tiny_classifier
 from test_distributed import free_port
 
@@ -38,9 +37,11 @@ def demo_args(demo_run):
         '--work-dir', demo_run['work_dir'], '--seed', 0, '--num-train',
         TINY_DATA['num_train'], '--num-val', TINY_DATA['num_val'],
         *options('--cfg-options', TINY['cfg_options']),
-        *options('--seg-cfg-options', TINY['seg_cfg_options']),
-        *options('--affinity-cfg-options', TINY['affinity_cfg_options']),
-        *options('--irn-cfg-options', TINY['irn_cfg_options'])
+        *options('--model-cfg-options', {
+            f'{network}.{key}': value
+            for network, values in TINY['model_cfg_options'].items()
+            for key, value in values.items()
+        })
     ]
 
 
@@ -68,14 +69,6 @@ def test_run_demo_reruns_nothing_and_prints_one_line_per_step(demo_run):
     assert lines[-1].endswith(osp.join(demo_run['work_dir'],
                                        'demo_figure.png'))
     assert osp.isfile(osp.join(demo_run['work_dir'], 'demo_figure.png'))
-
-
-def test_run_demo_without_random_walk_is_another_run(demo_run):
-    result = tool('run_demo.py', *demo_args(demo_run), '--no-random-walk')
-    line = one_line_error(result, 'run_demo')
-    assert 'made with another pipeline settings' in line
-    assert line.endswith('choose another work dir or delete it')
-    assert osp.join('adv_erase_demo', 'configs', 'pipeline.json') in line
 
 
 def test_bad_settings_and_files_are_one_line(tmp_path):
@@ -146,11 +139,7 @@ def test_train_errors_of_the_user_are_one_line(tmp_path):
 
 def parse(name: str, argv: list):
     """The parsed arguments of ``tools/<name>.py``."""
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.parse_args(argv)
+    return load_tool(f'{name}.py').parse_args(argv)
 
 
 def test_tools_take_their_defaults_from_the_settings():
@@ -167,37 +156,32 @@ def test_tools_take_their_defaults_from_the_settings():
     irn = parse('infer_irn', ['c.py', 'k.pth', 'maps'])
     for name in ('radius', 'beta', 'logt', 'flip'):
         assert getattr(irn, name) == IRNSettings.default(name)
-    spec = importlib.util.spec_from_file_location(
-        'make_pseudo_labels', osp.join(REPO, 'tools', 'make_pseudo_labels.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    relation = module.parse_args(['maps', '--img-dir', 'i', '--out-dir', 'o',
-                                  '--relation', '0.3', '0.05', '--crf'])
-    assert module.labeler(relation) == dict(
+    relation = parse('make_pseudo_labels',
+                     ['maps', '--img-dir', 'i', '--out-dir', 'o',
+                      '--relation', '0.3', '0.05', '--crf'])
+    assert load_tool('make_pseudo_labels.py').labeler(relation) == dict(
         type='RelationLabeler', conf_fg_thres=0.3, conf_bg_thres=0.05,
         crf=dict(t=10, scale_factor=1.0))
 
 
-@pytest.mark.parametrize('kind, config, walk', [
-    (RandomWalkSettings, 'configs/demo/affinity_demo.py',
+@pytest.mark.parametrize('kind, tool, config, walk', [
+    (RandomWalkSettings, 'infer_random_walk', 'configs/demo/affinity_demo.py',
      dict(bg_alpha=12.5, beta=6, logt=3)),
-    (IRNSettings, 'configs/demo/irn_demo.py',
+    (IRNSettings, 'infer_irn', 'configs/demo/irn_demo.py',
      dict(radius=3, beta=7.5, logt=2, flip=False)),
-    (IRNSettings, 'configs/demo/irn_demo.py',
+    (IRNSettings, 'infer_irn', 'configs/demo/irn_demo.py',
      dict(radius=4, beta=10, logt=8, flip=True)),
 ])
-def test_the_pipeline_launches_a_refinement_tool_with_its_settings(
-        kind, config, walk):
-    """The arguments the pipeline gives a refinement's tool (tool_args, as
-    strings on torchrun's command line) parse back to the settings of its
-    maps, of their types; each is another value than the default in the
-    first two cases."""
-    settings = kind.from_value(dict(config=config, **walk))
+def test_a_refinement_tool_takes_its_settings(kind, tool, config, walk):
+    """A refinement's map tool has an option for each setting of its maps
+    (``walk``), which parses back to the settings, of their types; each
+    is another value than the default in the first two cases."""
+    settings = kind.from_value(dict(config=config, **walk), 'test')
     pipeline = PipelineSettings.from_sources(
         ('options', dict(max_pixels=4096)))
-    args = parse(kind.tool[:-3],
+    args = parse(tool,
                  ['c.py', 'k.pth', 'maps',
-                  *map(str, settings.tool_args()),
+                  *map(str, settings.arguments(kind.walk)),
                   *map(str, pipeline.arguments(('max_pixels', )))])
     parsed = {name: getattr(args, name) for name in kind.walk}
     assert parsed == walk
@@ -208,8 +192,9 @@ def test_the_pipeline_launches_a_refinement_tool_with_its_settings(
 
 @pytest.mark.parametrize('scales, flip', [((1.0, 0.75), False),
                                           ((0.5, 1.0, 1.5, 2.0), True)])
-def test_the_pipeline_launches_map_inference_with_its_settings(scales, flip):
-    """The map settings the pipeline gives tools/infer_cam.py parse back."""
+def test_infer_cam_takes_the_pipelines_map_settings(scales, flip):
+    """tools/infer_cam.py has the pipeline's map settings as options, which
+    parse back."""
     settings = PipelineSettings.from_sources(
         ('options', dict(scales=list(scales), flip=flip, max_pixels=4096)))
     args = parse('infer_cam',
@@ -244,11 +229,10 @@ def test_map_inference_shards_over_torchrun_processes(tiny_voc, tmp_path):
 
 def test_eval_threshold_rules_compares_the_rules(demo_run, tmp_path):
     row = demo_run['rows']['adv_erase_demo']
-    masks = osp.join(row['data_root'], 'SegmentationClass')
-    maps = [row['map_dirs']['train_aug'], row['map_dirs']['val']]
+    masks = osp.join(row.data_root, 'SegmentationClass')
+    maps = [row.map_dirs['train_aug'], row.map_dirs['val']]
     out = tmp_path / 'rules.json'
-    with open(osp.join(row['work_dir'], 'configs', 'pipeline.json')) as f:
-        sweep = json.load(f)['thresholds']  # the demo's
+    sweep = row.settings['thresholds']  # the demo's
     result = tool('eval_threshold_rules.py', *maps, '--train-gt-dir', masks,
                   '--thresholds', *sweep,
                   '--eval-gt-dir', masks, '--rules', 'MaskSweepThreshold',
@@ -262,10 +246,10 @@ def test_eval_threshold_rules_compares_the_rules(demo_run, tmp_path):
                                           'Otsu']
     assert [r['num_masks'] for r in rules] == [12, 0, 3, 0]
     # the pipeline's rule, as the pipeline chose and scored it
-    assert rules[0]['threshold'] == row['bg_threshold']
-    assert rules[0]['map_miou_val'] == pytest.approx(row['map_miou_val'])
+    assert rules[0]['threshold'] == row.bg_threshold
+    assert rules[0]['map_miou_val'] == pytest.approx(row.map_miou['val'])
     assert rules[0]['map_miou_train_aug'] == pytest.approx(
-        row['map_miou_train_aug'])
+        row.map_miou['train_aug'])
     assert rules[1]['threshold'] == 0.3
     for rule in rules:
         assert f'{rule["threshold"]:.3f}' in result.stdout + result.stderr

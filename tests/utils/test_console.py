@@ -2,12 +2,13 @@
 and a launched tool's output go."""
 import contextlib
 import io
+import os
 
 import pytest
 from mmengine.logging import MMLogger
 
-from mmadv.apis import pipeline
 from mmadv.engine.hooks.progress_bar_hook import ProgressBarHook
+from mmadv.pipeline import Launcher
 from mmadv.utils.cli import run_tool
 from mmadv.utils.console import console, erase_progress_bar, quiet
 from mmadv.utils.errors import InputError
@@ -35,24 +36,33 @@ def test_quiet_step_keeps_every_line_in_its_log(tmp_path, echo):
     assert 'bar' in shown and 'after' in shown
 
 
-def test_launched_tool_output_goes_to_the_step(tmp_path, monkeypatch):
-    """A torchrun child's lines reach ``sys.stdout`` (the step's log, or
-    the log and the console); a failing child is one line naming it."""
-    (tmp_path / 'hello.py').write_text(
-        'import sys\nprint("out", sys.argv[1:])\n'
-        'print("err", file=sys.stderr)\nsys.exit(int(sys.argv[1]))\n')
-    monkeypatch.setattr(pipeline, 'TOOLS', str(tmp_path))
-    runner = pipeline._Runner.__new__(pipeline._Runner)
-    runner.gpus = 1
+def test_work_under_torchrun_goes_to_the_step(tmp_path, monkeypatch):
+    """The lines of the torchrun processes reach ``sys.stdout`` (the step's
+    log, or the log and the console); a failing one is one line naming
+    the work; one GPU runs it here and returns its result."""
+    (tmp_path / 'hello_step.py').write_text(
+        'import sys\n'
+        'def hello(code):\n'
+        '    print("out", code)\n'
+        '    print("err", file=sys.stderr)\n'
+        '    if code:\n'
+        '        sys.exit(code)\n'
+        '    return "here"\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv('PYTHONPATH', os.pathsep.join(
+        [str(tmp_path), os.environ.get('PYTHONPATH', '')]))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        runner._launch('hello.py', 0, launcher=False)
-    assert "out ['0']" in out.getvalue() and 'err' in out.getvalue()
-    # torchrun exits 1 when its child fails
-    with pytest.raises(InputError,
-                       match=r'^hello\.py failed \(exit 1\): .*hello\.py 3$'
+        assert Launcher(2)('hello_step:hello', code=0) is None
+    # the two processes' lines may interleave
+    assert out.getvalue().count('out') == out.getvalue().count('err') == 2
+    # torchrun exits 1 when a process fails
+    with pytest.raises(InputError, match=r'^hello_step:hello failed under '
+                       r'torchrun \(exit 1\): .*mmadv\.pipeline\.launcher'
                        ), contextlib.redirect_stdout(io.StringIO()):
-        runner._launch('hello.py', 3, launcher=False)
+        Launcher(2)('hello_step:hello', code=3)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert Launcher(1)('hello_step:hello', code=0) == 'here'
 
 
 class Terminal(io.StringIO):

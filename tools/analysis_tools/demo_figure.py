@@ -17,8 +17,9 @@ import os.path as osp
 from mmengine.logging import print_log
 
 import mmadv  # noqa: F401
+from mmadv.pipeline import Row
 from mmadv.utils.cli import add_debug_arg, run_tool
-from mmadv.utils.errors import MissingInputError
+from mmadv.utils.errors import InputError, MissingInputError
 from mmadv.visualization import draw_pipeline_figure
 
 
@@ -45,7 +46,12 @@ def run(args) -> str:
         raise MissingInputError(f'{metrics} not found: run '
                                 'tools/run_pipeline.py first')
     with open(metrics) as f:
-        rows = json.load(f)
+        entries = json.load(f)
+    try:
+        rows = {name: Row.from_dict(row) for name, row in entries.items()}
+    except (KeyError, TypeError):
+        raise InputError(f'{metrics} is from an older mmadv: run the '
+                         'pipeline again') from None
     out = draw_pipeline_figure(
         rows, args.baseline, args.method,
         args.out or osp.join(args.work_dir, 'demo_figure.png'), args.images,

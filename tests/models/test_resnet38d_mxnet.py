@@ -1,19 +1,19 @@
-import importlib.util
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import load_tool
 
 from mmadv.models.backbones.resnet38d import ResNet38d
+from mmadv.models.backbones.resnet38d_mxnet import (
+    convert_mxnet_resnet38d, match_resnet38d_state_dict,
+    mxnet_to_resnet38d_name, read_mxnet_params, rename_mxnet_to_resnet38d)
 
-TOOL_PATH = (Path(__file__).parents[3] / 'tools' / 'model_converters' /
-             'convert_r38_weights.py')
-_spec = importlib.util.spec_from_file_location('convert_r38_weights',
-                                               TOOL_PATH)
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
+
+def convert_tool():
+    return load_tool('model_converters/convert_r38_weights.py')
+
 
 # MXNet's NDArray-list format, written independently of the tool
 TYPE_FLAGS = {
@@ -108,7 +108,7 @@ def synthetic(tmp_path_factory, resnet38d_keys):
     folder = tmp_path_factory.mktemp('r38')
     src, dst = folder / 'ilsvrc.params', folder / 'out' / 'r38.pth'
     write_params(src, entries)
-    tool.main([str(src), str(dst)])
+    convert_tool().main([str(src), str(dst)])
     return dict(src=src, dst=dst, entries=entries, expected=expected)
 
 
@@ -124,7 +124,7 @@ def synthetic(tmp_path_factory, resnet38d_keys):
     ('arg:linear1000_weight', None),
 ])
 def test_psa_names(name, key):
-    assert tool.mxnet_to_resnet38d_name(name) == key
+    assert mxnet_to_resnet38d_name(name) == key
 
 
 @pytest.mark.parametrize('name', [
@@ -133,7 +133,7 @@ def test_psa_names(name, key):
 ])
 def test_unexpected_names(name):
     with pytest.raises(ValueError, match='unexpected MXNet parameter name'):
-        tool.mxnet_to_resnet38d_name(name)
+        mxnet_to_resnet38d_name(name)
 
 
 def test_reader_formats_and_dtypes(tmp_path):
@@ -149,7 +149,7 @@ def test_reader_formats_and_dtypes(tmp_path):
     ]
     path = tmp_path / 'x.params'
     write_params(path, arrays)
-    read = tool.read_mxnet_params(str(path))
+    read = read_mxnet_params(str(path))
     assert list(read) == [name for name, _, _ in arrays]
     for name, array, _ in arrays[:-1]:
         assert read[name].dtype == array.dtype
@@ -163,35 +163,35 @@ def test_reader_errors(tmp_path):
         f.write(struct.pack('<QQQ', 0x112, 0, 1))
         f.write(ndarray_bytes(np.ones(2, np.float32), 'v2', storage_type=1))
     with pytest.raises(ValueError, match='storage type 1'):
-        tool.read_mxnet_params(str(sparse))
+        read_mxnet_params(str(sparse))
 
     corrupt = tmp_path / 'corrupt.params'
     corrupt.write_bytes(
         struct.pack('<QQQI', 0x112, 0, 1, 0xDEADBEEF) + bytes(64))
     with pytest.raises(ValueError, match='array 0: not an NDArray'):
-        tool.read_mxnet_params(str(corrupt))
+        read_mxnet_params(str(corrupt))
 
     truncated = tmp_path / 'truncated.params'
     write_params(truncated, [('a', np.ones(8, np.float32), 'v1')])
     truncated.write_bytes(truncated.read_bytes()[:40])
     with pytest.raises(ValueError, match='ends early'):
-        tool.read_mxnet_params(str(truncated))
+        read_mxnet_params(str(truncated))
 
     not_mxnet = tmp_path / 'model.pth'
     torch.save({'a': torch.ones(1)}, not_mxnet)
     with pytest.raises(ValueError, match='not an MXNet NDArray list'):
-        tool.read_mxnet_params(str(not_mxnet))
+        read_mxnet_params(str(not_mxnet))
 
     missing = str(tmp_path / 'nope.params')
     with pytest.raises(FileNotFoundError, match='nope.params'):
-        tool.read_mxnet_params(missing)
+        read_mxnet_params(missing)
 
 
 def test_converted_names_are_resnet38d_names(synthetic, resnet38d_keys):
-    read = tool.read_mxnet_params(str(synthetic['src']))
+    read = read_mxnet_params(str(synthetic['src']))
     assert list(read) == [name for name, _, _ in synthetic['entries']]
     assert read['aux:bn7_moving_var'].dtype == np.float16
-    renamed = tool.rename_mxnet_to_resnet38d(read)
+    renamed = rename_mxnet_to_resnet38d(read)
     assert set(renamed) == set(resnet38d_keys)
     model = ResNet38d()
     assert {n for n, _ in model.named_parameters()} < set(renamed)
@@ -222,7 +222,7 @@ def test_missing_unexpected_and_misshapen_keys_are_named(synthetic):
     arrays['b8.conv_branch2a.weight'] = np.zeros(1, np.float32)
     arrays['b2.conv_branch1.weight'] = np.zeros((128, 64, 3, 3), np.float32)
     with pytest.raises(ValueError) as err:
-        tool.match_resnet38d_state_dict(arrays)
+        match_resnet38d_state_dict(arrays)
     message = str(err.value)
     assert '\n' not in message
     assert 'missing keys: b4_3.bn_branch2b1.running_mean;' in message
@@ -237,7 +237,7 @@ def test_duplicate_targets_are_refused():
         'res2a_branch1_weight': np.zeros(1)
     }
     with pytest.raises(ValueError, match='both map to b2.conv_branch1'):
-        tool.rename_mxnet_to_resnet38d(arrays)
+        rename_mxnet_to_resnet38d(arrays)
 
 
 def test_failed_conversion_leaves_no_output(tmp_path):
@@ -246,13 +246,13 @@ def test_failed_conversion_leaves_no_output(tmp_path):
         (64, 3, 3, 3), np.float32), 'v2')])
     dst = tmp_path / 'r38.pth'
     with pytest.raises(ValueError, match='missing keys: b2.'):
-        tool.convert(str(src), str(dst))
+        convert_mxnet_resnet38d(str(src), str(dst))
     assert list(tmp_path.iterdir()) == [src]
 
 
 def test_cli_errors_are_one_line(tmp_path):
     missing = str(tmp_path / 'ilsvrc-cls_rna-a1_cls1000_ep-0001.params')
     with pytest.raises(SystemExit) as err:
-        tool.main([missing, str(tmp_path / 'r38.pth')])
+        convert_tool().main([missing, str(tmp_path / 'r38.pth')])
     assert err.value.code == f'error: MXNet params file {missing} not found'
     assert not (tmp_path / 'r38.pth').exists()
