@@ -64,6 +64,21 @@ def state_dict_mismatch(model: nn.Module, state: dict) -> str:
         ('shape mismatches (checkpoint vs model)', mismatched)) if keys)
 
 
+def read_checkpoint(checkpoint: str) -> dict:
+    """``checkpoint`` read onto the CPU by mmengine's checkpoint loading.
+
+    Raises:
+        InputError: One line naming the file and why it cannot be read
+            (it may not exist).
+    """
+    try:
+        return _load_checkpoint(checkpoint, map_location='cpu',
+                                logger='silent')
+    except Exception as e:  # any reader error becomes one line
+        raise InputError(f'cannot read checkpoint {checkpoint}: '
+                         f'{one_line(e)}') from None
+
+
 def load_checkpoint_strict(model: nn.Module, checkpoint: str,
                            config: str = 'the config') -> dict:
     """Load ``checkpoint`` into ``model`` by mmengine's checkpoint loading,
@@ -74,12 +89,7 @@ def load_checkpoint_strict(model: nn.Module, checkpoint: str,
             few missing, unexpected and mismatched keys, or why the file
             cannot be read (it may not exist).
     """
-    try:
-        loaded = _load_checkpoint(checkpoint, map_location='cpu',
-                                  logger='silent')
-    except Exception as e:  # any reader error becomes one line
-        raise InputError(f'cannot read checkpoint {checkpoint}: '
-                         f'{one_line(e)}') from None
+    loaded = read_checkpoint(checkpoint)
     state = loaded.get('state_dict', loaded) if isinstance(loaded,
                                                            dict) else None
     if not isinstance(state, dict):

@@ -23,14 +23,14 @@ from typing import Optional, Sequence, Tuple
 from mmengine.config import Config
 from mmengine.dataset import BaseDataset
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
 from ..datasets.layout import LOADERS, image_list_lines, innermost_dataset
 from ..utils.config_tree import config_dicts
 from ..utils.errors import ConfigError, InputError, MissingInputError, one_line
-from .model_loading import drop_pretrained, state_dict_mismatch
+from .model_loading import (drop_pretrained, read_checkpoint,
+                            state_dict_mismatch)
 
 # training transforms whose output has one size whatever the input's
 _FIXED_SIZE = ('RandomResizedCrop', )
@@ -214,12 +214,7 @@ def check_resumable(cfg: Config, checkpoint: str, source: str) -> None:
         InputError: One line naming the checkpoint, the config and the
             first differences.
     """
-    try:
-        loaded = _load_checkpoint(checkpoint, map_location='cpu',
-                                  logger='silent')
-    except Exception as e:  # any reader error becomes one line
-        raise InputError(f'cannot read checkpoint {checkpoint}: '
-                         f'{one_line(e)}') from None
+    loaded = read_checkpoint(checkpoint)
     model_cfg = copy.deepcopy(cfg.model)
     for _, node in config_dicts(model_cfg, 'model'):
         if node.get('backbone'):

@@ -118,6 +118,20 @@ def _unreadable(checkpoint: str) -> str:
     return ''
 
 
+def last_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint that mmengine's ``last_checkpoint`` file of
+    ``work_dir`` names (None without one), as a file of ``work_dir`` where
+    one of its name is there: the file holds an absolute path, which a
+    copied or moved work directory no longer has."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer) as f:
+        named = f.read().strip()
+    here = osp.join(work_dir, osp.basename(named))
+    return here if osp.isfile(here) else named
+
+
 def resume_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint to resume the training in ``work_dir`` from.
 
@@ -130,12 +144,8 @@ def resume_checkpoint(work_dir: str) -> Optional[str]:
     Raises:
         InputError: There are checkpoints, and none can be read.
     """
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    latest = None
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            latest = f.read().strip()
-        latest = latest if osp.isfile(latest) else None
+    latest = last_checkpoint(work_dir)
+    latest = latest if latest and osp.isfile(latest) else None
     numbered = sorted(
         (p for p in glob.glob(osp.join(work_dir, '*.pth'))
          if _CHECKPOINT_NAME.fullmatch(osp.basename(p))),

@@ -31,6 +31,7 @@ from typing import Callable, Dict, List, Optional
 
 from ..datasets.layout import missing_files
 from ..datasets.map_io import read_meta
+from ..engine.training import last_checkpoint
 from ..evaluation.map_evaluation import evaluate_maps
 from ..evaluation.threshold_rules import build_threshold_rule
 from ..pseudo_labels.label_folder import write_pseudo_labels
@@ -50,11 +51,8 @@ def training_done(work_dir: str, max_iters: int) -> str:
     """The final checkpoint of a training when it is complete (named by
     mmengine's ``last_checkpoint``, written after the file), else ''."""
     checkpoint = osp.join(work_dir, f'iter_{max_iters}.pth')
-    last = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(checkpoint) and osp.isfile(last):
-        with open(last) as f:
-            if f.read().strip() == checkpoint:
-                return checkpoint
+    if osp.isfile(checkpoint) and last_checkpoint(work_dir) == checkpoint:
+        return checkpoint
     return ''
 
 

@@ -23,6 +23,13 @@ from .records import check_frozen, freeze_config
 from .settings import PipelineSettings
 
 SEG = 'seg'  # the segmentation networks' key in model_cfg_options
+# without evaluation masks (image labels only) the trainings validate on
+# nothing and nothing is tested: mmengine builds no val or test loop when
+# its loader, loop and evaluator are None
+NO_VALIDATION = {
+    f'{part}_{what}': None
+    for part in ('val', 'test') for what in ('dataloader', 'cfg', 'evaluator')
+}
 
 
 def load_config(path: str, options: Optional[dict] = None) -> Config:
@@ -119,13 +126,13 @@ def _seg(plan: ConfigPlan, tag: str, options: Optional[dict]) -> Trained:
         split_file(settings.train_split),
         'train_dataloader.dataset.data_prefix.seg_map_path': labels,
     }
-    for loader in LOADERS[1:]:
+    for loader in LOADERS[1:] if data.scored else ():
         merged[f'{loader}.dataset.ann_file'] = split_file(settings.eval_split)
-        if data.eval_gt:
-            merged[f'{loader}.dataset.data_prefix.seg_map_path'] = \
-                data.eval_gt
+        merged[f'{loader}.dataset.data_prefix.seg_map_path'] = data.eval_gt
     merged.update(options or {})
     cfg = load_config(settings.seg_config, _seeded(merged, plan.seed))
+    if not data.scored:
+        cfg.merge_from_dict(NO_VALIDATION)
     _check_training(cfg, settings.seg_config)
     return plan.trained(cfg, f'seg{tag}.py', 'segmentation config', labels)
 
@@ -150,6 +157,8 @@ def plan_config(config: str, work_dir: str, data_root: Optional[str],
     cfg.merge_from_dict(
         _seeded({f'{loader}.dataset.data_root': data.root
                  for loader in LOADERS}, seed))
+    if not data.scored:
+        cfg.merge_from_dict(NO_VALIDATION)
     check_datasets(cfg, config)  # every list and label stage 1 reads
     check_one_size(fit_to_dataset(copy.deepcopy(cfg)), config)
     name = osp.splitext(osp.basename(config))[0]

@@ -27,8 +27,9 @@ class StepRunner:
     """Runs the steps of one config in its work directory ``root``.
 
     Each step's record, ``<root>/records/<log name>.json``, holds its
-    inputs and result (paths inside ``root`` relative to it) and its
-    seconds. A step is
+    inputs and result (paths inside ``root`` relative to it), its seconds
+    and the root it was made in (the paths that files of a copied work
+    directory hold are of that root). A step is
 
     - skipped (one console line, ``done before``) when its record holds
       the same inputs and its outputs are whole (``Step.complete``);
@@ -63,12 +64,15 @@ class StepRunner:
         inputs = _as_json(relative(step.inputs(self.results), self.root))
         if osp.isfile(path):
             record = read_record(path)
-            if record['inputs'] != inputs:
+            # the paths the inputs read from files made in the root the
+            # record was made in (a copied or moved work directory)
+            now = relative(inputs, record.get('root', self.root))
+            if record['inputs'] != now:
                 raise InputError(
                     refusal(step.title, [
                         osp.join(self.root, output)
                         for output in step.outputs
-                    ], record['inputs'], inputs))
+                    ], record['inputs'], now))
             result = absolute(record['result'], self.root)
             if step.complete(self.results, result):
                 self.seconds[step.title] = record['seconds']
@@ -78,7 +82,7 @@ class StepRunner:
         with self._quiet(step) as elapsed:
             result = step.run(self.results)
         self.seconds[step.title] = elapsed()
-        write_record(path, dict(inputs=inputs,
+        write_record(path, dict(root=self.root, inputs=inputs,
                                 result=_as_json(relative(result, self.root)),
                                 seconds=self.seconds[step.title]))
         self.logger.info(f'{step.title}: {result["note"]} '

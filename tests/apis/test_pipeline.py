@@ -4,6 +4,7 @@ evaluation, pseudo-labels, the DeepLabV3+ stage, its test and the two
 refinements of the adversarial erasing maps (PSA's random walk, IRN),
 in one process with a quiet console; then a rerun that skips every step,
 and the runs that are refused."""
+import glob
 import json
 import os.path as osp
 import re
@@ -289,6 +290,28 @@ def test_a_row_left_out_or_a_setting_added_resumes(demo_run, capsys):
     assert all(rest.startswith('done before') for _, _, rest in steps)
 
 
+def test_a_copied_work_directory_resumes(demo_run, tmp_path, capsys):
+    """Records hold the paths inside a config's work directory relative to
+    it: a copy elsewhere resumes every step, and its rows name the copy's
+    files."""
+    moved = tmp_path / 'moved'
+    shutil.copytree(demo_run['work_dir'], moved,
+                    ignore=shutil.ignore_patterns('data'))
+    rows = rerun(demo_run, work_dir=str(moved),
+                 data_root=demo_run['rows']['cam_demo'].data_root)
+    steps = step_lines(capsys.readouterr().out)
+    assert len(steps) == 34
+    assert all(rest.startswith('done before') for _, _, rest in steps)
+    assert list(rows) == list(demo_run['rows'])
+    for name, row in rows.items():
+        old = demo_run['rows'][name]
+        assert row.seg_checkpoint == old.seg_checkpoint.replace(
+            str(Path(demo_run['work_dir']).resolve()), str(moved))
+        assert row.seg_checkpoint.startswith(str(moved))
+        assert (row.map_miou, row.bg_threshold, row.seg_miou) == (
+            old.map_miou, old.bg_threshold, old.seg_miou)
+
+
 def test_everything_is_checked_before_any_training(demo_run, tmp_path):
     data_root = demo_run['rows']['cam_demo'].data_root
     work_dir = tmp_path / 'work'
@@ -441,28 +464,32 @@ def otsu_by_hand(values: np.ndarray, bins: int = 256) -> float:
     return best_edge
 
 
-def test_a_threshold_chosen_without_training_masks(demo_run, tmp_path):
-    """Otsu's rule with ``train_gt_dir=None``, on a copy of the demo data
-    without the training masks: nothing reads them, the row records the
-    rule and Otsu's threshold of the training maps (by hand), the
-    training split's scores are '-', the val maps are scored at it."""
+def test_image_labels_only_run_end_to_end(demo_run, tmp_path):
+    """Image labels only, as WSSS is for: a copy of the demo data with no
+    masks at all (no SegmentationClass folder), Otsu's rule,
+    ``train_gt_dir`` and ``eval_gt_dir`` None. Every step runs; the row
+    records the rule and Otsu's threshold of the training maps (by
+    hand), no score, and the table says that nothing is scored."""
     source = demo_run['rows']['cam_demo'].data_root
     root = tmp_path / 'data'
     shutil.copytree(source, root)
     with open(root / 'ImageSets/Segmentation/train_aug.txt') as f:
         train_names = f.read().split()
-    for name in train_names:
-        (root / 'SegmentationClass' / f'{name}.png').unlink()
+    shutil.rmtree(root / 'SegmentationClass')
+    assert not list(root.glob('SegmentationClass*'))
     rows = run_pipeline(
         [osp.join(REPO, 'configs/demo/cam_demo.py')],
         work_dir=str(tmp_path / 'work'), data_root=str(root),
         pipeline_options=dict(threshold_rule=dict(type='OtsuThreshold'),
-                              train_gt_dir=None),
+                              train_gt_dir=None, eval_gt_dir=None),
         **TINY)
     row = rows['cam_demo']
     assert row.threshold_rule == 'Otsu'
-    assert row.map_miou['train_aug'] is None
-    assert row.pseudo_label_miou is None
+    assert row.map_miou == dict(train_aug=None, val=None)
+    assert row.pseudo_label_miou is None and row.seg_miou is None
+    assert osp.isfile(row.seg_checkpoint)
+    assert sorted(osp.basename(p)[:-4] for p in glob.glob(
+        osp.join(row.pseudo_labels, '*.png'))) == sorted(train_names)
     tops = []
     for name in train_names:
         classes, maps = load_maps(map_path(row.map_dirs['train_aug'],
@@ -471,16 +498,17 @@ def test_a_threshold_chosen_without_training_masks(demo_run, tmp_path):
                     np.zeros(maps.shape[1:]))
     assert row.bg_threshold == otsu_by_hand(np.concatenate(
         [t.ravel() for t in tops]))
-    check_scores_by_hand(row, str(root))
     with open(osp.join(row.work_dir, 'threshold_maps_train_aug.json')
               ) as f:
         choice = json.load(f)
     assert (choice['num_masks'], choice['threshold']) == (
         0, row.bg_threshold)
-    cells = [c.strip() for c in summary_table(rows).splitlines()[3].split(
-        '|')[1:-1]]
-    assert cells[1:5] == ['-', f'{row.map_miou["val"] * 100:.2f}',
-                          f'{row.bg_threshold:.2f}', 'Otsu']
+    table = summary_table(rows).splitlines()
+    cells = [c.strip() for c in table[3].split('|')[1:-1]]
+    assert cells[1:7] == ['-', '-', f'{row.bg_threshold:.2f}', 'Otsu', '-',
+                          '-']
+    assert table[-1] == ('cam_demo: no masks of val (eval_gt_dir None): '
+                         'image labels only, nothing is scored')
 
 
 def test_the_masks_a_threshold_rule_reads_are_checked(demo_run, tmp_path):
