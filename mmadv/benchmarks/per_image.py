@@ -13,6 +13,7 @@ from ..models.utils import boundary_affinity, pair_indices
 from ..pseudo_labels import (ThresholdLabeler, affinity_refine_maps,
                              boundary_refine_maps, embedding_stride,
                              multi_scale_maps)
+from ..pseudo_labels.boundary_walk import IRN_WALK
 from ..refinements import RandomWalkSettings
 from ..structures import DEFAULT_BG_THRESHOLD
 from .timing import build_for_training, load_config, peak_memory, sync
@@ -158,9 +159,9 @@ def dense_walk(scores: torch.Tensor,
 
 def irn_walk_benchmark(size: int = 512,
                        images: int = 3,
-                       radius: int = 5,
-                       beta: float = 10.,
-                       logt: int = 8,
+                       radius: int = IRN_WALK['radius'],
+                       beta: float = IRN_WALK['beta'],
+                       logt: int = IRN_WALK['logt'],
                        dense: bool = False,
                        device: str = 'cpu') -> dict:
     """IRN's walk (its radius 5, beta 10, 2^8 steps) of 2 maps of a size x

@@ -24,14 +24,17 @@ from .random_walk import stencil_random_walk
 # the walk's pair radius in cells (IRN: 5); a step's cost grows with its
 # square
 RADIUS = Domain(1, 16, integer=True)
+# IRN's walk: radius 5 (make_sem_seg_labels.py), beta 10 and 2^8 steps
+# (run_sample.py's beta and exp_times)
+IRN_WALK = dict(radius=5, beta=10, logt=8)
 
 
 @torch.no_grad()
 def boundary_refine_maps(maps: torch.Tensor,
                          boundary: torch.Tensor,
-                         radius: int = 5,
-                         beta: float = 10.,
-                         logt: int = 8) -> torch.Tensor:
+                         radius: int = IRN_WALK['radius'],
+                         beta: float = IRN_WALK['beta'],
+                         logt: int = IRN_WALK['logt']) -> torch.Tensor:
     """IRN's semantic random walk of an image's maps.
 
     1. The maps, resized (bilinear) to B's grid (h, w), times ``1 - B``;

@@ -20,6 +20,10 @@ from ..utils.errors import ConfigError
 from .crf import LabelCRF
 from .labeling import checked_maps
 
+# IRN's background scores of the confident foreground and background
+# (run_sample.py: conf_fg_thres, conf_bg_thres)
+IRN_CONF_THRES = (0.30, 0.05)
+
 
 @TASK_UTILS.register_module()
 class RelationLabeler:
@@ -43,8 +47,8 @@ class RelationLabeler:
     """
 
     def __init__(self,
-                 conf_fg_thres: float = 0.30,
-                 conf_bg_thres: float = 0.05,
+                 conf_fg_thres: float = IRN_CONF_THRES[0],
+                 conf_bg_thres: float = IRN_CONF_THRES[1],
                  crf: Optional[dict] = dict()) -> None:
         UNIT.check_each((conf_fg_thres, conf_bg_thres), 'conf_thres')
         if conf_bg_thres > conf_fg_thres:

@@ -5,10 +5,11 @@ refined by the random walk on its boundary affinities; a row ``<config>
 from dataclasses import dataclass
 from typing import Tuple
 
-from ..pseudo_labels.boundary_walk import RADIUS
+from ..pseudo_labels.boundary_walk import IRN_WALK, RADIUS
 from ..pseudo_labels.crf import SCALE_FACTOR, LabelCRF
 from ..pseudo_labels.map_folders import boundary_walk_maps
 from ..pseudo_labels.random_walk import BETA, LOGT
+from ..pseudo_labels.relation_labels import IRN_CONF_THRES
 from ..utils.domain import UNIT
 from ..utils.errors import ConfigError
 from ..utils.settings import setting
@@ -35,7 +36,7 @@ class IRNSettings(ModelRefinement):
         doc='the IRNet config (relative to the current directory or the '
         'installed configs)')
     conf_thres: Tuple[float, float] = setting(
-        (0.30, 0.05),
+        IRN_CONF_THRES,
         'constant background scores of the confident foreground and '
         'background of the relation labels (conf_fg_thres, conf_bg_thres)',
         'IRN\'s run_sample.py', domain=UNIT)
@@ -46,12 +47,15 @@ class IRNSettings(ModelRefinement):
         'divides the label CRF\'s spatial deviations (for smaller images)',
         'IRN\'s imutils.crf_inference_label', domain=SCALE_FACTOR)
     radius: int = setting(
-        5, 'pair radius of the walk, in cells of the boundary map',
+        IRN_WALK['radius'],
+        'pair radius of the walk, in cells of the boundary map',
         'IRN\'s make_sem_seg_labels.py', domain=RADIUS)
-    beta: float = setting(10, 'affinity exponent of the transition matrix',
+    beta: float = setting(IRN_WALK['beta'],
+                          'affinity exponent of the transition matrix',
                           'IRN\'s run_sample.py', domain=BETA)
     logt: int = setting(
-        8, 'log2 of the number of random-walk steps (exp_times)',
+        IRN_WALK['logt'],
+        'log2 of the number of random-walk steps (exp_times)',
         'IRN\'s run_sample.py', domain=LOGT)
     flip: bool = setting(
         True, 'boundary logits averaged with the flipped image\'s',

@@ -173,6 +173,11 @@ class Settings:
         raise KeyError(f'{cls.__name__} has no setting {name}')
 
     @classmethod
+    def domain(cls, name: str) -> Optional[Domain]:
+        """The domain of setting ``name`` (None for one without)."""
+        return cls._field(name).metadata.get('domain')
+
+    @classmethod
     def default(cls, name: str) -> Any:
         """The default of setting ``name`` (e.g. for argparse)."""
         f = cls._field(name)

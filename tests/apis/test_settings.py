@@ -200,12 +200,12 @@ def test_every_numeric_setting_has_a_domain():
                if re.search(r'\b(int|float)\b', str(f.type))}
     assert numeric == {name for name, _, _ in DOMAIN_CASES}
     # one definition: the settings hold the domains the code checks
-    assert RandomWalkSettings._field('logt').metadata['domain'] is \
-        IRNSettings._field('logt').metadata['domain'] is LOGT
-    assert IRNSettings._field('radius').metadata['domain'] is RADIUS
-    assert IRNSettings._field('crf_scale').metadata['domain'] is SCALE_FACTOR
-    assert PipelineSettings._field('scales').metadata['domain'] is SCALE
-    assert PipelineSettings._field('thresholds').metadata['domain'] is UNIT
+    assert RandomWalkSettings.domain('logt') is \
+        IRNSettings.domain('logt') is LOGT
+    assert IRNSettings.domain('radius') is RADIUS
+    assert IRNSettings.domain('crf_scale') is SCALE_FACTOR
+    assert PipelineSettings.domain('scales') is SCALE
+    assert PipelineSettings.domain('thresholds') is UNIT
 
 
 @pytest.mark.parametrize('name,domain,bad', DOMAIN_CASES)

@@ -3,6 +3,7 @@ and a launched tool's output go."""
 import contextlib
 import io
 import os
+import types
 
 import pytest
 from mmengine.logging import MMLogger
@@ -77,9 +78,10 @@ def test_an_error_starts_on_a_line_of_its_own():
     screen = Terminal()
     hook = ProgressBarHook()  # alive, as the Runner that holds it
 
-    def stops_half_way():
-        hook._start(4)
-        hook._update()
+    def stops_half_way():  # as a Runner calls its hooks
+        runner = types.SimpleNamespace(max_iters=4, iter=0)
+        hook.before_train(runner)
+        hook.after_train_iter(runner, 0)
         raise InputError('bad.png: no labels')
 
     with contextlib.redirect_stdout(screen):
