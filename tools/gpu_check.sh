@@ -4,6 +4,8 @@
 # tools/analysis_tools/gpu_check.py). Run from a fresh install:
 #   bash tools/gpu_check.sh OUT_DIR
 #   bash tools/gpu_check.sh --cpu-smoke OUT_DIR   # every part, tiny, on CPU
+# PYTHON names the interpreter (default: python on the PATH); the check runs
+# tools/dist_train.sh with the same one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python tools/analysis_tools/gpu_check.py "$@"
+exec "${PYTHON:-python}" tools/analysis_tools/gpu_check.py "$@"

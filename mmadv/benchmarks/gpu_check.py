@@ -40,6 +40,7 @@ import platform
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -229,7 +230,8 @@ def dist_train(check: Check) -> dict:
         start = time.perf_counter()
         result = subprocess.run(
             cmd, capture_output=True, text=True, cwd=check.work_dir,
-            env=dict(os.environ, PORT=str(_free_port())))
+            env=dict(os.environ, PORT=str(_free_port()),
+                     PYTHON=sys.executable))
         runs.append(dict(iters=max_iters, resume=bool(resume),
                          seconds=time.perf_counter() - start,
                          returncode=result.returncode))

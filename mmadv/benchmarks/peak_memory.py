@@ -56,7 +56,7 @@ def step_maker(step: str) -> Callable[[int, int], Callable[[], object]]:
         return lambda height, width: functools.partial(
             boundary_refine_maps, torch.rand(2, height, width, generator=gen),
             torch.rand(-(-height // 4), -(-width // 4), generator=gen) / 2,
-            *walk)
+            4, *walk)
     if step == 'crf':
 
         def crf(height, width):

@@ -190,7 +190,7 @@ def irn_walk_benchmark(size: int = 512,
                 start = time.perf_counter()
             b, m = boundary[i].to(device), maps[i].to(device)
             if route == 'stencil':
-                boundary_refine_maps(m, b, radius, beta, logt)
+                boundary_refine_maps(m, b, 4, radius, beta, logt)
             else:  # the dense matrix of the same pairs
                 pairs = boundary_affinity(b[None], radius, 'all')[0]
                 small = torch.nn.functional.interpolate(

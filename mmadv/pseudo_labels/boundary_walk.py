@@ -13,6 +13,8 @@ as a stencil over those offsets
 PSA's walk shares): the same ``vec(s) T^t`` in ``O(t C P)`` time and
 ``O(P)`` memory.
 """
+from typing import Tuple
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -27,11 +29,15 @@ RADIUS = Domain(1, 16, integer=True)
 # IRN's walk: radius 5 (make_sem_seg_labels.py), beta 10 and 2^8 steps
 # (run_sample.py's beta and exp_times)
 IRN_WALK = dict(radius=5, beta=10, logt=8)
+# the least size B's input is padded to: IRN's EdgeDisplacement crop_size
+PAD_SIZE = 512
+PAD = Domain(0, 4096, integer=True)
 
 
 @torch.no_grad()
 def boundary_refine_maps(maps: torch.Tensor,
                          boundary: torch.Tensor,
+                         stride: int,
                          radius: int = IRN_WALK['radius'],
                          beta: float = IRN_WALK['beta'],
                          logt: int = IRN_WALK['logt']) -> torch.Tensor:
@@ -44,13 +50,17 @@ def boundary_refine_maps(maps: torch.Tensor,
        left, right and bottom, which gives the pairs leaving the grid
        affinity 0, and crops them away) and
        :func:`~mmadv.pseudo_labels.random_walk.stencil_random_walk`;
-    3. resized (bilinear) to the maps' size and divided by their one
+    3. upsampled by ``stride`` (bilinear, no corner alignment), cropped
+       to the maps' (H, W) at the top left (IRN's ``make_sem_seg_labels``:
+       ``scale_factor=4``, then ``[:H, :W]``) and divided by their one
        global maximum (IRN: over all classes), so that IRN's background
        threshold (``sem_seg_bg_thres`` 0.25) applies to them as to maps.
 
     Args:
         maps (Tensor): (K, H, W) maps in [0, 1].
-        boundary (Tensor): (h, w) B in [0, 1].
+        boundary (Tensor): (h, w) B in [0, 1], h = ceil(H / stride) and
+            w = ceil(W / stride) (:func:`boundary_map`).
+        stride (int): B's stride (IRN's: 4).
         radius (int): Pairs closer than this (IRN's walk: 5).
         beta (float): Affinity exponent (IRN: 10).
         logt (int): ``2^logt`` steps (IRN: 8).
@@ -59,30 +69,47 @@ def boundary_refine_maps(maps: torch.Tensor,
         Tensor: (K, H, W) refined maps in [0, 1].
     """
     RADIUS.check(radius, 'radius')
+    height, width = boundary.shape
+    if (height, width) != (-(-maps.shape[-2] // stride),
+                           -(-maps.shape[-1] // stride)):
+        raise ValueError(f'a boundary map of {height}x{width} is not at '
+                         f'stride {stride} of maps of '
+                         f'{maps.shape[-2]}x{maps.shape[-1]}')
     if not maps.shape[0]:
         return maps.clone()
-    height, width = boundary.shape
     scores = F.interpolate(maps[None], size=(height, width),
                            mode='bilinear', align_corners=False)[0]
     scores = scores * (1 - boundary)
     affinity = boundary_affinity(boundary[None], radius, 'all')[0]
     walked = stencil_random_walk(scores, affinity, radius, beta, logt)
-    walked = F.interpolate(walked[None], size=maps.shape[-2:],
+    walked = F.interpolate(walked[None], scale_factor=stride,
                            mode='bilinear', align_corners=False)[0]
+    walked = walked[:, :maps.shape[-2], :maps.shape[-1]]
     return walked / walked.max().clamp_min(1e-12)
 
 
+def padded_size(height: int, width: int, multiple: int,
+                pad_size: int) -> Tuple[int, int]:
+    """The size an image is zero-padded to (bottom and right) for B: at
+    least ``pad_size`` square (IRN's ``crop_size``; 0: no minimum) and a
+    multiple of ``multiple`` (the backbone's coarsest stride)."""
+    return tuple(-(-max(side, pad_size) // multiple) * multiple
+                 for side in (height, width))
+
+
 @torch.no_grad()
-def boundary_map(model: nn.Module, image: torch.Tensor, stride: int,
-                 flip: bool = True) -> torch.Tensor:
+def boundary_map(model: nn.Module,
+                 image: torch.Tensor,
+                 stride: int,
+                 flip: bool = True,
+                 pad_size: int = PAD_SIZE) -> torch.Tensor:
     """IRNet's class-boundary map B of one image, as IRN's
-    ``EdgeDisplacement.forward`` (``net/resnet50_irn.py``): the image is
-    zero-padded at the bottom and right to a multiple of ``stride``, which
-    gives ``(ceil(H / stride), ceil(W / stride))`` cells (IRN pads to its
-    crop size and crops the logits to those cells; here the network's
-    own zero padding lies beyond them) and, with ``flip``, the logits are
-    averaged with those of the horizontally flipped image (flipped
-    back) before the sigmoid::
+    ``EdgeDisplacement.forward`` (``net/resnet50_irn.py``): the image and,
+    with ``flip``, its horizontal flip are zero-padded at the bottom and
+    right (:func:`padded_size`: IRN pads to its crop size, 512), B's logits
+    are cropped to the image's ``(ceil(H / stride), ceil(W / stride))``
+    cells, and the flipped image's (flipped back) are averaged with them
+    before the sigmoid::
 
         B = sigmoid(l(x) / 2 + flip(l(flip(x))) / 2)
 
@@ -91,20 +118,28 @@ def boundary_map(model: nn.Module, image: torch.Tensor, stride: int,
         image (Tensor): (3, H, W) preprocessed image.
         stride (int): B's output stride (IRN's: 4).
         flip (bool): Average with the flipped image (IRN). Defaults to True.
+        pad_size (int): The least padded size (IRN's crop size, 512, the
+            default); 0 pads to a multiple of the coarsest stride only:
+            IRN's B wherever the padding does not reach the backbone's
+            receptive field (away from the bottom and right), at a fraction
+            of the cost on small images (64 x 64 costs 1/64 of 512 x 512).
 
     Returns:
         Tensor: (ceil(H / stride), ceil(W / stride)) float B in [0, 1].
     """
     height, width = image.shape[-2:]
     size = (-(-height // stride), -(-width // stride))
-    pad = (0, -width % stride, 0, -height % stride)
+    padded = padded_size(height, width,
+                         max(getattr(model, 'strides', (stride, ))),
+                         pad_size)
+    pad = (0, padded[1] - width, 0, padded[0] - height)
     views = [image, image.flip(-1)] if flip else [image]
     logits = model.boundary_logits(F.pad(torch.stack(views), pad))
-    if tuple(logits.shape[-2:]) != size:
+    if tuple(logits.shape[-2:]) != (padded[0] // stride,
+                                    padded[1] // stride):
         raise ValueError(f'boundary of {tuple(logits.shape[-2:])} for an '
-                         f'image of {height}x{width} padded to a multiple '
-                         f'of {stride}: the model does not have stride '
-                         f'{stride}')
-    logits = logits.float()
+                         f'image padded to {padded[0]}x{padded[1]}: the '
+                         f'model does not have stride {stride}')
+    logits = logits[..., :size[0], :size[1]].float()
     return torch.sigmoid((logits[0] + logits[1].flip(-1)) /
                          2 if flip else logits[0])

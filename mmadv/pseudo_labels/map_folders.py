@@ -23,6 +23,7 @@ from mmengine.logging import print_log
 from ..datasets.map_io import folder_classes, read_meta
 from ..engine.model_loading import init_model
 from ..utils.errors import ConfigError
+from .boundary_walk import PAD_SIZE
 from .image_size import DEFAULT_MAX_PIXELS, check_image_sizes
 from .map_inference import (IMAGE_PIPELINE, BoundaryWalkMaps, MapFunction,
                             MultiScaleMaps, RandomWalkMaps, build_map_dataset,
@@ -146,6 +147,7 @@ def boundary_walk_maps(model: nn.Module,
                        beta: float,
                        logt: int,
                        flip: bool,
+                       pad_size: int = PAD_SIZE,
                        num_workers: Optional[int] = None,
                        max_pixels: int = DEFAULT_MAX_PIXELS
                        ) -> Dict[str, int]:
@@ -167,6 +169,9 @@ def boundary_walk_maps(model: nn.Module,
         beta (float): Affinity exponent (IRN: 10).
         logt (int): ``2^logt`` random-walk steps (IRN's ``exp_times``: 8).
         flip (bool): B averaged with the flipped image's (IRN: True).
+        pad_size (int): B's input padded to at least this square size
+            (IRN's crop size: 512; 0: to a multiple of the coarsest
+            stride only, :func:`~mmadv.pseudo_labels.boundary_map`).
         num_workers (int, optional): As :func:`infer_maps`.
         max_pixels (int): As :func:`infer_maps`.
 
@@ -174,13 +179,14 @@ def boundary_walk_maps(model: nn.Module,
         dict: ``total``, ``skipped`` and ``written`` images of this rank.
     """
     compute = BoundaryWalkMaps(model, map_dir, radius, beta, logt,
-                               embedding_stride(model), flip)
+                               embedding_stride(model), flip, pad_size)
     stride = compute.stride
     return _refine_folder(
         model, map_dir, split, out_dir, num_workers, max_pixels, compute,
         f'radius {radius}, beta {beta}, 2^{logt} steps, boundary stride '
-        f'{stride}, flip {flip}',
-        radius=radius, beta=beta, logt=logt, stride=stride, flip=flip)
+        f'{stride}, flip {flip}, padded to {pad_size or "the stride"}',
+        radius=radius, beta=beta, logt=logt, stride=stride, flip=flip,
+        pad_size=pad_size)
 
 
 def _refine_folder(model: nn.Module, map_dir: str, split: str, out_dir: str,

@@ -36,7 +36,7 @@ from ..utils.domain import Domain
 from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.provenance import changes, file_sha256
 from ..utils.worker_pool import imap_unordered
-from .boundary_walk import RADIUS, boundary_map, boundary_refine_maps
+from .boundary_walk import PAD, RADIUS, boundary_map, boundary_refine_maps
 from .random_walk import BETA, BG_ALPHA, LOGT, affinity_refine_maps
 
 MAP_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]
@@ -267,11 +267,12 @@ class BoundaryWalkMaps(MapFunction):
         model (nn.Module): trained ``IRNet``, eval mode, on its device.
         map_dir (str): the maps to refine (the image's classes and maps).
         radius, beta, logt: see :func:`boundary_refine_maps`.
-        stride, flip: see :func:`boundary_map`.
+        stride, flip, pad_size: see :func:`boundary_map`.
     """
 
     def __init__(self, model: nn.Module, map_dir: str, radius: int,
-                 beta: float, logt: int, stride: int, flip: bool) -> None:
+                 beta: float, logt: int, stride: int, flip: bool,
+                 pad_size: int) -> None:
         super().__init__(model)
         self.map_dir = map_dir
         self.radius = RADIUS.check(radius, 'radius')
@@ -279,14 +280,16 @@ class BoundaryWalkMaps(MapFunction):
         self.logt = LOGT.check(logt, 'logt')
         self.stride = stride
         self.flip = flip
+        self.pad_size = PAD.check(pad_size, 'pad_size')
 
     def __call__(self, item: dict, name: str) -> Tuple[np.ndarray, np.ndarray]:
         classes, maps = _image_maps(self.map_dir, name, item)
         image, _ = preprocess_image(self.model.data_preprocessor, item)
-        boundary = boundary_map(self.model, image, self.stride, self.flip)
+        boundary = boundary_map(self.model, image, self.stride, self.flip,
+                                self.pad_size)
         refined = boundary_refine_maps(
             torch.from_numpy(maps).to(boundary.device), boundary,
-            self.radius, self.beta, self.logt)
+            self.stride, self.radius, self.beta, self.logt)
         return classes, refined.cpu().numpy()
 
 

@@ -5,7 +5,7 @@ refined by the random walk on its boundary affinities; a row ``<config>
 from dataclasses import dataclass
 from typing import Tuple
 
-from ..pseudo_labels.boundary_walk import IRN_WALK, RADIUS
+from ..pseudo_labels.boundary_walk import IRN_WALK, PAD, PAD_SIZE, RADIUS
 from ..pseudo_labels.crf import SCALE_FACTOR, LabelCRF
 from ..pseudo_labels.map_folders import boundary_walk_maps
 from ..pseudo_labels.random_walk import BETA, LOGT
@@ -29,7 +29,7 @@ class IRNSettings(ModelRefinement):
     model = 'irn'
     network = 'IRNet'
     labels = 'relation_labels'
-    walk = ('radius', 'beta', 'logt', 'flip')
+    walk = ('radius', 'beta', 'logt', 'flip', 'pad_size')
     map_writer = staticmethod(boundary_walk_maps)
 
     config: str = setting(
@@ -60,6 +60,11 @@ class IRNSettings(ModelRefinement):
     flip: bool = setting(
         True, 'boundary logits averaged with the flipped image\'s',
         'IRN\'s resnet50_irn.EdgeDisplacement')
+    pad_size: int = setting(
+        PAD_SIZE, 'the image padded to at least this square size for the '
+        'boundary map; 0: to a multiple of the backbone\'s coarsest stride '
+        'only (small images)', 'IRN\'s EdgeDisplacement crop_size',
+        domain=PAD)
 
     def _check(self) -> None:
         if self.conf_thres[1] > self.conf_thres[0]:

@@ -3,6 +3,7 @@ against the affinities and pair labels computed by hand, IRN's edge loss
 formula, a training step that lowers it, and the frozen backbone."""
 import pytest
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
@@ -47,22 +48,95 @@ def test_boundary_map_at_stride_4():
     assert ((boundary > 0) & (boundary < 1)).all()
 
 
+# IRN's layout: strides (2, 4, 8, 16, 16); IRN has no stride-2 level
+IRN_LIKE = dict(BACKBONE, output_stride=16)
+
+
+@torch.no_grad()
+def irn_net_edge(model, x):
+    """The edge branch of IRN's ``Net.forward`` (``net/resnet50_irn.py``),
+    transcribed with the weights of ``model``: ``fc_edge3`` with
+    ``nn.Upsample(scale_factor=2)``, ``fc_edge4`` and ``fc_edge5`` with
+    ``scale_factor=4``, each cropped to ``edge2``'s size, then
+    ``fc_edge6``. The stride-2 stem (timm's, not IRN's) is resized to
+    ``edge2``'s size, as the model documents."""
+    x0, x1, x2, x3, x4 = model.backbone(x)
+    up = [nn.Sequential(conv, nn.Upsample(scale_factor=factor,
+                                          mode='bilinear',
+                                          align_corners=False), nn.ReLU())
+          for conv, factor in zip(model.level_convs[2:], (2, 4, 4))]
+    edge2 = F.relu(model.level_convs[1](x1))
+    edge1 = F.relu(F.interpolate(model.level_convs[0](x0),
+                                 size=edge2.shape[-2:], mode='bilinear',
+                                 align_corners=False))
+    edge3 = up[0](x2)[..., :edge2.size(2), :edge2.size(3)]
+    edge4 = up[1](x3)[..., :edge2.size(2), :edge2.size(3)]
+    edge5 = up[2](x4)[..., :edge2.size(2), :edge2.size(3)]
+    return model.boundary_conv(
+        torch.cat([edge1, edge2, edge3, edge4, edge5], dim=1))[:, 0]
+
+
+@torch.no_grad()
+def irn_edge_displacement(model, image, crop_size):
+    """IRN's ``EdgeDisplacement.forward`` (the version with
+    ``crop_size``), transcribed: the image and its flip padded to the
+    crop size, :func:`irn_net_edge`, the logits cropped to the feature
+    size and averaged with the flip's."""
+    x = torch.stack([image, image.flip(-1)])
+    feat_size = (x.size(2) - 1) // 4 + 1, (x.size(3) - 1) // 4 + 1
+    x = F.pad(x, [0, crop_size - x.size(3), 0, crop_size - x.size(2)])
+    edge_out = irn_net_edge(model, x)[..., :feat_size[0], :feat_size[1]]
+    return torch.sigmoid(edge_out[0] / 2 + edge_out[1].flip(-1) / 2)
+
+
+def irn_like(seed):
+    torch.manual_seed(seed)
+    model = build(backbone=IRN_LIKE).eval()
+    for conv in model.level_convs:  # GroupNorm's affine away from 1, 0
+        nn.init.normal_(conv[1].weight)
+        nn.init.normal_(conv[1].bias)
+    return model
+
+
+@pytest.mark.parametrize('height,width', [(37, 45), (50, 61), (48, 64)])
+def test_boundary_logits_are_irns_net(height, width):
+    """On inputs whose sides are not multiples of 16 too, where a resize of
+    the stride-8 and stride-16 levels to B's size puts them up to 12 px
+    off IRN's."""
+    model = irn_like(height)
+    x = torch.randn(2, 3, height, width)
+    with torch.no_grad():
+        logits = model.boundary_logits(x)
+    torch.testing.assert_close(logits, irn_net_edge(model, x))
+
+
+@pytest.mark.parametrize('height,width', [(37, 45), (50, 61), (48, 64)])
+def test_boundary_map_is_irns_edge_displacement(height, width):
+    model = irn_like(height)
+    image = torch.randn(3, height, width)
+    boundary = boundary_map(model, image, 4, pad_size=64)
+    assert boundary.shape == (-(-height // 4), -(-width // 4))
+    torch.testing.assert_close(boundary,
+                               irn_edge_displacement(model, image, 64))
+
+
 def test_boundary_map_of_an_image_pads_and_averages_the_flip():
-    """boundary_map as IRN's EdgeDisplacement: zero padding at the bottom
-    and right, (ceil(H / 4), ceil(W / 4)) cells, the flipped image's
-    logits flipped back and averaged before the sigmoid."""
+    """boundary_map with ``pad_size`` 0: zero padding at the bottom and
+    right to a multiple of the coarsest stride (8), (ceil(H / 4),
+    ceil(W / 4)) cells, the flipped image's logits flipped back and
+    averaged before the sigmoid."""
     model = build().eval()
     image = torch.randn(3, 26, 23)
     with torch.no_grad():
-        padded = F.pad(torch.stack([image, image.flip(-1)]), (0, 1, 0, 2))
-        logits = model.boundary_logits(padded)
-        alone = model(padded[:1], mode='tensor')[0]
-    boundary = boundary_map(model, image, 4)
+        padded = F.pad(torch.stack([image, image.flip(-1)]), (0, 1, 0, 6))
+        logits = model.boundary_logits(padded)[..., :7, :6]
+        alone = model(padded[:1], mode='tensor')[0, :7, :6]
+    boundary = boundary_map(model, image, 4, pad_size=0)
     assert boundary.shape == (7, 6)
     torch.testing.assert_close(
         boundary, torch.sigmoid((logits[0] + logits[1].flip(-1)) / 2))
-    torch.testing.assert_close(boundary_map(model, image, 4, flip=False),
-                               alone)
+    torch.testing.assert_close(
+        boundary_map(model, image, 4, flip=False, pad_size=0), alone)
     # with the flip, B of the flipped image is B flipped (W a multiple of 4)
     image = torch.randn(3, 26, 24)
     torch.testing.assert_close(boundary_map(model, image.flip(-1), 4),

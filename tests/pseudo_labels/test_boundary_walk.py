@@ -30,21 +30,31 @@ def test_stencil_walk_equals_irns_dense_walk(radius, beta, logt):
                                atol=1e-12)
 
 
-def test_refined_maps_are_irns_walk_resized_and_scaled():
-    rng = np.random.default_rng(0)
-    boundary = torch.from_numpy(rng.random((6, 8)) * 0.5)
-    maps = torch.from_numpy(rng.random((2, 24, 32)))
-    refined = boundary_refine_maps(maps, boundary, radius=3, beta=10.,
+@pytest.mark.parametrize('height,width', [(24, 32), (26, 35), (21, 30)])
+def test_refined_maps_are_irns_walk_upsampled_cropped_and_scaled(height,
+                                                                 width):
+    """IRN's make_sem_seg_labels.py after the walk: ``F.interpolate(rw,
+    scale_factor=4)[..., :H, :W]`` and its maximum; at sizes that are not
+    multiples of 4 too (a resize to (H, W) shifts the maps by up to 3
+    px there)."""
+    rng = np.random.default_rng(height)
+    grid = (-(-height // 4), -(-width // 4))
+    boundary = torch.from_numpy(rng.random(grid) * 0.5)
+    maps = torch.from_numpy(rng.random((2, height, width)))
+    refined = boundary_refine_maps(maps, boundary, 4, radius=3, beta=10.,
                                    logt=3)
-    small = F.interpolate(maps[None], size=(6, 8), mode='bilinear',
+    small = F.interpolate(maps[None], size=grid, mode='bilinear',
                           align_corners=False)[0].numpy()
-    walked = torch.from_numpy(irn_propagate_to_edge(
-        small, boundary.numpy(), 3, 10, 3))
-    up = F.interpolate(walked[None], size=(24, 32), mode='bilinear',
-                       align_corners=False)[0]
-    np.testing.assert_allclose(refined.numpy(), (up / up.max()).numpy(),
-                               rtol=1e-9, atol=1e-12)
-    assert refined.max().item() == pytest.approx(1.0)
-    assert boundary_refine_maps(maps[:0], boundary).shape == (0, 24, 32)
+    rw = torch.from_numpy(irn_propagate_to_edge(
+        small, boundary.numpy(), 3, 10, 3))[None]
+    rw_up = F.interpolate(rw, scale_factor=4, mode='bilinear',
+                          align_corners=False)[0, :, :height, :width]
+    rw_up = rw_up / torch.max(rw_up)
+    np.testing.assert_allclose(refined.numpy(), rw_up.numpy(), rtol=1e-9,
+                               atol=1e-12)
+    assert boundary_refine_maps(maps[:0], boundary, 4).shape == (
+        0, height, width)
+    with pytest.raises(ValueError, match='not at stride 2'):
+        boundary_refine_maps(maps, boundary, 2)
     with pytest.raises(ValueError, match='affinities for'):
         stencil_random_walk(maps[:, :6, :8], torch.ones(3), 3, 10., 1)

@@ -1,8 +1,11 @@
 """The prepared GPU check in its CPU smoke mode: every part runs, at tiny
 sizes, and writes its JSON and table."""
 import json
+import os
 import os.path as osp
+import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import REPO
@@ -10,10 +13,13 @@ from conftest import REPO
 
 def test_gpu_check_smoke_writes_every_part(tmp_path):
     out = tmp_path / 'out'
+    # the interpreter that runs the tests, named by PYTHON, not found on
+    # the PATH (which has no Python with mmadv)
     result = subprocess.run(
-        ['bash', osp.join(REPO, 'tools', 'gpu_check.sh'), '--cpu-smoke',
-         str(out)],
-        capture_output=True, text=True, cwd=str(tmp_path), timeout=300)
+        [shutil.which('bash'), osp.join(REPO, 'tools', 'gpu_check.sh'),
+         '--cpu-smoke', str(out)],
+        capture_output=True, text=True, cwd=str(tmp_path), timeout=300,
+        env=dict(os.environ, PATH='/usr/bin:/bin', PYTHON=sys.executable))
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     results = json.loads((out / 'gpu_check.json').read_text())
     parts = results['parts']

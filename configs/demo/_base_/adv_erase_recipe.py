@@ -102,4 +102,7 @@ wsss_pipeline = dict(
         radius=5,  # IRN's walk radius, here at stride 2 (IRN: 4)
         beta=10,  # IRN's
         logt=4,  # 16 steps (IRN: 256)
-        flip=False))  # a flip changes the stripe orientation (IRN: True)
+        flip=False,  # a flip changes the stripe orientation (IRN: True)
+        # B's input padded to a multiple of the backbone's stride only
+        # (IRN pads to 512: 64x the work on 64 px images)
+        pad_size=0))

@@ -29,10 +29,17 @@ class IRNet(BaseModel):
 
         B = sigmoid(W_6 [ReLU(resize(GN(W_l x_l)))]_l + b_6)   (N, h, w)
 
-    IRN resizes by integer factors (2x, 4x) and crops; for inputs whose
-    sides are multiples of the backbone's stride that is the same resize.
-    As IRN, the backbone is frozen by default (``freeze_backbone``): its
-    features are detached and its BatchNorms stay in eval mode.
+    The resize is IRN's: a level of stride ``s_l`` coarser than B's
+    ``s`` is upsampled by the integer factor ``s_l / s``
+    (``nn.Upsample(scale_factor=...)``, bilinear, no corner alignment) and
+    cropped to (h, w) at the top left, so that cell i of every level
+    covers the same pixels whatever the input size (a resize to (h, w)
+    shifts the coarse levels by up to ``s_l - s`` pixels where the input
+    is not a multiple of ``s_l``). A level finer than B (timm's stem
+    before the max pool, which IRN does not have) is resized to (h, w).
+    The strides are the backbone's ``strides``. As IRN, the backbone is
+    frozen by default (``freeze_backbone``): its features are detached
+    and its BatchNorms stay in eval mode.
 
     Affinity of pixels i, j closer than ``radius``
     (:func:`~mmadv.models.utils.boundary_affinity.boundary_affinity`)::
@@ -95,9 +102,10 @@ class IRNet(BaseModel):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         in_channels = getattr(self.backbone, 'out_channels', None)
-        if in_channels is None:
+        strides = getattr(self.backbone, 'strides', None)
+        if in_channels is None or strides is None:
             raise ValueError(f'{type(self.backbone).__name__} has no '
-                             'out_channels')
+                             'out_channels and strides')
         if not 0 <= out_level < len(in_channels):
             raise ValueError(f'out_level {out_level} is not one of the '
                              f'{len(in_channels)} backbone levels')
@@ -112,6 +120,7 @@ class IRNet(BaseModel):
         self.boundary_conv = nn.Conv2d(
             level_channels * len(in_channels), 1, 1, bias=True)
         self.out_level = out_level
+        self.strides = tuple(strides)
         self.radius = radius
         self.pair_rule = pair_rule
         self.freeze_backbone = freeze_backbone
@@ -134,10 +143,17 @@ class IRNet(BaseModel):
                                     and not self.freeze_backbone):
             feats = self.backbone(inputs)
         size = feats[self.out_level].shape[-2:]
+        stride = self.strides[self.out_level]
         levels = []
-        for conv, feat in zip(self.level_convs, feats):
+        for conv, feat, level_stride in zip(self.level_convs, feats,
+                                            self.strides):
             level = conv(feat)
-            if level.shape[-2:] != size:
+            if level_stride > stride:  # IRN's fc_edge3..5
+                level = F.interpolate(
+                    level, scale_factor=level_stride // stride,
+                    mode='bilinear', align_corners=False)
+                level = level[..., :size[0], :size[1]]
+            elif level.shape[-2:] != size:
                 level = F.interpolate(
                     level, size=size, mode='bilinear', align_corners=False)
             levels.append(F.relu(level))
