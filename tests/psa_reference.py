@@ -59,3 +59,21 @@ def psa_extract_affinity_labels(label, radius):
                             concat_valid_pair)
     neg = np.logical_and(np.logical_not(pos), concat_valid_pair)
     return bg_pos, fg_pos, neg
+
+
+def psa_crf_inference(img, probs, t=10, scale_factor=1, labels=21):
+    """tool/imutils.py crf_inference."""
+    import pydensecrf.densecrf as dcrf
+    from pydensecrf.utils import unary_from_softmax
+
+    h, w = img.shape[:2]
+    n_labels = labels
+    d = dcrf.DenseCRF2D(w, h, n_labels)
+    unary = unary_from_softmax(probs)
+    unary = np.ascontiguousarray(unary)
+    d.setUnaryEnergy(unary)
+    d.addPairwiseGaussian(sxy=3 / scale_factor, compat=3)
+    d.addPairwiseBilateral(sxy=80 / scale_factor, srgb=13,
+                           rgbim=np.copy(img), compat=10)
+    Q = d.inference(t)
+    return np.array(Q).reshape((n_labels, h, w))

@@ -3,9 +3,8 @@ foreground and background rule on hand-made maps, and the whole labeler
 with the CRF against a transcription of IRN's cam_to_ir_label and
 crf_inference_label."""
 import numpy as np
-import pydensecrf.densecrf as dcrf
 import pytest
-from pydensecrf.utils import unary_from_labels
+from irn_reference import irn_crf_inference_label
 
 from mmadv.pseudo_labels import RelationLabeler, build_labeler
 from mmadv.utils.errors import ConfigError
@@ -30,29 +29,18 @@ def test_confident_regions_by_hand():
 def irn_ir_label(img, cams, keys, fg_thres=0.30, bg_thres=0.05):
     """IRN's step/cam_to_ir_label.py _work and misc/imutils.py
     crf_inference_label (t=10, gt_prob=0.7)."""
-    def crf_inference_label(img, labels, t=10, n_labels=21, gt_prob=0.7):
-        h, w = img.shape[:2]
-        d = dcrf.DenseCRF2D(w, h, n_labels)
-        unary = unary_from_labels(labels, n_labels, gt_prob=gt_prob,
-                                  zero_unsure=False)
-        d.setUnaryEnergy(unary)
-        d.addPairwiseGaussian(sxy=3, compat=3)
-        d.addPairwiseBilateral(sxy=50, srgb=5,
-                               rgbim=np.ascontiguousarray(np.copy(img)),
-                               compat=10)
-        q = d.inference(t)
-        return np.argmax(np.array(q).reshape((n_labels, h, w)), axis=0)
-
     keys = np.pad(keys + 1, (1, 0), mode='constant')
     fg_conf_cam = np.pad(cams, ((1, 0), (0, 0), (0, 0)), mode='constant',
                          constant_values=fg_thres)
     fg_conf_cam = np.argmax(fg_conf_cam, axis=0)
-    pred = crf_inference_label(img, fg_conf_cam, n_labels=keys.shape[0])
+    pred = irn_crf_inference_label(img, fg_conf_cam,
+                                   n_labels=keys.shape[0])
     fg_conf = keys[pred]
     bg_conf_cam = np.pad(cams, ((1, 0), (0, 0), (0, 0)), mode='constant',
                          constant_values=bg_thres)
     bg_conf_cam = np.argmax(bg_conf_cam, axis=0)
-    pred = crf_inference_label(img, bg_conf_cam, n_labels=keys.shape[0])
+    pred = irn_crf_inference_label(img, bg_conf_cam,
+                                   n_labels=keys.shape[0])
     bg_conf = keys[pred]
     conf = fg_conf.copy()
     conf[fg_conf == 0] = 255
