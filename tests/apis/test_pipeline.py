@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import TINY, miou_by_hand
+from irn_reference import irn_propagate_to_edge
 from mmengine.config import Config
 
 import mmadv.engine as engine
@@ -25,6 +26,8 @@ from mmadv.apis import (ConfigError, InputError, MissingInputError,
 from mmadv.pipeline.data import Data
 from mmadv.datasets import load_maps, map_path, read_label_png, read_meta
 from mmadv.datasets.demo_shapes import VOC_LABELS
+from mmadv.engine import init_model
+from mmadv.pseudo_labels import boundary_map
 from mmadv.visualization import draw_pipeline_figure
 
 REPO = Path(__file__).parents[2]
@@ -654,6 +657,47 @@ def test_irn_adds_a_row(demo_run):
         assert set(np.unique(label)) <= {0, 255, *(classes + 1).tolist()}
     assert row.pseudo_labels.endswith('pseudo_labels_irn_train_aug')
     assert IRN_ROW in summary_table(rows)
+
+
+def test_irn_maps_are_irns_walk_of_the_trained_model(demo_run):
+    """The IRN row's maps recomputed by another route on the same maps and
+    model: the trained IRNet's B (boundary_map, pinned against IRN's
+    EdgeDisplacement in tests/models/test_irnet.py) on the image as mmseg's
+    preprocessor makes it, IRN's dense propagate_to_edge
+    (tests/irn_reference.py) of the stage-1 maps at B's grid, then IRN's
+    make_sem_seg_labels: upsampled by B's stride, cropped to the image and
+    divided by the maximum."""
+    root = demo_run['rows']['adv_erase_demo'].work_dir
+    row = demo_run['rows'][IRN_ROW]
+    model = init_model(osp.join(root, 'configs', 'irn.py'),
+                       row.model_checkpoint, 'cpu')
+    irn = row.settings['refinements']['irn']
+    checked = 0
+    for name in (f'train_{i:06d}' for i in range(12)):
+        classes, maps = load_maps(map_path(osp.join(root, 'maps_train_aug'),
+                                           name))
+        if not len(classes) or maps.max() == 0:
+            continue
+        bgr = cv2.imread(osp.join(row.img_dir, name + row.img_suffix))
+        image = model.data_preprocessor(dict(
+            inputs=[torch.from_numpy(bgr).permute(2, 0, 1)]))['inputs'][0]
+        boundary = boundary_map(model, image, 2, irn['flip'],
+                                irn['pad_size']).double().numpy()
+        small = torch.nn.functional.interpolate(
+            torch.from_numpy(maps.astype(np.float64))[None],
+            size=boundary.shape, mode='bilinear', align_corners=False)[0]
+        rw = torch.from_numpy(irn_propagate_to_edge(
+            small.numpy(), boundary, irn['radius'], irn['beta'],
+            irn['logt']))[None]
+        rw_up = torch.nn.functional.interpolate(
+            rw, scale_factor=2, mode='bilinear',
+            align_corners=False)[0, :, :maps.shape[1], :maps.shape[2]]
+        expected = (rw_up / torch.max(rw_up)).numpy()
+        _, refined = load_maps(map_path(
+            osp.join(root, 'maps_irn_train_aug'), name))
+        np.testing.assert_allclose(refined, expected, atol=2e-3)  # float16
+        checked += 1
+    assert checked >= 3
 
 
 def test_figure_with_and_without_refinements(demo_run, tmp_path):

@@ -168,9 +168,9 @@ def test_tools_take_their_defaults_from_the_settings():
     (RandomWalkSettings, 'infer_random_walk', 'configs/demo/affinity_demo.py',
      dict(bg_alpha=12.5, beta=6, logt=3)),
     (IRNSettings, 'infer_irn', 'configs/demo/irn_demo.py',
-     dict(radius=3, beta=7.5, logt=2, flip=False)),
+     dict(radius=3, beta=7.5, logt=2, flip=False, pad_size=0)),
     (IRNSettings, 'infer_irn', 'configs/demo/irn_demo.py',
-     dict(radius=4, beta=10, logt=8, flip=True)),
+     dict(radius=4, beta=10, logt=8, flip=True, pad_size=512)),
 ])
 def test_a_refinement_tool_takes_its_settings(kind, tool, config, walk):
     """A refinement's map tool has an option for each setting of its maps
