@@ -659,6 +659,62 @@ def test_irn_adds_a_row(demo_run):
     assert IRN_ROW in summary_table(rows)
 
 
+def test_random_walk_maps_are_psas_walk_of_the_trained_model(demo_run):
+    """The random-walk row's maps recomputed by another route on the same
+    maps and model, PSA's infer_aff.py with dense matrices: the trained
+    AffinityNet's embedding f of each image (as mmseg's preprocessor makes
+    it), A_ij = exp(-mean |f_i - f_j|) for every pair closer than the
+    radius (the demo's pair rule 'all') and 1 on the diagonal,
+    T = A^beta column-normalised, T^(2^logt) by matrix powers, the scores
+    [(1 - max)^bg_alpha, maps] average-pooled by the stride, walked,
+    upsampled to the image and A'_k = s_k / (s_k + s_bg)."""
+    root = demo_run['rows']['adv_erase_demo'].work_dir
+    row = demo_run['rows'][WALKED]
+    model = init_model(osp.join(root, 'configs', 'affinity.py'),
+                       row.model_checkpoint, 'cpu')
+    walk = row.settings['refinements']['random_walk']
+    assert (model.pair_rule, model.distance) == ('all', 'mean')
+    checked = 0
+    for name in (f'train_{i:06d}' for i in range(12)):
+        classes, maps = load_maps(map_path(osp.join(root, 'maps_train_aug'),
+                                           name))
+        if not len(classes):
+            continue
+        bgr = cv2.imread(osp.join(row.img_dir, name + row.img_suffix))
+        image = model.data_preprocessor(dict(
+            inputs=[torch.from_numpy(bgr).permute(2, 0, 1)]))['inputs'][0]
+        with torch.no_grad():
+            f = model(image[None], mode='tensor')[0].double()
+        dim, height, width = f.shape
+        flat = f.reshape(dim, -1).T
+        ys, xs = np.divmod(np.arange(height * width), width)
+        near = ((ys[:, None] - ys[None]) ** 2 +
+                (xs[:, None] - xs[None]) ** 2) < model.radius ** 2
+        aff = torch.exp(-torch.cdist(flat, flat, p=1) / dim).numpy()
+        aff = np.where(near, aff, 0.)
+        np.fill_diagonal(aff, 1.)
+        trans = aff ** walk['beta']
+        trans = np.linalg.matrix_power(trans / trans.sum(0),
+                                       2 ** walk['logt'])
+        cams = maps.astype(np.float64)
+        scores = np.concatenate([(1 - cams.max(0, keepdims=True)) **
+                                 walk['bg_alpha'], cams])
+        stride = maps.shape[1] // height
+        pooled = torch.nn.functional.avg_pool2d(
+            torch.from_numpy(scores)[None], stride)[0].numpy()
+        walked = (pooled.reshape(len(scores), -1) @ trans).reshape(
+            len(scores), height, width)
+        up = torch.nn.functional.interpolate(
+            torch.from_numpy(walked)[None], size=maps.shape[1:],
+            mode='bilinear', align_corners=False)[0].numpy()
+        expected = up[1:] / (up[1:] + up[:1])
+        _, refined = load_maps(map_path(
+            osp.join(root, 'maps_rw_train_aug'), name))
+        np.testing.assert_allclose(refined, expected, atol=2e-3)  # float16
+        checked += 1
+    assert checked >= 3
+
+
 def test_irn_maps_are_irns_walk_of_the_trained_model(demo_run):
     """The IRN row's maps recomputed by another route on the same maps and
     model: the trained IRNet's B (boundary_map, pinned against IRN's
