@@ -207,14 +207,15 @@ class ConfigGraph:
         return self._add(label, f'maps {split}', prefix, [folder], inputs,
                          run, lambda results, result: maps_done(out_dir))
 
-    def _threshold(self, label: str, tag: str, prefix: str) -> str:
+    def _threshold(self, label: str, tag: str, prefix: str,
+                   rule: dict) -> str:
         plan, settings = self.plan, self.plan.settings
         split = settings.train_split
         folder = osp.join(plan.root, f'maps{tag}_{split}')
         name = f'threshold_maps{tag}_{split}.json'
 
         def run(results):
-            choice = build_threshold_rule(settings.threshold_rule).choose(
+            choice = build_threshold_rule(rule).choose(
                 folder, split, plan.data.train_gt, settings.thresholds)
             write_json(osp.join(plan.root, name), choice.to_json())
             score = '' if choice.split_miou is None else \
@@ -228,7 +229,7 @@ class ConfigGraph:
             label, f'threshold {split}', prefix, [name],
             lambda results: dict(
                 maps=read_meta(folder),
-                threshold_rule=settings.threshold_rule,
+                threshold_rule=rule,
                 thresholds=list(settings.thresholds)), run)
 
     def _evaluate(self, label: str, tag: str, prefix: str, split: str,
@@ -312,9 +313,12 @@ class ConfigGraph:
         prefix = f'{refinement.key}_' if refinement else ''
         train, scored = settings.train_split, settings.eval_split
         self._maps(label, tag, prefix, train, make)
-        threshold = self._threshold(label, tag, prefix)
+        # the refinement's own rule (a paper's protocol), else the setting
+        rule_cfg = (refinement and refinement.threshold_rule()) or \
+            settings.threshold_rule
+        threshold = self._threshold(label, tag, prefix, rule_cfg)
         # the mask sweep scores the training split on the way
-        rule = build_threshold_rule(settings.threshold_rule)
+        rule = build_threshold_rule(rule_cfg)
         evaluations = {}
         if data.train_scored and not getattr(rule, 'scores_split', False):
             evaluations[train] = self._evaluate(label, tag, prefix, train,

@@ -85,6 +85,12 @@ class Refinement(Settings):
         """Whether it trains a model on labels of the training maps."""
         return bool(self.model)
 
+    def threshold_rule(self) -> Optional[dict]:
+        """The rule that chooses its row's background threshold
+        (:func:`~mmadv.evaluation.threshold_rules.build_threshold_rule`);
+        None: the pipeline's ``threshold_rule``."""
+        return None
+
     def labeler(self) -> dict:
         """The labeler config of its model's training labels
         (:func:`~mmadv.pseudo_labels.build_labeler`)."""

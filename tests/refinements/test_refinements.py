@@ -54,8 +54,10 @@ def sharpen():
         REFINEMENTS.module_dict.pop('sharpen')
 
 
-def rerun(demo_run, **options):
+def rerun(demo_run, model_cfg_options=None, **options):
     kwargs = dict(demo_run['kwargs'], **TINY)
+    if model_cfg_options:
+        kwargs['model_cfg_options'] = model_cfg_options
     kwargs['pipeline_options'] = dict(kwargs.get('pipeline_options') or {},
                                       **options)
     with pytest.MonkeyPatch.context() as patch:
@@ -158,3 +160,29 @@ def test_the_dense_crf_on_the_maps_adds_a_row(demo_run, capsys):
     assert row.map_miou['val'] == pytest.approx(
         map_miou(row.map_dirs['val'], row.data_root, 'val',
                  row.bg_threshold), abs=1e-9)
+
+
+def test_irns_paper_protocol_adds_its_row(demo_run):
+    """``irn_paper``: a row beside the pipeline's IRN row with IRN's
+    settings and its fixed background threshold 0.25 (the pipeline's rows
+    choose theirs by the mask sweep), its own IRNet; other values than
+    IRN's are refused."""
+    models = dict(TINY['model_cfg_options'],
+                  irn_paper=TINY['model_cfg_options']['irn'])
+    rows = rerun(demo_run, irn_paper='configs/demo/irn_demo.py',
+                 model_cfg_options=models)
+    row = rows['adv_erase_demo + IRN (paper protocol)']
+    assert row.refinement == 'irn_paper'
+    assert row.bg_threshold == 0.25 and row.threshold_rule == 'fixed'
+    assert rows['adv_erase_demo + IRN'].threshold_rule == 'train masks'
+    assert row.model_checkpoint.endswith(osp.join('irn_paper', 'iter_2.pth'))
+    meta = read_meta(row.map_dirs['val'], 'val')
+    assert (meta['radius'], meta['beta'], meta['logt'], meta['flip'],
+            meta['pad_size']) == (5, 10, 8, True, 512)
+    assert row.map_miou['val'] == pytest.approx(
+        map_miou(row.map_dirs['val'], row.data_root, 'val', 0.25),
+        abs=1e-9)
+    with pytest.raises(ConfigError, match=r'^irn_paper.logt is 8 in the '
+                       r"paper's protocol, got 4"):
+        PipelineSettings.from_sources(('options', dict(irn_paper=dict(
+            config='configs/demo/irn_demo.py', logt=4))))
