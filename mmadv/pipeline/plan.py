@@ -7,7 +7,7 @@ import copy
 import logging
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -113,6 +113,18 @@ class ConfigPlan:
         return Trained(cfg, path, labels)
 
 
+def _trained_on(data: Data, loaders: Sequence[str], split: str,
+                labels: str) -> dict:
+    """The config options of a network trained on the label folder
+    ``labels`` of ``split``: the data's root and classes for ``loaders``,
+    the split's list and the labels for the training loader."""
+    return {
+        **data.options(loaders),
+        'train_dataloader.dataset.ann_file': split_file(split),
+        'train_dataloader.dataset.data_prefix.seg_map_path': labels,
+    }
+
+
 def _seg(plan: ConfigPlan, tag: str, options: Optional[dict]) -> Trained:
     """The segmentation network of the row with ``tag``: the pseudo-label
     folder ``pseudo_labels<tag>_<train split>`` it trains on and its
@@ -120,12 +132,7 @@ def _seg(plan: ConfigPlan, tag: str, options: Optional[dict]) -> Trained:
     settings, data = plan.settings, plan.data
     labels = osp.join(plan.root,
                       f'pseudo_labels{tag}_{settings.train_split}')
-    merged = {
-        **data.options(LOADERS),
-        'train_dataloader.dataset.ann_file':
-        split_file(settings.train_split),
-        'train_dataloader.dataset.data_prefix.seg_map_path': labels,
-    }
+    merged = _trained_on(data, LOADERS, settings.train_split, labels)
     for loader in LOADERS[1:] if data.scored else ():
         merged[f'{loader}.dataset.ann_file'] = split_file(settings.eval_split)
         merged[f'{loader}.dataset.data_prefix.seg_map_path'] = data.eval_gt
@@ -179,10 +186,7 @@ def plan_config(config: str, work_dir: str, data_root: Optional[str],
         labels = osp.join(plan.root,
                           f'{refinement.labels}_{settings.train_split}')
         options = {
-            **data.options(LOADERS[:1]),
-            'train_dataloader.dataset.ann_file':
-            split_file(settings.train_split),
-            'train_dataloader.dataset.data_prefix.seg_map_path': labels,
+            **_trained_on(data, LOADERS[:1], settings.train_split, labels),
             **(model_cfg_options.get(key) or {})
         }
         model_cfg = load_config(refinement.config, _seeded(options, seed))
