@@ -19,6 +19,7 @@ from mmadv.datasets import map_path, read_label_png, save_maps
 from mmadv.pseudo_labels import (LabelJob, ThresholdLabeler,
                                  check_label_folder, run_jobs)
 from mmadv.utils import InputError, MissingInputError
+from mmadv.utils.atomic import remove_temp_files
 
 # the label of MAPS by ThresholdLabeler(0.3)
 LABEL = np.array([[0, 0, 12, 5], [0, 12, 5, 12]])
@@ -139,6 +140,10 @@ def test_a_dead_worker_ends_the_run_in_one_line(tmp_path, signum, reason,
         r'making the label of x13; the pool is shut down \(the labels '
         r'written so far are kept: run again to resume\)', str(error.value))
     assert not new_children()
+    # a worker killed while it wrote (the one that died, or one the pool
+    # shut down) leaves its temporary file, which the next run removes
+    # before it starts (remove_temp_files); every other file is whole
+    remove_temp_files(folders[2], '.png')
     written = sorted(name[:-4] for name in os.listdir(folders[2]))
     assert set(done) <= set(written) and 'x13' not in written
     for name in written:
