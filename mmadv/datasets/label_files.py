@@ -10,10 +10,17 @@
   that Python 2 pickles of byte strings call) and the result must be a
   dict of names to numeric vectors.
 - ``.json``: an object ``name -> [class names or foreground indices]``.
+- ``.csv``: a row per image, its name in the first cell and its class
+  names or foreground indices in the others, or in one cell separated by
+  spaces, ``;`` or ``|`` (``2007_000032,aeroplane person`` or
+  ``2007_000032,aeroplane,person``); a first row whose first cell is
+  ``image``, ``name``, ``filename`` or ``file`` is a header.
 """
+import csv
 import io
 import json
 import pickle
+import re
 from typing import Dict, Union
 
 import numpy as np
@@ -86,10 +93,39 @@ def _read_npy_dict(content: bytes, path: str) -> Dict[str, np.ndarray]:
     return table
 
 
+# the first cells of a CSV header row
+_CSV_HEADER = ('image', 'name', 'filename', 'file')
+
+
+def _read_csv(content: bytes, path: str) -> Dict[str, list]:
+    """``name -> [class names or foreground indices]`` of a CSV file
+    (the module docstring)."""
+    try:
+        rows = list(csv.reader(io.StringIO(content.decode('utf-8-sig'))))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f'labels_file {path}: not a CSV file '
+                         f'({one_line(e)})') from None
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if rows and rows[0][0].strip().lower() in _CSV_HEADER:
+        rows = rows[1:]
+    table = {}
+    for number, row in enumerate(rows, 1):
+        name = row[0].strip()
+        if not name or name in table:
+            raise InputError(
+                f'labels_file {path}: row {number} names '
+                f'{"no image" if not name else f"image {name} again"}')
+        table[name] = [int(label) if label.isdigit() else label
+                       for cell in row[1:]
+                       for label in re.split(r'[\s;|]+', cell.strip())
+                       if label]
+    return table
+
+
 def read_labels_file(content: bytes, path: str) -> Dict[str, LabelEntry]:
     """The labels of ``path`` (its bytes ``content``): ``name ->`` a
     numeric vector (``.npy``) or a list of class names and foreground
-    indices (``.json``).
+    indices (``.json``, ``.csv``).
 
     Raises:
         InputError: Another suffix, a malformed file, or a ``.npy`` that is
@@ -114,4 +150,7 @@ def read_labels_file(content: bytes, path: str) -> Dict[str, LabelEntry]:
                     f'labels_file {path}: the labels of image {name} must '
                     f'be a list of class names or indices, got {labels!r}')
         return table
-    raise InputError(f'labels_file {path} must be a .npy or a .json')
+    if path.endswith('.csv'):
+        return _read_csv(content, path)
+    raise InputError(f'labels_file {path} must be a .npy, a .json or a '
+                     '.csv')

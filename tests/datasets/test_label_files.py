@@ -149,3 +149,23 @@ def test_json_labels_read_as_written():
     table = {'a': ['dog', 3], 'b': []}
     assert read_labels_file(
         b'{"a": ["dog", 3], "b": []}', 'l.json') == table
+
+
+@pytest.mark.parametrize('content', [
+    'image,labels\na,dog 3\nb,\nc,cat;person|dog\n',  # a header, one cell
+    'a,dog,3\n\nb\nc,cat,person,dog\n',  # a cell per label, no header
+    '\ufeffname,labels\r\na,"dog 3"\r\nb,\r\nc,cat;person|dog\r\n',  # Excel
+])
+def test_csv_labels_read_as_written(content):
+    assert read_labels_file(content.encode(), 'l.csv') == {
+        'a': ['dog', 3], 'b': [], 'c': ['cat', 'person', 'dog']}
+
+
+@pytest.mark.parametrize('content,message', [
+    ('a,dog\na,cat\n', 'row 2 names image a again'),
+    ('a,dog\n,cat\n', 'row 2 names no image'),
+])
+def test_csv_that_is_not_a_labels_table(content, message):
+    with pytest.raises(InputError) as info:
+        read_labels_file(content.encode(), 'l.csv')
+    assert str(info.value) == f'labels_file l.csv: {message}'

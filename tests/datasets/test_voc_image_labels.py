@@ -53,6 +53,10 @@ def test_sources_agree_with_ground_truth(tiny_voc, tmp_path):
             n: [VOC_CLASSES[c + 1] for c in np.flatnonzero(v)]
             for n, v in truth.items()
         }))
+    by_csv = tmp_path / 'labels.csv'  # names, one cell per image
+    by_csv.write_text('image,labels\n' + ''.join(
+        f'{n},{" ".join(VOC_CLASSES[i + 1] for i in np.flatnonzero(v))}\n'
+        for n, v in truth.items()))
     by_index = tmp_path / 'indices.json'
     by_index.write_text(
         json.dumps({
@@ -77,6 +81,11 @@ def test_sources_agree_with_ground_truth(tiny_voc, tmp_path):
             ann_file=TRAINVAL,
             label_source='file',
             labels_file=str(by_index)),
+        build(
+            tiny_voc,
+            ann_file=TRAINVAL,
+            label_source='file',
+            labels_file=str(by_csv)),
     ]
     # the tree has 1-class and 2-class images
     assert sorted({int(v.sum()) for v in truth.values()}) == [1, 2]

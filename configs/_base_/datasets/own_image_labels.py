@@ -12,12 +12,12 @@
 #   ImageSets/Segmentation/<split>.txt     one <name> per line, per split
 #   and the image labels, one of (label_source):
 #   Annotations/<name>.xml                 'xml': VOC's <object><name>
-#   a .json {name: [class names]} or .npy {name: multi-hot (C,)} file
-#                                          'file' (labels_file)
+#   a .json {name: [class names]}, a .csv (name,class names) or a .npy
+#   {name: multi-hot (C,)} file            'file' (labels_file)
 #   SegmentationClass/<name>.png           'mask': the classes present
 # Masks (label l = classes[l], 255 ignored) are read only to evaluate; the
 # pipeline's threshold_rule chooses the background threshold without them
-# (README: "Choosing the background threshold").
+# (README: "The background threshold without training masks").
 dataset_type = 'ImageLabelDataset'  # mmadv: any classes
 data_root = 'data/my_data'
 # background first; one [r, g, b] per class for the label PNGs and figures
