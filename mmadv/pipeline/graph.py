@@ -38,7 +38,7 @@ from ..pseudo_labels.label_folder import write_pseudo_labels
 from ..pseudo_labels.labeling import build_labeler
 from ..refinements import Refinement
 from ..utils.atomic import write_json
-from ..utils.provenance import file_sha256
+from ..utils.provenance import file_sha256, library_versions
 from .launcher import Launcher
 from .plan import ConfigPlan, Trained
 from .records import config_digest
@@ -364,6 +364,6 @@ class ConfigGraph:
                 pseudo_label_miou=results[labels]['miou'],
                 seg_checkpoint=results[seg]['checkpoint'],
                 seg_miou=results[test]['miou'] if test else None,
-                step_seconds={})
+                step_seconds={}, versions=library_versions())
 
         self.rows[label] = row

@@ -1,6 +1,7 @@
 """The pipeline's rows: one per config and per refinement of its maps,
 typed, and the summary table of them."""
-from dataclasses import asdict, dataclass, fields
+import json
+from dataclasses import asdict, dataclass, field, fields
 from typing import Dict, Optional
 
 from prettytable import PrettyTable
@@ -39,6 +40,8 @@ class Row:
         seg_checkpoint (str): The segmentation network.
         seg_miou (float, optional): Its mIoU on the evaluation split.
         step_seconds (dict): The seconds of each of its steps.
+        versions (dict): The versions of the libraries that made it
+            (:func:`~mmadv.utils.provenance.library_versions`).
     """
 
     name: str
@@ -63,6 +66,7 @@ class Row:
     seg_checkpoint: str
     seg_miou: Optional[float]
     step_seconds: Dict[str, float]
+    versions: Dict[str, str] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -75,15 +79,20 @@ class Row:
 
     @classmethod
     def from_dict(cls, values: dict) -> 'Row':
-        """From ``metrics.json``'s entry."""
-        return cls(**{f.name: values[f.name] for f in fields(cls)})
+        """From ``metrics.json``'s entry (one written before ``versions``
+        has none)."""
+        return cls(**{f.name: values[f.name] for f in fields(cls)
+                      if f.name in values})
 
 
 def summary_table(rows: Dict[str, Row]) -> str:
     """One line per row: mIoU (%) of the maps on both splits, the
     threshold and what chose it, the pseudo-labels and the segmentation,
     and the seconds of its steps; ``-`` where nothing was scored, and a
-    line under the table for each config without evaluation masks."""
+    line under the table with the libraries' versions and one for each
+    config without evaluation masks. The mIoUs are means over the classes
+    that occur in the masks or the labelling (``np.nanmean``, as mmseg's
+    ``IoUMetric``), label 255 ignored."""
     table = PrettyTable()
     table.field_names = [
         'config', 'maps mIoU (train)', 'maps mIoU (eval)', 'bg threshold',
@@ -104,6 +113,10 @@ def summary_table(rows: Dict[str, Row]) -> str:
             fmt(row.seg_miou), f'{row.seconds:.0f}'
         ])
     notes = [
+        f'versions: {", ".join(f"{k} {v}" for k, v in versions.items())}'
+        for versions in {json.dumps(row.versions): row.versions
+                         for row in rows.values() if row.versions}.values()
+    ] + [
         f'{name}: no masks of {row.eval_split} (eval_gt_dir None): image '
         'labels only, nothing is scored'
         for name, row in rows.items() if row.settings.get('eval_gt_dir')

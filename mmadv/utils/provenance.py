@@ -1,12 +1,24 @@
 """What made an output: content digests of the files it was made from,
 and the changes between two records of it, as a message names them."""
 import hashlib
+import importlib
 import json
 import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Tuple
 
 _digests: Dict[Tuple[str, int, int], str] = {}
+# the libraries whose versions move a result (a fresh install moved the
+# demo's numbers by up to half a point)
+LIBRARIES = ('torch', 'mmengine', 'mmseg', 'timm', 'mmadv')
+
+
+def library_versions() -> Dict[str, str]:
+    """The version of each of :data:`LIBRARIES` as the module gives it
+    (torch's with its build, ``2.14.1+cu130``)."""
+    return {library: getattr(importlib.import_module(library),
+                             '__version__', 'unknown')
+            for library in LIBRARIES}
 
 
 def file_sha256(path: str) -> str:

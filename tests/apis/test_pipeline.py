@@ -12,13 +12,17 @@ import shutil
 from pathlib import Path
 
 import cv2
+import mmengine
+import mmseg
 import numpy as np
 import pytest
+import timm
 import torch
 from conftest import TINY, miou_by_hand
 from irn_reference import irn_propagate_to_edge
 from mmengine.config import Config
 
+import mmadv
 import mmadv.engine as engine
 from mmadv.apis import (ConfigError, InputError, MissingInputError,
                         PipelineSettings, Row, build_threshold_rule,
@@ -158,8 +162,11 @@ def test_console_shows_one_line_per_step(demo_run):
     notes = {(label, step): rest for label, step, rest in steps}
     assert re.match(r'0\.\d{3} \(train masks, 12 masks read, mIoU \d+\.\d\d\)',
                     notes[('adv_erase_demo', 'threshold train_aug')])
-    # the table, where everything is, the README's three lines: no more
-    assert len(console.splitlines()) <= len(steps) + 20
+    # the table and the versions under it, where everything is, the
+    # README's three lines: no more
+    assert len(console.splitlines()) <= len(steps) + 21
+    assert sum(line.startswith('versions: torch ')
+               for line in console.splitlines()) == 1
     for noise in ('System environment', 'Config:', 'Checkpoints will be',
                   'Iter(', 'Traceback'):
         assert noise not in console
@@ -561,7 +568,14 @@ def test_pipeline_summary_table(demo_run):
     cells = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
     assert cells == ['a', '50.00', '25.00', '0.30', '20 masks', '-',
                      '12.50', '4']
-    assert len(table.splitlines()) == 5  # masks: no note under the table
+    # under the table the versions that made the row (masks: no note)
+    assert table.splitlines()[5:] == [
+        f'versions: torch {torch.__version__}, mmengine '
+        f'{mmengine.__version__}, mmseg {mmseg.__version__}, timm '
+        f'{timm.__version__}, mmadv {mmadv.__version__}']
+    # a row of a metrics.json written before the versions: no line
+    old = {key: value for key, value in row.items() if key != 'versions'}
+    assert len(summary_table(dict(a=Row.from_dict(old))).splitlines()) == 5
     row['settings'] = dict(row['settings'], eval_gt_dir=None)
     assert summary_table(dict(a=Row.from_dict(row))).splitlines()[-1] == (
         'a: no masks of val (eval_gt_dir None): image labels only, nothing '
