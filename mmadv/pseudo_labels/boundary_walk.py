@@ -129,9 +129,7 @@ def boundary_map(model: nn.Module,
     """
     height, width = image.shape[-2:]
     size = (-(-height // stride), -(-width // stride))
-    padded = padded_size(height, width,
-                         max(getattr(model, 'strides', (stride, ))),
-                         pad_size)
+    padded = padded_size(height, width, max(model.strides), pad_size)
     pad = (0, padded[1] - width, 0, padded[0] - height)
     views = [image, image.flip(-1)] if flip else [image]
     logits = model.boundary_logits(F.pad(torch.stack(views), pad))

@@ -121,14 +121,28 @@ class LabelJob:
         return result
 
     def _make(self, name: str) -> np.ndarray:
-        path = map_path(self.map_dir, name)
-        classes, maps = load_maps(path, self.num_classes - 1)
-        img_path = osp.join(self.img_dir, name + self.img_suffix)
-        image = read_rgb_image(img_path)
-        if image.shape[:2] != maps.shape[1:]:
-            raise InputError(f'map size {maps.shape[1:]} of {path} != '
-                             f'image size {image.shape[:2]} of {img_path}')
-        return self.labeler(classes, maps, image)
+        return self.labeler(*read_maps_and_image(
+            self.map_dir, self.img_dir, self.img_suffix, name,
+            self.num_classes - 1))
+
+
+def read_maps_and_image(map_dir: str, img_dir: str, img_suffix: str,
+                        name: str, num_classes: int) -> tuple:
+    """``(classes, maps, image)`` of image ``name``: its map file in
+    ``map_dir`` (of at most ``num_classes`` foreground classes) and its
+    ``(H, W, 3)`` uint8 RGB image ``<img_dir>/<name><img_suffix>``.
+
+    Raises:
+        InputError: The maps are not of the image's size.
+    """
+    path = map_path(map_dir, name)
+    classes, maps = load_maps(path, num_classes)
+    img_path = osp.join(img_dir, name + img_suffix)
+    image = read_rgb_image(img_path)
+    if image.shape[:2] != maps.shape[1:]:
+        raise InputError(f'map size {maps.shape[1:]} of {path} != '
+                         f'image size {image.shape[:2]} of {img_path}')
+    return classes, maps, image
 
 
 def run_jobs(job: LabelJob, names: List[str],

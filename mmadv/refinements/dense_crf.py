@@ -15,15 +15,14 @@ from typing import Dict
 
 import numpy as np
 
-from ..datasets.label_io import read_rgb_image
-from ..datasets.map_io import (folder_classes, list_map_names, load_maps,
-                               map_path, read_meta, save_maps)
+from ..datasets.map_io import (folder_classes, list_map_names, map_path,
+                               read_meta, save_maps)
 from ..pseudo_labels.affinity_labels import ALPHA
 from ..pseudo_labels.crf import SCALE_FACTOR, STEPS, DenseCRF
 from ..pseudo_labels.image_size import check_image_sizes
+from ..pseudo_labels.label_folder import read_maps_and_image
 from ..pseudo_labels.map_inference import prepare_map_folder
 from ..utils.console import progress_bar
-from ..utils.errors import InputError
 from ..utils.settings import setting
 from ..utils.worker_pool import imap_unordered
 from .base import REFINEMENTS, ImageFolder, Refinement
@@ -46,14 +45,8 @@ class _CRFMapJob:
         out = map_path(self.out_dir, name)
         if osp.isfile(out):
             return False
-        path = map_path(self.map_dir, name)
-        classes, maps = load_maps(path, self.num_classes)
-        img_path = osp.join(self.images.img_dir,
-                            name + self.images.img_suffix)
-        image = read_rgb_image(img_path)
-        if image.shape[:2] != maps.shape[1:]:
-            raise InputError(f'map size {maps.shape[1:]} of {path} != '
-                             f'image size {image.shape[:2]} of {img_path}')
+        classes, maps, image = read_maps_and_image(
+            self.map_dir, *self.images, name, self.num_classes)
         save_maps(out, classes, crf_refined_maps(maps, image, self.bg_alpha,
                                                  self.crf))
         return True

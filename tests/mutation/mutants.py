@@ -94,10 +94,9 @@ MUTANTS = [
            'if level_stride > stride:  # IRN\'s fc_edge3..5',
            'if False:  # IRN\'s fc_edge3..5', [MODELS + 'test_irnet.py']),
     Mutant('B without the padding', 'mmadv/pseudo_labels/boundary_walk.py',
-           "max(getattr(model, 'strides', (stride, ))),\n"
-           "                         pad_size)",
-           "max(getattr(model, 'strides', (stride, ))),\n"
-           "                         0)", [MODELS + 'test_irnet.py']),
+           'padded_size(height, width, max(model.strides), pad_size)',
+           'padded_size(height, width, max(model.strides), 0)',
+           [MODELS + 'test_irnet.py']),
     Mutant('walk resized to the image', 'mmadv/pseudo_labels/'
            'boundary_walk.py',
            'walked = walked[:, :maps.shape[-2], :maps.shape[-1]]',
