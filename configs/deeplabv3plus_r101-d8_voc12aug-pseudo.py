@@ -65,3 +65,14 @@ train_dataloader = dict(
 val_dataloader = dict(
     dataset=dict(type='LabelPNGDataset', pipeline=test_pipeline))
 test_dataloader = val_dataloader
+
+# Multi-scale + flip testing (the "ms-flip" protocols of
+# mmadv.engine.seg_protocols, tools/test.py --protocol) with mmseg's own VOC
+# tta_pipeline (img_ratios 0.5 ... 1.75, each view also flipped, the mean of
+# the views' softmax). SegProbTTAModel is mmseg's SegTTAModel that keeps the
+# merged probabilities for the CRF ("crf" protocols: DeepLab v2's VOC values,
+# mmadv.models.DeepLabCRF; set crf_model = dict(type='DenseCRFSegmentor',
+# crf=dict(...)) for others). (DeepLab v2 as deeplab-pytorch tests it takes
+# the max of the logits at 1.0, 0.75 and 0.5 with no flip; SEAM's codebase
+# the mean of the logits over the six scales and their flips.)
+tta_model = dict(type='SegProbTTAModel')

@@ -57,6 +57,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='overrides of the other networks\' configs, '
         '<network>.<key>=<value> with <network> seg, random_walk or irn')
     parser.add_argument(
+        '--pipeline-options', nargs='+', action=DictAction,
+        help='wsss_pipeline overrides, e.g. self_training=1 '
+        'seg_protocols="[single-scale,ms-flip]"')
+    parser.add_argument(
         '--no-random-walk',
         action='store_true',
         help='skip PSA\'s refinement (AffinityNet\'s random walk)')
@@ -83,9 +87,10 @@ def run(args) -> dict:
         model_cfg_options=options_by_prefix(args.model_cfg_options,
                                             '--model-cfg-options'),
         pipeline_options={
-            key: None
-            for key, skip in (('random_walk', args.no_random_walk),
-                              ('irn', args.no_irn)) if skip
+            **(args.pipeline_options or {}),
+            **{key: None
+               for key, skip in (('random_walk', args.no_random_walk),
+                                 ('irn', args.no_irn)) if skip}
         },
         verbose=args.verbose)
     figure = draw_pipeline_figure(

@@ -29,7 +29,8 @@ def parse_args(argv=None):
     parser.add_argument('--gpus', type=int, default=1,
                         help='processes per step (torchrun) when > 1')
     parser.add_argument('--seed', type=int,
-                        help='randomness.seed of every training')
+                        help='randomness.seed of every training (a network\'s '
+                        'own --model-cfg-options seed beats it)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='stage-1 config overrides')
     parser.add_argument('--model-cfg-options', nargs='+', action=DictAction,

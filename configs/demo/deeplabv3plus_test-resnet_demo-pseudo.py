@@ -38,3 +38,33 @@ train_dataloader = dict(dataset=dict(data_prefix=dict(
 default_hooks = dict(
     checkpoint=dict(
         interval={{_base_.checkpoint_interval}}, max_keep_ckpts=1))
+
+# Multi-scale + flip testing (the "ms-flip" protocols of
+# mmadv.engine.seg_protocols): mmseg 1.x's VOC recipe (its
+# configs/_base_/datasets/pascal_voc12.py: the image at 0.5 ... 1.75 of its
+# size, each view also flipped, the mean of the views' softmax) with this
+# config's test transforms. SegProbTTAModel is mmseg's SegTTAModel that
+# keeps the merged probabilities for the CRF ("crf" protocols: DeepLab v2's
+# VOC values, mmadv.models.DeepLabCRF). The flip is kept although the
+# demo's stripes tell classes apart by orientation: the demo shows what the
+# recipe does, it is not tuned to it.
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_model = dict(type='SegProbTTAModel')
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='LoadAnnotations')],
+            [dict(type='CheckSegLabels', num_classes=None)],
+            [dict(type='PackSegInputs')],
+        ])
+]

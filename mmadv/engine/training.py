@@ -28,7 +28,6 @@ import torch
 from mmengine.config import Config
 from mmengine.dist import is_distributed, is_main_process
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmseg.registry import RUNNERS
@@ -39,6 +38,7 @@ from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.instances import unique_name
 from .dataset_fit import fit_to_dataset
 from .model_loading import load_checkpoint_strict
+from .seg_protocols import seg_protocol
 from .preflight import (check_datasets, check_one_size, check_resumable,
                         check_weights)
 
@@ -211,12 +211,45 @@ def train(cfg: Config,
     return runner
 
 
+# the transforms that read or check a mask: left out where there is none
+_MASK_TRANSFORMS = ('LoadAnnotations', 'CheckSegLabels')
+
+
+def without_masks(pipeline: list) -> list:
+    """``pipeline`` (a test or TTA pipeline) without the transforms that
+    read masks, for images that have none; a ``TestTimeAug`` keeps its
+    other transform lists."""
+    kept = []
+    for transform in pipeline:
+        if transform.get('type') in _MASK_TRANSFORMS:
+            continue
+        if transform.get('type') == 'TestTimeAug':
+            transform = dict(transform, transforms=[
+                stage for stage in (without_masks(s)
+                                    for s in transform['transforms'])
+                if stage
+            ])
+        kept.append(transform)
+    return kept
+
+
+def _innermost(model):
+    """The network inside a model's wrappers (DDP, a TTA model, a CRF
+    around it): the module whose weights a checkpoint holds."""
+    while hasattr(model, 'module'):
+        model = model.module
+    return model
+
+
 def test(cfg: Config,
          checkpoint: str,
          out: Optional[str] = None,
-         progress: bool = False) -> dict:
-    """Test ``checkpoint`` with ``cfg``'s test loop and evaluator; the
-    metrics, also written to ``<work_dir>/test_metrics.json``.
+         progress: bool = False,
+         protocol: str = 'single-scale',
+         format_only: bool = False) -> dict:
+    """Test ``checkpoint`` with ``cfg``'s test loop and evaluator under a
+    segmentation ``protocol``; the metrics, also written to
+    ``<work_dir>/test_metrics.json``.
 
     The checkpoint is loaded strictly (it must fit the model key by key
     and shape by shape, see
@@ -225,23 +258,62 @@ def test(cfg: Config,
     Args:
         cfg (Config): The config (``work_dir`` set).
         checkpoint (str): The weights to test.
-        out (str, optional): Keep the predictions in this folder (mmseg's
-            ``IoUMetric`` format).
+        out (str, optional): Write the predictions to this folder as
+            label PNGs (``<name>.png``, label indices, mmseg's
+            ``IoUMetric`` format; what the VOC test server takes in
+            ``results/VOC2012/Segmentation/comp6_test_cls/``).
         progress (bool): A progress bar over the test batches.
+        protocol (str): A segmentation test protocol
+            (:data:`~mmadv.engine.seg_protocols.SEG_PROTOCOLS`:
+            ``single-scale``, ``ms-flip``, ``crf``, ``ms-flip-crf``).
+            Defaults to ``single-scale``.
+        format_only (bool): Only write the predictions to ``out``, of
+            images without masks (a test split): nothing is scored, the
+            transforms that read masks are left out.
     """
-    cfg = copy.deepcopy(cfg)
+    cfg = seg_protocol(protocol).apply(cfg)
     cfg.load_from = None
+    if format_only:
+        if out is None:
+            raise ConfigError('format_only writes the predictions: give out')
+        cfg.test_evaluator['format_only'] = True
+        dataset = cfg.test_dataloader.dataset
+        dataset.pipeline = without_masks(dataset.pipeline)
+        dataset.data_prefix.pop('seg_map_path', None)
     if out is not None:
         cfg.test_evaluator['output_dir'] = out
         cfg.test_evaluator['keep_results'] = True
     runner = build_runner(cfg, progress, ('test_dataloader', ))
-    model = runner.model.module if is_model_wrapper(runner.model) else \
-        runner.model
-    load_checkpoint_strict(model, checkpoint, cfg.filename or 'the config')
+    load_checkpoint_strict(_innermost(runner.model), checkpoint,
+                           cfg.filename or 'the config')
     metrics = runner.test()
     if is_main_process():
         write_json(osp.join(cfg.work_dir, 'test_metrics.json'), metrics)
     return metrics
+
+
+def predict(cfg: Config,
+            checkpoint: str,
+            split_file: str,
+            out_dir: str,
+            protocol: str = 'single-scale',
+            progress: bool = False) -> int:
+    """Write the predictions of ``checkpoint`` on the images of
+    ``split_file`` (relative to the test data set's data root) under a
+    segmentation ``protocol`` to ``out_dir``
+    (:class:`~mmadv.evaluation.PredictionWriter`); masks are not read.
+    Returns how many were written."""
+    cfg = seg_protocol(protocol).apply(cfg)
+    cfg.load_from = None
+    dataset = cfg.test_dataloader.dataset
+    dataset.ann_file = split_file
+    dataset.data_prefix.pop('seg_map_path', None)
+    dataset.pipeline = without_masks(dataset.pipeline)
+    cfg.test_evaluator = dict(type='PredictionWriter', out_dir=out_dir)
+    runner = build_runner(cfg, progress, ('test_dataloader', ))
+    load_checkpoint_strict(_innermost(runner.model), checkpoint,
+                           cfg.filename or 'the config')
+    return runner.test()['written']
 
 
 def _config_file(config: str, work_dir: str) -> Config:
@@ -267,8 +339,19 @@ def train_from_file(config: str,
 
 
 def test_from_file(config: str, checkpoint: str, work_dir: str,
-                   progress: bool = False) -> dict:
-    """Test ``checkpoint`` with the config file ``config`` (:func:`test`),
-    in this process or in each torchrun process; the metrics."""
+                   progress: bool = False,
+                   protocol: str = 'single-scale') -> dict:
+    """Test ``checkpoint`` with the config file ``config`` under
+    ``protocol`` (:func:`test`), in this process or in each torchrun
+    process; the metrics."""
     return test(_config_file(config, work_dir), checkpoint,
-                progress=progress)
+                progress=progress, protocol=protocol)
+
+
+def predict_from_file(config: str, checkpoint: str, split_file: str,
+                      out_dir: str, work_dir: str, protocol: str,
+                      progress: bool = False) -> int:
+    """:func:`predict` with the config file ``config``, in this process or
+    in each torchrun process."""
+    return predict(_config_file(config, work_dir), checkpoint, split_file,
+                   out_dir, protocol, progress)

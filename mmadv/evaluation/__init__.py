@@ -1,5 +1,6 @@
 from .map_evaluation import MapEvaluation, evaluate_maps
 from .map_metrics import ThresholdSweep, confusion_matrix, iou_summary
+from .prediction_writer import PredictionWriter
 from .threshold_rules import (FixedThreshold, MaskSweepThreshold,
                               OtsuThreshold, SubsetSweepThreshold,
                               ThresholdChoice, ThresholdRule,
@@ -7,7 +8,8 @@ from .threshold_rules import (FixedThreshold, MaskSweepThreshold,
 
 __all__ = [
     'MapEvaluation', 'evaluate_maps', 'ThresholdSweep', 'confusion_matrix',
-    'iou_summary', 'FixedThreshold', 'MaskSweepThreshold', 'OtsuThreshold',
-    'SubsetSweepThreshold', 'ThresholdChoice', 'ThresholdRule',
-    'build_threshold_rule', 'compare_threshold_rules'
+    'iou_summary', 'PredictionWriter', 'FixedThreshold',
+    'MaskSweepThreshold', 'OtsuThreshold', 'SubsetSweepThreshold',
+    'ThresholdChoice', 'ThresholdRule', 'build_threshold_rule',
+    'compare_threshold_rules'
 ]

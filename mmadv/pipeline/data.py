@@ -41,6 +41,7 @@ class Data:
         train_scored (bool): Every training image has a mask: the training
             split is scored.
         train_names (list[str]): The images of the training split.
+        eval_names (list[str]): The images of the evaluation split.
     """
 
     root: str
@@ -50,6 +51,7 @@ class Data:
     metainfo: dict = field(default_factory=dict)
     train_scored: bool = False
     train_names: List[str] = field(default_factory=list)
+    eval_names: List[str] = field(default_factory=list)
 
     @classmethod
     def checked(cls, data_root: str, dataset: dict,
@@ -102,7 +104,7 @@ class Data:
             data._check_masks(data.train_gt,
                               [n for n in names if n not in read],
                               settings.train_split)
-        data._check_split(
+        data.eval_names = data._check_split(
             settings.eval_split, data.eval_gt,
             list if data.eval_gt else lambda names: [], settings.max_pixels)
         return data

@@ -11,7 +11,8 @@ For a config ``<name>`` with work directory ``<root>``::
     [<row>]  evaluate maps <eval split>  eval_maps<tag>_<split>.json
     [<row>]  pseudo-labels               pseudo_labels<tag>_<train split>/
     [<row>]  segmentation                seg<tag>/
-    [<row>]  test segmentation           seg<tag>_test/
+    [<row>]  test segmentation           seg<tag>_test/ (single-scale)
+    [<row>]  test segmentation (<p>)     seg<tag>_test_<p>/ (other protocols)
 
 for the row ``<name>`` (the thresholded maps, tag '') and, for each
 refinement, the row ``<name><refinement.row>`` (tag ``refinement.tag``),
@@ -21,6 +22,17 @@ trains its model first when it has one::
     [<row>]  <refinement.labels>         <labels>_<train split>/
     [<row>]  <refinement.network>        <refinement.model>/
 
+With ``self_training`` rounds, each row's round ``n`` (tag
+``<tag>_st<n>``) labels the training split with the segmentation network
+before it, under ``self_training_protocol``, and trains another, the row
+``<row> + self-training`` (``x<n>`` from the second)::
+
+    [<st row>]  predictions <train split>  seg<tag>_pred_<train split>/
+    [<st row>]  pseudo-labels              pseudo_labels<tag>_st<n>_<split>/
+    [<st row>]  segmentation, its tests    seg<tag>_st<n>/, ...
+
+and with ``full_supervision`` the row ``<name> full supervision`` trains
+and tests the segmentation config on the training masks (``seg_full/``).
 Without evaluation masks, the steps that score are left out.
 """
 import glob
@@ -29,20 +41,23 @@ import os.path as osp
 import re
 from typing import Callable, Dict, List, Optional
 
-from ..datasets.layout import missing_files
-from ..datasets.map_io import read_meta
+from ..datasets.layout import missing_files, split_file
+from ..datasets.map_io import read_meta, write_meta
+from ..datasets.prediction_io import FORMAT as PREDICTIONS
+from ..engine.seg_protocols import SEG_PROTOCOLS
 from ..engine.training import last_checkpoint
 from ..evaluation.map_evaluation import evaluate_maps
 from ..evaluation.threshold_rules import build_threshold_rule
 from ..pseudo_labels.label_folder import write_pseudo_labels
 from ..pseudo_labels.labeling import build_labeler
 from ..refinements import Refinement
+from ..structures.labels import IGNORE_INDEX
 from ..utils.atomic import write_json
 from ..utils.provenance import file_sha256, library_versions
 from .launcher import Launcher
-from .plan import ConfigPlan, Trained
+from .plan import FULL_TAG, ConfigPlan, Trained, self_training_tag
 from .records import config_digest
-from .rows import Row
+from .rows import FULL, SELF_TRAINING, Row
 from .settings import threshold_labeler
 from .step import Results, Step
 
@@ -111,6 +126,8 @@ class ConfigGraph:
                                     labels)
             self._row(label, refinement.tag, refinement, stage1,
                       self._refined_maps(refinement, model), model)
+        if settings.full_supervision:
+            self.full_supervision()
         return self
 
     # ------------------------------------------------------------ steps
@@ -283,32 +300,88 @@ class ConfigGraph:
             lambda results, result: not missing_files(
                 out_dir, plan.data.train_names, '.png'))
 
-    def _test(self, label: str, tag: str, prefix: str, seg: str) -> str:
-        work_dir = osp.join(self.plan.root, f'seg{tag}_test')
+    def _tests(self, label: str, tag: str, prefix: str,
+               seg: str) -> Dict[str, str]:
+        """The tests of the segmentation network of step ``seg`` under each
+        protocol of the settings (none without evaluation masks), by
+        protocol."""
+        if not self.plan.data.scored:
+            return {}
+        return {key: self._test(label, tag, prefix, seg, key)
+                for key in self.plan.settings.seg_protocols}
+
+    def _test(self, label: str, tag: str, prefix: str, seg: str,
+              protocol: str) -> str:
+        single = protocol == 'single-scale'
+        folder = f'seg{tag}_test' + ('' if single else f'_{protocol}')
+        work_dir = osp.join(self.plan.root, folder)
         trained = self.plan.seg[tag]
 
         def run(results):
             self.launcher('mmadv.engine.training:test_from_file',
                           config=trained.config,
                           checkpoint=results[seg]['checkpoint'],
-                          work_dir=work_dir, progress=self.progress)
+                          work_dir=work_dir, progress=self.progress,
+                          protocol=protocol)
             with open(osp.join(work_dir, 'test_metrics.json')) as f:
                 # mmseg's IoUMetric reports percent; rows hold fractions
                 miou = json.load(f)['mIoU'] / 100
             return dict(miou=miou, note=f'mIoU {miou * 100:.2f}')
 
+        def inputs(results):
+            made = dict(weights=results[seg]['sha256'],
+                        config=config_digest(trained.cfg, self.plan.root))
+            # single-scale records as before there were protocols
+            return made if single else dict(made, protocol=protocol)
+
         return self._add(
-            label, 'test segmentation', prefix, [f'seg{tag}_test'],
-            lambda results: dict(
-                weights=results[seg]['sha256'],
-                config=config_digest(trained.cfg, self.plan.root)), run)
+            label, 'test segmentation' + (
+                '' if single else f' ({SEG_PROTOCOLS[protocol].title})'),
+            prefix, [folder], inputs, run)
+
+    def _predictions(self, label: str, tag: str, prefix: str,
+                     seg: str) -> str:
+        """The predictions (:mod:`~mmadv.datasets.prediction_io`) of the
+        segmentation network of step ``seg`` (row tag ``tag``) on the
+        training split, under ``self_training_protocol``."""
+        plan, settings = self.plan, self.plan.settings
+        split, protocol = settings.train_split, \
+            settings.self_training_protocol
+        folder = f'seg{tag}_pred_{split}'
+        out_dir = osp.join(plan.root, folder)
+        trained = plan.seg[tag]
+
+        def inputs(results):
+            return dict(weights=results[seg]['sha256'], split=split,
+                        protocol=protocol,
+                        config=config_digest(trained.cfg, plan.root))
+
+        def run(results):
+            self.launcher(
+                'mmadv.engine.training:predict_from_file',
+                config=trained.config, checkpoint=results[seg]['checkpoint'],
+                split_file=split_file(split), out_dir=out_dir,
+                work_dir=osp.join(plan.root, f'seg{tag}_predict'),
+                protocol=protocol, progress=self.progress)
+            write_meta(out_dir, format=PREDICTIONS, split=split,
+                       ann_file=osp.join(plan.data.root, split_file(split)),
+                       num_images=len(plan.data.train_names),
+                       **plan.data.metainfo, made_from=inputs(results))
+            return dict(note=f'{len(plan.data.train_names)} predictions '
+                        f'({SEG_PROTOCOLS[protocol].title})')
+
+        return self._add(
+            label, f'predictions {split}', prefix, [folder], inputs, run,
+            lambda results, result: not missing_files(
+                out_dir, plan.data.train_names, '.npz'))
 
     # ------------------------------------------------------------- rows
     def _row(self, label: str, tag: str, refinement: Optional[Refinement],
              stage1: str, make: Callable, model: Optional[str] = None
              ) -> None:
-        """The steps of a row from its maps on (``make``), and how the row
-        is read from their results."""
+        """The steps of a row from its maps on (``make``), then those of its
+        self-training rounds, and how the rows are read from their
+        results."""
         plan, settings, data = self.plan, self.plan.settings, self.plan.data
         prefix = f'{refinement.key}_' if refinement else ''
         train, scored = settings.train_split, settings.eval_split
@@ -327,9 +400,8 @@ class ConfigGraph:
         if data.scored:
             evaluations[scored] = self._evaluate(label, tag, prefix, scored,
                                                  data.eval_gt, threshold)
-        out_dir = plan.seg[tag].labels
         labels = self._labels(
-            label, 'pseudo-labels', prefix, out_dir,
+            label, 'pseudo-labels', prefix, plan.seg[tag].labels,
             osp.join(plan.root, f'maps{tag}_{train}'),
             lambda results: threshold_labeler(
                 results[threshold]['threshold'], settings.uncertain,
@@ -337,33 +409,129 @@ class ConfigGraph:
             data.train_gt if data.train_scored else None)
         seg = self._train(label, 'segmentation', prefix, f'seg{tag}',
                           plan.seg[tag], labels)
-        test = self._test(label, tag, prefix, seg) if data.scored else None
+        protocol = self._protocol(tag, rule_cfg)
 
-        def row(results: Results) -> Row:
+        def maps_fields(results: Results) -> dict:
             choice = results[threshold]
             map_miou = {split: None for split in (train, scored)}
             if data.train_scored and choice['split_miou'] is not None:
                 map_miou[train] = choice['split_miou']
             for split, title in evaluations.items():
                 map_miou[split] = results[title]['miou']
-            return Row(
-                name=label, config=plan.config,
+            return dict(
                 refinement=refinement.key if refinement else None,
-                work_dir=plan.root, data_root=data.root,
-                img_dir=data.images.img_dir,
-                img_suffix=data.images.img_suffix, train_split=train,
-                eval_split=scored, seed=plan.seed,
-                settings=settings.to_dict(),
                 stage1_checkpoint=results[stage1]['checkpoint'],
                 model_checkpoint=results[model]['checkpoint']
                 if model else None,
                 map_dirs={split: osp.join(plan.root, f'maps{tag}_{split}')
                           for split in (train, scored)},
                 map_miou=map_miou, bg_threshold=choice['threshold'],
-                threshold_rule=choice['rule'], pseudo_labels=out_dir,
-                pseudo_label_miou=results[labels]['miou'],
+                threshold_rule=choice['rule'])
+
+        self._read_row(label, tag, prefix, labels, seg, protocol,
+                       maps_fields)
+        last = (tag, seg)
+        for number in range(1, settings.self_training + 1):
+            last = self._self_training(label, tag, *last, number, prefix,
+                                       protocol, maps_fields)
+
+    def _self_training(self, label: str, tag: str, last_tag: str,
+                       last_seg: str, number: int, prefix: str,
+                       protocol: dict, parent_fields: Callable) -> tuple:
+        """The steps and row of self-training round ``number`` of the row
+        ``label`` (tag ``tag``), whose network before is that of tag
+        ``last_tag`` and step ``last_seg``: the round's tag and network
+        step."""
+        plan, settings, data = self.plan, self.plan.settings, self.plan.data
+        label_n = f'{label} + self-training' + (
+            f' x{number}' if number > 1 else '')
+        tag_n = self_training_tag(tag, number)
+        prefix = f'{prefix}st{number}_'
+        self._predictions(label_n, last_tag, prefix, last_seg)
+        labels = self._labels(
+            label_n, 'pseudo-labels', prefix, plan.seg[tag_n].labels,
+            osp.join(plan.root,
+                     f'seg{last_tag}_pred_{settings.train_split}'),
+            lambda results: dict(type='ArgmaxLabeler',
+                                 uncertain=settings.self_training_uncertain),
+            data.train_gt if data.train_scored else None)
+        seg_n = self._train(label_n, 'segmentation', prefix, f'seg{tag_n}',
+                            plan.seg[tag_n], labels)
+        key = settings.self_training_protocol
+        protocol_n = dict(
+            protocol, seg=self._protocol(tag_n, {})['seg'],
+            self_training=dict(round=number,
+                               protocol=SEG_PROTOCOLS[key].title,
+                               uncertain=settings.self_training_uncertain))
+
+        def fields(results: Results) -> dict:
+            return dict(parent_fields(results), map_dirs={}, map_miou={},
+                        bg_threshold=None,
+                        threshold_rule=f'argmax ({SEG_PROTOCOLS[key].title})',
+                        labels_from=SELF_TRAINING)
+
+        self._read_row(label_n, tag_n, prefix, labels, seg_n, protocol_n,
+                       fields)
+        return tag_n, seg_n
+
+    def full_supervision(self) -> 'ConfigGraph':
+        """The row ``<name> full supervision``: the segmentation config
+        trained on the training masks and tested under each protocol."""
+        plan = self.plan
+        label = f'{plan.name} full supervision'
+        seg = self._train(label, 'segmentation', 'full_', f'seg{FULL_TAG}',
+                          plan.seg[FULL_TAG], None)
+        protocol = dict(self._protocol(FULL_TAG, {}), full_supervision=True)
+        self._read_row(
+            label, FULL_TAG, 'full_', None, seg, protocol,
+            lambda results: dict(
+                refinement=None, stage1_checkpoint=None,
+                model_checkpoint=None, map_dirs={}, map_miou={},
+                bg_threshold=None, threshold_rule='masks',
+                labels_from=FULL))
+        return self
+
+    def _protocol(self, tag: str, rule_cfg: dict) -> dict:
+        """How the numbers of the row with ``tag`` are made (
+        :attr:`~.rows.Row.protocol`)."""
+        settings, data = self.plan.settings, self.plan.data
+        return dict(
+            train_split=settings.train_split,
+            train_images=len(data.train_names),
+            eval_split=settings.eval_split,
+            eval_images=len(data.eval_names),
+            map_scales=list(settings.scales), map_flip=settings.flip,
+            threshold_rule=dict(rule_cfg), pseudo_label_crf=settings.crf,
+            seg={key: SEG_PROTOCOLS[key].describe(self.plan.seg[tag].cfg)
+                 for key in settings.seg_protocols} if data.scored else {},
+            ignore_index=IGNORE_INDEX)
+
+    def _read_row(self, label: str, tag: str, prefix: str,
+                  labels: Optional[str], seg: str, protocol: dict,
+                  fields: Callable) -> None:
+        """Test the network of step ``seg`` (row tag ``tag``, trained on
+        the labels of step ``labels``) under each protocol, and read the
+        row ``label`` from the results: the fields every row has, and
+        ``fields(results)``."""
+        plan, settings, data = self.plan, self.plan.settings, self.plan.data
+        tests = self._tests(label, tag, prefix, seg)
+
+        def row(results: Results) -> Row:
+            scores = {key: results[title]['miou']
+                      for key, title in tests.items()}
+            return Row(
+                name=label, config=plan.config, work_dir=plan.root,
+                data_root=data.root, img_dir=data.images.img_dir,
+                img_suffix=data.images.img_suffix,
+                train_split=settings.train_split,
+                eval_split=settings.eval_split, seed=plan.seed,
+                settings=settings.to_dict(),
+                pseudo_labels=plan.seg[tag].labels,
+                pseudo_label_miou=results[labels]['miou'] if labels
+                else None,
                 seg_checkpoint=results[seg]['checkpoint'],
-                seg_miou=results[test]['miou'] if test else None,
-                step_seconds={}, versions=library_versions())
+                seg_miou=scores.get('single-scale'), step_seconds={},
+                versions=library_versions(), seg_scores=scores,
+                protocol=protocol, **fields(results))
 
         self.rows[label] = row

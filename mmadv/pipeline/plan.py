@@ -23,6 +23,8 @@ from .records import check_frozen, freeze_config
 from .settings import PipelineSettings
 
 SEG = 'seg'  # the segmentation networks' key in model_cfg_options
+# the tag of the full-supervision row's segmentation network
+FULL_TAG = '_full'
 # without evaluation masks (image labels only) the trainings validate on
 # nothing and nothing is tested: mmengine builds no val or test loop when
 # its loader, loop and evaluator are None
@@ -125,19 +127,28 @@ def _trained_on(data: Data, loaders: Sequence[str], split: str,
     }
 
 
-def _seg(plan: ConfigPlan, tag: str, options: Optional[dict]) -> Trained:
+def self_training_tag(tag: str, number: int) -> str:
+    """The tag of self-training round ``number`` of the row with
+    ``tag``."""
+    return f'{tag}_st{number}'
+
+
+def _seg(plan: ConfigPlan, tag: str, options: Optional[dict],
+         labels: Optional[str] = None) -> Trained:
     """The segmentation network of the row with ``tag``: the pseudo-label
-    folder ``pseudo_labels<tag>_<train split>`` it trains on and its
-    config ``configs/seg<tag>.py`` (tested on the eval split's masks)."""
+    folder ``pseudo_labels<tag>_<train split>`` it trains on (or
+    ``labels``) and its config ``configs/seg<tag>.py`` (tested on the eval
+    split's masks)."""
     settings, data = plan.settings, plan.data
-    labels = osp.join(plan.root,
-                      f'pseudo_labels{tag}_{settings.train_split}')
+    labels = labels or osp.join(plan.root,
+                                f'pseudo_labels{tag}_{settings.train_split}')
     merged = _trained_on(data, LOADERS, settings.train_split, labels)
     for loader in LOADERS[1:] if data.scored else ():
         merged[f'{loader}.dataset.ann_file'] = split_file(settings.eval_split)
         merged[f'{loader}.dataset.data_prefix.seg_map_path'] = data.eval_gt
-    merged.update(options or {})
-    cfg = load_config(settings.seg_config, _seeded(merged, plan.seed))
+    # the network's own options beat the run's seed
+    merged = {**_seeded(merged, plan.seed), **(options or {})}
+    cfg = load_config(settings.seg_config, merged)
     if not data.scored:
         cfg.merge_from_dict(NO_VALIDATION)
     _check_training(cfg, settings.seg_config)
@@ -181,15 +192,30 @@ def plan_config(config: str, work_dir: str, data_root: Optional[str],
     for key, refinement in settings.refinements.items():
         plan.seg[refinement.tag] = _seg(plan, refinement.tag,
                                         model_cfg_options.get(SEG))
+    for tag in list(plan.seg):
+        for number in range(1, settings.self_training + 1):
+            tag_n = self_training_tag(tag, number)
+            plan.seg[tag_n] = _seg(plan, tag_n, model_cfg_options.get(SEG))
+    if settings.full_supervision:
+        if not data.train_scored:
+            raise ConfigError(
+                f'{config}: full_supervision trains on the masks of every '
+                f'image of {settings.train_split}, and {data.train_gt} does '
+                'not hold them all')
+        plan.seg[FULL_TAG] = _seg(plan, FULL_TAG, model_cfg_options.get(SEG),
+                                  data.train_gt)
+    for key, refinement in settings.refinements.items():
         if not refinement.trains_model:
             continue
         labels = osp.join(plan.root,
                           f'{refinement.labels}_{settings.train_split}')
+        # the network's own options beat the run's seed
         options = {
-            **_trained_on(data, LOADERS[:1], settings.train_split, labels),
+            **_seeded(_trained_on(data, LOADERS[:1], settings.train_split,
+                                  labels), seed),
             **(model_cfg_options.get(key) or {})
         }
-        model_cfg = load_config(refinement.config, _seeded(options, seed))
+        model_cfg = load_config(refinement.config, options)
         _check_training(model_cfg, refinement.config)
         plan.models[key] = plan.trained(
             model_cfg, f'{refinement.model}.py',

@@ -1,15 +1,24 @@
 """The pipeline's rows: one per config and per refinement of its maps,
-typed, and the summary table of them."""
+one per self-training round of each, and the full-supervision row; typed,
+and the summary table of them."""
 import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Dict, Optional
 
 from prettytable import PrettyTable
 
+from ..engine.seg_protocols import SEG_PROTOCOLS
+
+# what a row's labels are
+MAPS, SELF_TRAINING, FULL = 'maps', 'self-training', 'full supervision'
+
 
 @dataclass
 class Row:
-    """The results of a row ``<config>`` or ``<config><refinement row>``.
+    """The results of a row ``<config>`` or ``<config><refinement row>``
+    (the labels of maps), ``<row> + self-training`` (the labels of the
+    row's segmentation network) or ``<config> full supervision`` (the
+    training masks).
 
     Scores are fractions, None where the masks to score with are not
     there (image labels only, or no training masks).
@@ -28,20 +37,32 @@ class Row:
         seed (int, optional): ``randomness.seed`` of every training.
         settings (dict): The pipeline settings
             (:meth:`~mmadv.pipeline.PipelineSettings.to_dict`).
-        stage1_checkpoint (str): The stage-1 classifier.
+        stage1_checkpoint (str, optional): The stage-1 classifier (None
+            for full supervision).
         model_checkpoint (str, optional): The refinement's model.
-        map_dirs (dict): The map folder of each split.
+        map_dirs (dict): The map folder of each split (none for
+            self-training and full supervision).
         map_miou (dict): The maps' mIoU of each split at the threshold.
-        bg_threshold (float): The background threshold.
-        threshold_rule (str): What chose it.
-        pseudo_labels (str): The pseudo-label folder.
+        bg_threshold (float, optional): The background threshold.
+        threshold_rule (str): What chose it (or what made the labels).
+        pseudo_labels (str): The pseudo-label folder (the masks for full
+            supervision).
         pseudo_label_miou (float, optional): Their mIoU on the training
             split.
         seg_checkpoint (str): The segmentation network.
-        seg_miou (float, optional): Its mIoU on the evaluation split.
+        seg_miou (float, optional): Its single-scale mIoU on the evaluation
+            split.
         step_seconds (dict): The seconds of each of its steps.
         versions (dict): The versions of the libraries that made it
             (:func:`~mmadv.utils.provenance.library_versions`).
+        labels_from (str): ``maps``, ``self-training`` or ``full
+            supervision``.
+        seg_scores (dict): The segmentation's mIoU under each test
+            protocol (:data:`~mmadv.engine.seg_protocols.SEG_PROTOCOLS`).
+        protocol (dict): How every number of the row was made: the splits
+            and their image counts, the maps' scales and flip, the
+            threshold rule, the pseudo-labels' CRF, each segmentation
+            protocol, the ignore label.
     """
 
     name: str
@@ -55,11 +76,11 @@ class Row:
     eval_split: str
     seed: Optional[int]
     settings: dict
-    stage1_checkpoint: str
+    stage1_checkpoint: Optional[str]
     model_checkpoint: Optional[str]
     map_dirs: Dict[str, str]
     map_miou: Dict[str, Optional[float]]
-    bg_threshold: float
+    bg_threshold: Optional[float]
     threshold_rule: str
     pseudo_labels: str
     pseudo_label_miou: Optional[float]
@@ -67,6 +88,9 @@ class Row:
     seg_miou: Optional[float]
     step_seconds: Dict[str, float]
     versions: Dict[str, str] = field(default_factory=dict)
+    labels_from: str = MAPS
+    seg_scores: Dict[str, Optional[float]] = field(default_factory=dict)
+    protocol: dict = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -79,47 +103,110 @@ class Row:
 
     @classmethod
     def from_dict(cls, values: dict) -> 'Row':
-        """From ``metrics.json``'s entry (one written before ``versions``
-        has none)."""
-        return cls(**{f.name: values[f.name] for f in fields(cls)
-                      if f.name in values})
+        """From ``metrics.json``'s entry (one written before ``versions``,
+        ``seg_scores`` and ``protocol`` has none: its single-scale score
+        is its ``seg_miou``)."""
+        row = cls(**{f.name: values[f.name] for f in fields(cls)
+                     if f.name in values})
+        if not row.seg_scores:
+            row.seg_scores = {'single-scale': row.seg_miou}
+        return row
+
+
+def _protocol_line(name: str, protocol: dict) -> str:
+    """The protocol of the maps and labels of row ``name``
+    (:attr:`Row.protocol`) in one line."""
+    if not protocol:
+        return (f'protocol of {name}: not recorded (written before mmadv '
+                'recorded it)')
+    rule = dict(protocol['threshold_rule'])
+    splits = (f'{protocol["train_split"]} ({protocol["train_images"]} '
+              f'images) and {protocol["eval_split"]} '
+              f'({protocol["eval_images"]} images)')
+    if protocol.get('full_supervision'):
+        labels = f'trained on the masks of {protocol["train_split"]}'
+    else:
+        labels = (
+            f'maps at scales {tuple(protocol["map_scales"])}'
+            f'{" + flip" if protocol["map_flip"] else ""}; threshold by '
+            f'{rule.pop("type")}{rule or ""}; pseudo-label CRF '
+            f'{"on" if protocol["pseudo_label_crf"] else "off"}')
+    self_training = protocol.get('self_training')
+    if self_training:
+        labels += (f'; self-training round {self_training["round"]}: argmax '
+                   f'of {self_training["protocol"]} predictions, uncertain '
+                   f'{self_training["uncertain"]} ignored')
+    return (f'protocol of {name}: {splits}; {labels}; label '
+            f'{protocol["ignore_index"]} ignored')
 
 
 def summary_table(rows: Dict[str, Row]) -> str:
     """One line per row: mIoU (%) of the maps on both splits, the
-    threshold and what chose it, the pseudo-labels and the segmentation,
-    and the seconds of its steps; ``-`` where nothing was scored, and a
-    line under the table with the libraries' versions and one for each
-    config without evaluation masks. The mIoUs are means over the classes
-    that occur in the masks or the labelling (``np.nanmean``, as mmseg's
+    threshold and what chose it, the pseudo-labels, the segmentation under
+    each test protocol any row was tested under (with, beside it, the
+    percentage of the full-supervision row's score under the same
+    protocol, where the config has one), and the seconds of its steps;
+    ``-`` where nothing was scored. Under the table: a line with each
+    set of libraries' versions, each protocol, and one for each config
+    without evaluation masks. The mIoUs are means over the classes that
+    occur in the masks or the labelling (``np.nanmean``, as mmseg's
     ``IoUMetric``), label 255 ignored."""
+    protocols = [key for key in SEG_PROTOCOLS
+                 if any(key in row.seg_scores for row in rows.values())]
     table = PrettyTable()
     table.field_names = [
         'config', 'maps mIoU (train)', 'maps mIoU (eval)', 'bg threshold',
-        'threshold by', 'pseudo-labels mIoU', 'segmentation mIoU (eval)',
+        'threshold by', 'pseudo-labels mIoU',
+        *(f'seg {SEG_PROTOCOLS[key].title}' for key in protocols),
         'seconds'
     ]
+    full = {row.work_dir: row for row in rows.values()
+            if row.labels_from == FULL}
 
     def fmt(value):
         return '-' if value is None else f'{value * 100:.2f}'
+
+    def seg_cell(row, key):
+        score = row.seg_scores.get(key)
+        ceiling = full.get(row.work_dir)
+        ceiling = ceiling.seg_scores.get(key) if ceiling else None
+        if score is None or not ceiling or row.labels_from == FULL:
+            return fmt(score)
+        return f'{fmt(score)} ({score / ceiling * 100:.0f}%)'
 
     for name, row in rows.items():
         table.add_row([
             name,
             fmt(row.map_miou.get(row.train_split)),
             fmt(row.map_miou.get(row.eval_split)),
-            f'{row.bg_threshold:.2f}', row.threshold_rule,
+            '-' if row.bg_threshold is None else f'{row.bg_threshold:.2f}',
+            row.threshold_rule,
             fmt(row.pseudo_label_miou),
-            fmt(row.seg_miou), f'{row.seconds:.0f}'
+            *(seg_cell(row, key) for key in protocols),
+            f'{row.seconds:.0f}'
         ])
+
+    def distinct(values):
+        return {json.dumps(v, sort_keys=True): v for v in values}.values()
+
     notes = [
         f'versions: {", ".join(f"{k} {v}" for k, v in versions.items())}'
-        for versions in {json.dumps(row.versions): row.versions
-                         for row in rows.values() if row.versions}.values()
+        for versions in distinct(row.versions for row in rows.values()
+                                 if row.versions)
+    ] + [
+        _protocol_line(name, row.protocol) for name, row in rows.items()
+    ] + [
+        f'segmentation {SEG_PROTOCOLS[key].title}: {text}'
+        for tests in distinct(row.protocol.get('seg', {})
+                              for row in rows.values())
+        for key, text in tests.items()
     ] + [
         f'{name}: no masks of {row.eval_split} (eval_gt_dir None): image '
         'labels only, nothing is scored'
         for name, row in rows.items() if row.settings.get('eval_gt_dir')
-        is None and row.refinement is None
+        is None and row.refinement is None and row.labels_from == MAPS
     ]
+    if full:
+        notes.append('(x%): of the full-supervision row\'s mIoU under the '
+                     'same protocol')
     return '\n'.join([table.get_string(), *notes])

@@ -47,7 +47,8 @@ def run_pipeline(configs: Sequence[str],
         work_dir (str): Where everything goes. Defaults to
             ``'work_dirs/pipeline'``.
         data_root (str, optional): Overrides the configs' data roots.
-        seed (int, optional): ``randomness.seed`` of every training.
+        seed (int, optional): ``randomness.seed`` of every training (a
+            network's own ``model_cfg_options`` seed beats it).
         cfg_options (dict, optional): Overrides of the stage-1 configs.
         model_cfg_options (dict, optional): Overrides of the other
             networks' configs, by network: ``seg`` (the segmentation

@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 from mmengine.logging import print_log
 
 from ..datasets.layout import split_file
+from ..engine.seg_protocols import SEG_PROTOCOLS, seg_protocol
 from ..evaluation.threshold_rules import build_threshold_rule
 from ..pseudo_labels.image_size import DEFAULT_MAX_PIXELS, MAX_PIXELS
 from ..pseudo_labels.labeling import check_uncertain
@@ -31,6 +32,8 @@ from ..utils.settings import Settings, setting
 # processes of a step: at least one, and not so many that the machine
 # thrashes
 WORKERS = Domain(1, 256, integer=True)
+# self-training rounds: each trains one more segmentation network per row
+ROUNDS = Domain(0, 10, integer=True)
 
 
 def threshold_labeler(bg_threshold: float,
@@ -99,6 +102,26 @@ class PipelineSettings(Settings):
     uncertain: Optional[Tuple[float, float]] = setting(
         None, '(low, high): pixels whose highest map is in [low, high) are '
         'ignored (255) in the pseudo-labels', domain=UNIT)
+    seg_protocols: Tuple[str, ...] = setting(
+        ('single-scale', ),
+        'the protocols the segmentation networks are tested under, each a '
+        f'column of the table: {", ".join(SEG_PROTOCOLS)} '
+        '(mmadv.engine.seg_protocols: multi-scale + flip, DeepLab\'s CRF)')
+    self_training: int = setting(
+        0, 'self-training rounds: each labels the training split with the '
+        'row\'s last segmentation network and trains another on the labels, '
+        'a row "<row> + self-training" (x2, x3, ...)', domain=ROUNDS)
+    self_training_protocol: str = setting(
+        'single-scale', 'the protocol of the predictions the self-training '
+        'labels are the argmax of')
+    self_training_uncertain: Optional[Tuple[float, float]] = setting(
+        None, '(low, high): pixels whose most probable label\'s probability '
+        'is in [low, high) are ignored (255) in the self-training labels',
+        domain=UNIT)
+    full_supervision: bool = setting(
+        False, 'a row "<config> full supervision": the segmentation config '
+        'trained on the training split\'s masks (every one needed), tested '
+        'under each protocol: the ceiling of the other rows')
     workers: int = setting(
         doc='processes of the label PNGs and, on the CPU, of the maps (they '
         'do not change them)',
@@ -119,8 +142,13 @@ class PipelineSettings(Settings):
         if not self.thresholds:
             raise ConfigError('thresholds must not be empty')
         build_threshold_rule(self.threshold_rule)
-        if self.uncertain is not None:
-            check_uncertain(self.uncertain)
+        for name in ('uncertain', 'self_training_uncertain'):
+            if getattr(self, name) is not None:
+                check_uncertain(getattr(self, name))
+        if not self.seg_protocols:
+            raise ConfigError('seg_protocols must not be empty')
+        for key in (*self.seg_protocols, self.self_training_protocol):
+            seg_protocol(key)
 
     @classmethod
     def from_sources(cls, *sources: Tuple[str, Optional[dict]]

@@ -26,11 +26,13 @@ from ..datasets.label_io import read_label_png, read_rgb_image, save_label_png
 from ..datasets.layout import IMG_SUFFIX
 from ..datasets.map_io import (META_FILE, folder_classes, list_map_names,
                                load_maps, map_path, read_meta, write_meta)
+from ..datasets.prediction_io import FORMAT as PREDICTIONS
+from ..datasets.prediction_io import load_prediction, prediction_path
 from ..evaluation.map_metrics import confusion_matrix, iou_summary
 from ..structures.labels import IGNORE_INDEX
 from ..utils.atomic import remove_temp_files, write_json
 from ..utils.console import progress_bar
-from ..utils.errors import InputError, MissingInputError
+from ..utils.errors import ConfigError, InputError, MissingInputError
 from ..utils.provenance import changes
 from ..utils.worker_pool import imap_unordered
 from .image_size import DEFAULT_MAX_PIXELS, check_image_sizes
@@ -65,6 +67,11 @@ class LabelJob:
         palette (list, optional): ``[r, g, b]`` of each label, the PNGs'
             colours (the data set's ``metainfo['palette']``). Defaults to
             VOC's.
+        folder_format (str): What ``map_dir`` holds, a key of
+            :data:`FOLDER_READERS`: ``'maps'`` or ``'predictions'`` (a
+            segmentation network's, for an
+            :class:`~mmadv.pseudo_labels.labeling.ArgmaxLabeler`).
+            Defaults to ``'maps'``.
     """
 
     def __init__(self,
@@ -75,7 +82,9 @@ class LabelJob:
                  img_suffix: str = IMG_SUFFIX,
                  gt_dir: Optional[str] = None,
                  num_classes: int = 21,
-                 palette: Optional[Sequence[Sequence[int]]] = None) -> None:
+                 palette: Optional[Sequence[Sequence[int]]] = None,
+                 folder_format: str = 'maps') -> None:
+        self.read = FOLDER_READERS[folder_format]
         self.map_dir = map_dir
         self.img_dir = img_dir
         self.out_dir = out_dir
@@ -121,9 +130,9 @@ class LabelJob:
         return result
 
     def _make(self, name: str) -> np.ndarray:
-        return self.labeler(*read_maps_and_image(
-            self.map_dir, self.img_dir, self.img_suffix, name,
-            self.num_classes - 1))
+        return self.labeler(*self.read(self.map_dir, self.img_dir,
+                                       self.img_suffix, name,
+                                       self.num_classes))
 
 
 def read_maps_and_image(map_dir: str, img_dir: str, img_suffix: str,
@@ -143,6 +152,36 @@ def read_maps_and_image(map_dir: str, img_dir: str, img_suffix: str,
         raise InputError(f'map size {maps.shape[1:]} of {path} != '
                          f'image size {image.shape[:2]} of {img_path}')
     return classes, maps, image
+
+
+def _read_maps(map_dir: str, img_dir: str, img_suffix: str, name: str,
+               num_labels: int) -> tuple:
+    return read_maps_and_image(map_dir, img_dir, img_suffix, name,
+                               num_labels - 1)
+
+
+def read_prediction_and_image(pred_dir: str, img_dir: str, img_suffix: str,
+                              name: str, num_labels: int) -> tuple:
+    """``(labels, probs, image)`` of image ``name``: its prediction in
+    ``pred_dir`` (:mod:`~mmadv.datasets.prediction_io`, labels below
+    ``num_labels``) and its ``(H, W, 3)`` uint8 RGB image.
+
+    Raises:
+        InputError: The prediction is not of the image's size.
+    """
+    path = prediction_path(pred_dir, name)
+    labels, probs = load_prediction(path, num_labels)
+    img_path = osp.join(img_dir, name + img_suffix)
+    image = read_rgb_image(img_path)
+    if image.shape[:2] != probs.shape[1:]:
+        raise InputError(f'prediction size {probs.shape[1:]} of {path} != '
+                         f'image size {image.shape[:2]} of {img_path}')
+    return labels, probs, image
+
+
+# how a label job reads an image of its folder, by the folder's recorded
+# format: ``read(folder, img_dir, img_suffix, name, num_labels)``
+FOLDER_READERS = {'maps': _read_maps, PREDICTIONS: read_prediction_and_image}
 
 
 def run_jobs(job: LabelJob, names: List[str],
@@ -256,6 +295,11 @@ def write_pseudo_labels(map_dir: str,
     names, source = list_map_names(map_dir, map_meta)
     if isinstance(labeler, dict):
         labeler = build_labeler(labeler)
+    folder_format = map_meta.get('format', 'maps')
+    if getattr(labeler, 'reads', 'maps') != folder_format:
+        raise ConfigError(f'{map_dir} holds {folder_format}, and '
+                          f'{type(labeler).__name__} labels '
+                          f'{getattr(labeler, "reads", "maps")}')
     if getattr(labeler, 'crf', None) is not None:
         check_image_sizes((osp.join(img_dir, name + img_suffix)
                            for name in names), max_pixels)
@@ -264,7 +308,7 @@ def write_pseudo_labels(map_dir: str,
                     map_meta=map_meta, **labeler.settings())
     classes, palette = folder_classes(map_meta)
     job = LabelJob(map_dir, img_dir, out_dir, labeler, img_suffix, gt_dir,
-                   len(classes), palette)
+                   len(classes), palette, folder_format)
     os.makedirs(out_dir, exist_ok=True)
     check_label_folder(out_dir, settings)
     num_temp = remove_temp_files(out_dir, '.png')

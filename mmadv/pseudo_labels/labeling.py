@@ -8,6 +8,9 @@ a config dict by :func:`build_labeler`: :class:`ThresholdLabeler` (the
 rule, an optional uncertain band) and
 :class:`~mmadv.pseudo_labels.affinity_labels.AffinityLabeler` (PSA's
 affinity labels); both take a dense CRF as their ``crf`` option.
+:class:`ArgmaxLabeler` labels a segmentation network's predictions
+(``reads = 'predictions'``, :mod:`~mmadv.datasets.prediction_io`) instead
+of maps.
 """
 from dataclasses import asdict
 from typing import Optional, Sequence, Tuple
@@ -16,6 +19,7 @@ import numpy as np
 import torch
 from mmseg.registry import TASK_UTILS
 
+from ..datasets.prediction_io import FORMAT as PREDICTIONS
 from ..structures.labels import (DEFAULT_BG_THRESHOLD, IGNORE_INDEX,
                                  best_class, threshold_labels)
 from ..utils.domain import UNIT
@@ -145,3 +149,53 @@ class ThresholdLabeler:
         probs = scores / np.maximum(scores.sum(0), 1e-12)
         lut = np.append(classes + 1, 0)
         return lut[np.argmax(self.crf(image, probs), axis=0)]
+
+
+@TASK_UTILS.register_module()
+class ArgmaxLabeler:
+    """The labels of a segmentation network's predictions (a self-training
+    round): each pixel's most probable label, ``y = labels[argmax_k
+    P_k]``; with ``uncertain=(low, high)``, 255 (ignore) where its
+    probability ``max_k P_k`` is in ``[low, high)``.
+
+    It reads a prediction folder (:mod:`~mmadv.datasets.prediction_io`),
+    not maps.
+
+    Args:
+        uncertain (Sequence[float], optional): ``(low, high)``, the band of
+            ignored pixels, ``0 <= low <= high <= 1``. Defaults to None.
+    """
+
+    reads = PREDICTIONS
+
+    def __init__(self, uncertain: Optional[Sequence[float]] = None) -> None:
+        self.uncertain = None if uncertain is None else check_uncertain(
+            uncertain)
+
+    def settings(self) -> dict:
+        """What a label folder records of this labeler."""
+        return dict(
+            labeler=type(self).__name__,
+            uncertain=None if self.uncertain is None else list(
+                self.uncertain))
+
+    def __call__(self,
+                 labels: np.ndarray,
+                 probs: np.ndarray,
+                 image: Optional[np.ndarray] = None) -> np.ndarray:
+        """The label of one image.
+
+        Args:
+            labels (np.ndarray): ``(K,)`` label indices of ``probs``.
+            probs (np.ndarray): ``(K, H, W)`` their probabilities.
+            image (np.ndarray, optional): Unused.
+
+        Returns:
+            np.ndarray: ``(H, W)`` uint8 labels (255 ignored).
+        """
+        label = np.asarray(labels)[np.argmax(probs, axis=0)].astype(np.uint8)
+        if self.uncertain is not None:
+            low, high = self.uncertain
+            top = np.max(probs, axis=0)
+            label[(top >= low) & (top < high)] = IGNORE_INDEX
+        return label
