@@ -116,6 +116,13 @@ SEG_PROTOCOLS: Dict[str, SegProtocol] = {
 }
 
 
+def protocol_key(tta: bool, crf: bool) -> str:
+    """The key of the protocol with (or without) ``tta`` and ``crf``, as
+    mmseg's ``tools/test.py --tta`` (and ours, ``--crf``) name it."""
+    return next(key for key, protocol in SEG_PROTOCOLS.items()
+                if protocol.tta == tta and protocol.crf == crf)
+
+
 def seg_protocol(key: str) -> SegProtocol:
     """The protocol ``key``; an error naming the known ones."""
     if key not in SEG_PROTOCOLS:
