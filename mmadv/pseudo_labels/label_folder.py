@@ -263,14 +263,18 @@ def write_pseudo_labels(map_dir: str,
     :func:`~mmadv.evaluation.map_metrics.confusion_matrix`).
 
     Args:
-        map_dir (str): A map folder (:mod:`mmadv.pseudo_labels.map_io`).
+        map_dir (str): A map folder (:mod:`mmadv.datasets.map_io`), or a
+            prediction folder (:mod:`mmadv.datasets.prediction_io`) for an
+            ``ArgmaxLabeler`` (a self-training round).
         img_dir (str): Image folder.
         out_dir (str): Folder of the label PNGs and their ``meta.json``.
         split (str): The split the maps must be of.
         labeler (dict | callable): A labeler or its config, e.g.
             ``dict(type='ThresholdLabeler', bg_threshold=0.3)`` or
             ``dict(type='AffinityLabeler', low_alpha=4, high_alpha=32,
-            crf=dict())`` (:mod:`mmadv.pseudo_labels.labeling`).
+            crf=dict())`` or ``dict(type='ArgmaxLabeler')``
+            (:mod:`mmadv.pseudo_labels.labeling`); one that labels the
+            other kind of folder is refused.
         workers (int): Processes; 1 works in this process. Defaults to 1.
         gt_dir (str, optional): Ground-truth masks to score against.
             Defaults to None.
