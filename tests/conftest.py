@@ -201,8 +201,9 @@ def load_tool(path: str):
 
 
 def readme_example() -> str:
-    """The Python block of the README's "Python API" section."""
-    section = (REPO / 'README.md').read_text().split('## Python API', 1)[1]
+    """The Python block of the README's quickstart (the demo from
+    Python)."""
+    section = (REPO / 'README.md').read_text().split('## Quickstart', 1)[1]
     return section.split('```python\n', 1)[1].split('```', 1)[0]
 
 

@@ -2,8 +2,8 @@
 # adversarial" of its README): ResNet-101 localizer, ResNet-18 adversary,
 # both from ImageNet weights, on VOC 2012 train_aug. Each value names the
 # file and argument of EADER's code it comes from; mmadv's own VOC configs
-# (configs/adv_erase_r38_voc.py) follow PSA/SEAM instead, and the README's
-# "Method knobs" table lists every difference.
+# (configs/adv_erase_r38_voc.py) follow PSA/SEAM instead, and the "Method
+# knobs" table of docs/configs.md lists every difference.
 #
 # ImageNet weights are never downloaded: put torchvision's files (the URLs
 # of EADER's models/load_models.py MODEL_URLS) at the two paths below; a

@@ -2,10 +2,11 @@
 # data_root, the classes and the label source, and list the copy with a
 # method in a config of two lines, e.g.
 #   _base_ = ['../demo/_base_/adv_erase_recipe.py', './my_data.py']
-# (README: "Bring your own data"; configs/demo/_base_/toy_objects.py is a
-# copy for the procedural toy_objects set). Every stage reads the classes
-# from here: the localizer's scores, the maps, the pseudo-labels and their
-# palette, DeepLabV3+'s num_classes and AffinityNet's labels.
+# (docs/own_data.md, "Bring your own data", and its recipe;
+# configs/demo/_base_/toy_objects.py is a copy for the procedural
+# toy_objects set). Every stage reads the classes from here: the
+# localizer's scores, the maps, the pseudo-labels and their palette,
+# DeepLabV3+'s num_classes and AffinityNet's labels.
 #
 # The layout is VOC's, under data_root:
 #   JPEGImages/<name>.jpg                  the images
@@ -17,7 +18,7 @@
 #   SegmentationClass/<name>.png           'mask': the classes present
 # Masks (label l = classes[l], 255 ignored) are read only to evaluate; the
 # pipeline's threshold_rule chooses the background threshold without them
-# (README: "The background threshold without training masks").
+# (docs/pipeline.md, "The background threshold without training masks").
 dataset_type = 'ImageLabelDataset'  # mmadv: any classes
 data_root = 'data/my_data'
 # background first; one [r, g, b] per class for the label PNGs and figures
