@@ -41,8 +41,6 @@ NOT_CODE = ('text', 'bibtex')
 NOT_RUN = re.compile(r'^<!-- not run: (\S.*\S) -->$')
 CONFIG_FILE = re.compile(r'^# (configs/\S+\.py)\b')
 FENCE = re.compile(r'^```(\S*)\s*$')
-# pages other branches write; their links are checked once they exist
-PENDING = {'docs/segmentation.md'}
 README_LINES = 250
 RECIPE_LINES = 20
 
@@ -245,8 +243,6 @@ def test_links_and_anchors_exist():
                 path, _, anchor = target.partition('#')
                 file = (folder / path).resolve() if path else REPO / page
                 name = str(file.relative_to(REPO))
-                if name in PENDING and not file.exists():
-                    continue
                 assert file.exists(), f'{page}:{number}: {target} not found'
                 if anchor:
                     assert anchor in anchors(name), (

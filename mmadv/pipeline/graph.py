@@ -460,9 +460,9 @@ class ConfigGraph:
         key = settings.self_training_protocol
         protocol_n = dict(
             protocol, seg=self._protocol(tag_n, {})['seg'],
-            self_training=dict(round=number,
-                               protocol=SEG_PROTOCOLS[key].title,
-                               uncertain=settings.self_training_uncertain))
+            self_training=dict(
+                round=number, protocol=SEG_PROTOCOLS[key].title,
+                uncertain=settings.to_dict()['self_training_uncertain']))
 
         def fields(results: Results) -> dict:
             return dict(parent_fields(results), map_dirs={}, map_miou={},

@@ -3,7 +3,7 @@ one per self-training round of each, and the full-supervision row; typed,
 and the summary table of them."""
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from prettytable import PrettyTable
 
@@ -113,11 +113,12 @@ class Row:
         return row
 
 
-def _protocol_line(name: str, protocol: dict) -> str:
-    """The protocol of the maps and labels of row ``name``
-    (:attr:`Row.protocol`) in one line."""
+def _protocol_line(names: List[str], protocol: dict) -> str:
+    """The protocol (:attr:`Row.protocol`) of the rows ``names`` in one
+    line."""
+    rows = ', '.join(names)
     if not protocol:
-        return (f'protocol of {name}: not recorded (written before mmadv '
+        return (f'protocol of {rows}: not recorded (written before mmadv '
                 'recorded it)')
     rule = dict(protocol['threshold_rule'])
     splits = (f'{protocol["train_split"]} ({protocol["train_images"]} '
@@ -136,8 +137,10 @@ def _protocol_line(name: str, protocol: dict) -> str:
         labels += (f'; self-training round {self_training["round"]}: argmax '
                    f'of {self_training["protocol"]} predictions, uncertain '
                    f'{self_training["uncertain"]} ignored')
-    return (f'protocol of {name}: {splits}; {labels}; label '
-            f'{protocol["ignore_index"]} ignored')
+    tests = '; '.join(f'{SEG_PROTOCOLS[key].title} = {text}'
+                      for key, text in protocol['seg'].items()) or 'none'
+    return (f'protocol of {rows}: {splits}; {labels}; segmentation tests: '
+            f'{tests}; label {protocol["ignore_index"]} ignored')
 
 
 def summary_table(rows: Dict[str, Row]) -> str:
@@ -147,10 +150,10 @@ def summary_table(rows: Dict[str, Row]) -> str:
     percentage of the full-supervision row's score under the same
     protocol, where the config has one), and the seconds of its steps;
     ``-`` where nothing was scored. Under the table: a line with each
-    set of libraries' versions, each protocol, and one for each config
-    without evaluation masks. The mIoUs are means over the classes that
-    occur in the masks or the labelling (``np.nanmean``, as mmseg's
-    ``IoUMetric``), label 255 ignored."""
+    set of libraries' versions, one for each protocol with its rows, and
+    one for each config without evaluation masks. The mIoUs are means over
+    the classes that occur in the masks or the labelling (``np.nanmean``,
+    as mmseg's ``IoUMetric``), label 255 ignored."""
     protocols = [key for key in SEG_PROTOCOLS
                  if any(key in row.seg_scores for row in rows.values())]
     table = PrettyTable()
@@ -186,20 +189,17 @@ def summary_table(rows: Dict[str, Row]) -> str:
             f'{row.seconds:.0f}'
         ])
 
-    def distinct(values):
-        return {json.dumps(v, sort_keys=True): v for v in values}.values()
-
+    by_protocol = {}
+    for name, row in rows.items():
+        by_protocol.setdefault(json.dumps(row.protocol, sort_keys=True),
+                               (row.protocol, []))[1].append(name)
     notes = [
         f'versions: {", ".join(f"{k} {v}" for k, v in versions.items())}'
-        for versions in distinct(row.versions for row in rows.values()
-                                 if row.versions)
+        for versions in {json.dumps(row.versions): row.versions
+                         for row in rows.values() if row.versions}.values()
     ] + [
-        _protocol_line(name, row.protocol) for name, row in rows.items()
-    ] + [
-        f'segmentation {SEG_PROTOCOLS[key].title}: {text}'
-        for tests in distinct(row.protocol.get('seg', {})
-                              for row in rows.values())
-        for key, text in tests.items()
+        _protocol_line(names, protocol)
+        for protocol, names in by_protocol.values()
     ] + [
         f'{name}: no masks of {row.eval_split} (eval_gt_dir None): image '
         'labels only, nothing is scored'

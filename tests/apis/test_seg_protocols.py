@@ -178,12 +178,21 @@ def test_the_table_shows_each_protocol_and_its_share_of_full_supervision(
     full = rows[FULL].seg_scores['single-scale']
     assert lines[FULL][6] == f'{full * 100:.2f}'
     assert lines[ST][4] == 'argmax (CRF)'
-    assert 'protocol of cam_demo: train_aug (12 images) and val (6 images)' \
-        in table
-    assert 'self-training round 1: argmax of CRF predictions, uncertain ' \
-        '[0.3, 0.4] ignored' in table
-    assert re.search(r'segmentation MS \+ flip: scales \(0\.5, 0\.75, 1\.0, '
-                     r'1\.25, 1\.5, 1\.75\) and their flips', table)
+    protocols = [line for line in table.splitlines()
+                 if line.startswith('protocol of ')]
+    assert [line.split(':')[0] for line in protocols] == [
+        f'protocol of {name}' for name in rows]
+    assert protocols[0].startswith(
+        'protocol of cam_demo: train_aug (12 images) and val (6 images); '
+        'maps at scales (1.0,); threshold by MaskSweepThreshold; '
+        'pseudo-label CRF off; segmentation tests: single-scale = the test '
+        'pipeline; MS + flip = scales (0.5, 0.75, 1.0, 1.25, 1.5, 1.75) and '
+        'their flips, mean softmax; CRF = the test pipeline; dense CRF '
+        'DeepLabCRF(iter_max=10, pos_w=3, pos_xy_std=1, bi_w=4, '
+        'bi_xy_std=67, bi_rgb_std=3); MS + flip + CRF = ')
+    assert '; self-training round 1: argmax of CRF predictions, uncertain ' \
+        '[0.3, 0.4] ignored; ' in protocols[1]
+    assert 'trained on the masks of train_aug; segmentation' in protocols[2]
 
 
 def test_metrics_json_holds_the_protocol_and_reads_back(protocol_run):
