@@ -127,7 +127,7 @@ class ConfigGraph:
             self._row(label, refinement.tag, refinement, stage1,
                       self._refined_maps(refinement, model), model)
         if settings.full_supervision:
-            self.full_supervision()
+            self._full_supervision()
         return self
 
     # ------------------------------------------------------------ steps
@@ -474,7 +474,7 @@ class ConfigGraph:
                        fields)
         return tag_n, seg_n
 
-    def full_supervision(self) -> 'ConfigGraph':
+    def _full_supervision(self) -> None:
         """The row ``<name> full supervision``: the segmentation config
         trained on the training masks and tested under each protocol."""
         plan = self.plan
@@ -489,7 +489,6 @@ class ConfigGraph:
                 model_checkpoint=None, map_dirs={}, map_miou={},
                 bg_threshold=None, threshold_rule='masks',
                 labels_from=FULL))
-        return self
 
     def _protocol(self, tag: str, rule_cfg: dict) -> dict:
         """How the numbers of the row with ``tag`` are made (

@@ -18,8 +18,8 @@ from deeplab_reference import VOC12_CRF, DenseCRF
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
-from mmadv.apis import (SEG_PROTOCOLS, ConfigError, Row, run_pipeline,
-                        summary_table)
+from mmadv.apis import (SEG_PROTOCOLS, ConfigError, PipelineSettings, Row,
+                        run_pipeline, summary_table)
 from mmadv.datasets import read_label_png
 from mmadv.datasets.prediction_io import load_prediction, prediction_path
 from mmadv.engine import init_model
@@ -69,13 +69,15 @@ def test_every_protocol_self_training_and_full_supervision_has_a_row(
 
 def test_each_score_is_the_miou_of_the_predictions_by_hand(
         protocol_run, tmp_path):
-    """Every protocol's score is the mIoU, by hand, of the predictions
-    that protocol writes (tools/test.py --out), against the val masks."""
+    """A protocol's score is the mIoU, by hand, of the predictions that
+    protocol writes (tools/test.py --out), against the val masks: the
+    plain one and the one with both flags."""
     row = protocol_run['rows'][ST]
     tool = load_tool('test.py')
     root = Path(row.data_root)
     config = str(Path(row.work_dir) / 'configs' / 'seg_st1.py')
-    for key, protocol in SEG_PROTOCOLS.items():
+    for key in ('single-scale', 'ms-flip-crf'):
+        protocol = SEG_PROTOCOLS[key]
         out = tmp_path / key
         flags = ['--tta'] * protocol.tta + ['--crf'] * protocol.crf
         metrics = tool.main([config, row.seg_checkpoint, '--out', str(out),
@@ -231,17 +233,22 @@ def test_a_rerun_does_nothing_again(protocol_run, capsys):
     (dict(self_training=1.5), 'self_training'),
     (dict(self_training_protocol='tta'), "protocol 'tta' unknown"),
     (dict(self_training_uncertain=[0.6, 0.2]), 'low <= high'),
-    (dict(full_supervision=True, train_gt_dir=None,
-          threshold_rule=dict(type='OtsuThreshold')),
-     'full_supervision trains on the masks of every image'),
 ])
-def test_bad_settings_are_refused_before_any_training(
-        protocol_run, tmp_path, options, message):
-    config = [c for c in protocol_run['demo_run']['configs'] if BASE in c]
+def test_bad_settings_are_refused(options, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
+        PipelineSettings.from_sources(('pipeline options', options))
+
+
+def test_full_supervision_without_every_mask_is_refused_before_training(
+        protocol_run, tmp_path):
+    config = [c for c in protocol_run['demo_run']['configs'] if BASE in c]
+    with pytest.raises(ConfigError, match='full_supervision trains on the '
+                       'masks of every image of train_aug'):
         run_pipeline(config, work_dir=str(tmp_path),
                      data_root=protocol_run['rows'][BASE].data_root,
-                     pipeline_options=options, **TINY)
+                     pipeline_options=dict(
+                         full_supervision=True, train_gt_dir=None,
+                         threshold_rule=dict(type='OtsuThreshold')), **TINY)
     assert not (tmp_path / BASE / 'stage1').exists()
 
 

@@ -105,3 +105,17 @@ def test_a_maps_labeler_refuses_a_prediction_folder(prediction_folder,
         write_pseudo_labels(str(folder), str(root / 'JPEGImages'),
                             str(tmp_path / 'a'), 'train_aug',
                             dict(type='ThresholdLabeler'))
+
+
+def test_the_uncertain_band_holds_low_and_not_high():
+    from mmadv.pseudo_labels.labeling import ArgmaxLabeler
+    labels = np.array([0, 3])
+    # top probabilities 0.2 (= low), 0.5 (= high), 0.35, 0.8
+    probs = np.array([[[0.2, 0.5, 0.35, 0.8]],
+                      [[0.15, 0.25, 0.3, 0.1]]], np.float32)
+    np.testing.assert_array_equal(
+        ArgmaxLabeler(uncertain=(0.2, 0.5))(labels, probs),
+        [[255, 0, 255, 0]])
+    probs[[0, 1]] = probs[[1, 0]]  # label 3 wins
+    np.testing.assert_array_equal(ArgmaxLabeler()(labels, probs),
+                                  [[3, 3, 3, 3]])
