@@ -38,9 +38,9 @@ from ..utils.errors import ConfigError, InputError, one_line
 from ..utils.instances import unique_name
 from .dataset_fit import fit_to_dataset
 from .model_loading import load_checkpoint_strict
-from .seg_protocols import seg_protocol
 from .preflight import (check_datasets, check_one_size, check_resumable,
                         check_weights)
+from .seg_protocols import seg_protocol
 
 # the checkpoints mmengine's CheckpointHook writes
 _CHECKPOINT_NAME = re.compile(r'(?:iter|epoch)_(\d+)\.pth')
@@ -233,12 +233,23 @@ def without_masks(pipeline: list) -> list:
     return kept
 
 
-def _innermost(model):
-    """The network inside a model's wrappers (DDP, a TTA model, a CRF
-    around it): the module whose weights a checkpoint holds."""
+def _images_only(dataset: dict) -> None:
+    """A test data set config read without masks, in place."""
+    dataset.pipeline = without_masks(dataset.pipeline)
+    dataset.data_prefix.pop('seg_map_path', None)
+
+
+def _tester(cfg: Config, checkpoint: str, progress: bool) -> Runner:
+    """A Runner of ``cfg``'s test loop with ``checkpoint`` loaded
+    strictly into the network inside the model's wrappers (DDP, a TTA
+    model, a CRF around it)."""
+    cfg.load_from = None
+    runner = build_runner(cfg, progress, ('test_dataloader', ))
+    model = runner.model
     while hasattr(model, 'module'):
         model = model.module
-    return model
+    load_checkpoint_strict(model, checkpoint, cfg.filename or 'the config')
+    return runner
 
 
 def test(cfg: Config,
@@ -272,21 +283,15 @@ def test(cfg: Config,
             transforms that read masks are left out.
     """
     cfg = seg_protocol(protocol).apply(cfg)
-    cfg.load_from = None
     if format_only:
         if out is None:
             raise ConfigError('format_only writes the predictions: give out')
         cfg.test_evaluator['format_only'] = True
-        dataset = cfg.test_dataloader.dataset
-        dataset.pipeline = without_masks(dataset.pipeline)
-        dataset.data_prefix.pop('seg_map_path', None)
+        _images_only(cfg.test_dataloader.dataset)
     if out is not None:
         cfg.test_evaluator['output_dir'] = out
         cfg.test_evaluator['keep_results'] = True
-    runner = build_runner(cfg, progress, ('test_dataloader', ))
-    load_checkpoint_strict(_innermost(runner.model), checkpoint,
-                           cfg.filename or 'the config')
-    metrics = runner.test()
+    metrics = _tester(cfg, checkpoint, progress).test()
     if is_main_process():
         write_json(osp.join(cfg.work_dir, 'test_metrics.json'), metrics)
     return metrics
@@ -304,16 +309,10 @@ def predict(cfg: Config,
     (:class:`~mmadv.evaluation.PredictionWriter`); masks are not read.
     Returns how many were written."""
     cfg = seg_protocol(protocol).apply(cfg)
-    cfg.load_from = None
-    dataset = cfg.test_dataloader.dataset
-    dataset.ann_file = split_file
-    dataset.data_prefix.pop('seg_map_path', None)
-    dataset.pipeline = without_masks(dataset.pipeline)
+    cfg.test_dataloader.dataset.ann_file = split_file
+    _images_only(cfg.test_dataloader.dataset)
     cfg.test_evaluator = dict(type='PredictionWriter', out_dir=out_dir)
-    runner = build_runner(cfg, progress, ('test_dataloader', ))
-    load_checkpoint_strict(_innermost(runner.model), checkpoint,
-                           cfg.filename or 'the config')
-    return runner.test()['written']
+    return _tester(cfg, checkpoint, progress).test()['written']
 
 
 def _config_file(config: str, work_dir: str) -> Config:
