@@ -1,9 +1,9 @@
 """What users call: every step of the WSSS pipeline as a function, and
 the pipeline itself (:func:`run_pipeline`), as ``mmseg.apis`` does for
 segmentation."""
-from ..engine import (SEG_PROTOCOLS, build_runner, fit_to_dataset,
-                      init_model, load_checkpoint_strict, predict,
-                      resume_checkpoint, select_device, test, train)
+from ..engine import (SEG_PROTOCOLS, build_runner, fit_to_dataset, init_model,
+                      load_checkpoint_strict, predict, resume_checkpoint,
+                      select_device, test, train)
 from ..evaluation.map_evaluation import MapEvaluation, evaluate_maps
 from ..evaluation.threshold_rules import (ThresholdChoice, ThresholdRule,
                                           build_threshold_rule,

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Dict, List
 
 from mmengine.config import Config, ConfigDict
-
 from mmseg.registry import MODELS
 
 from ..models.segmentors import DeepLabCRF, SegProbTTAModel

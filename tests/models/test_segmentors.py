@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from deeplab_reference import VOC12_CRF, DenseCRF
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
@@ -20,8 +21,6 @@ from mmadv.engine.seg_protocols import SEG_PROTOCOLS, protocol_key
 from mmadv.engine.training import without_masks
 from mmadv.models import DeepLabCRF, DenseCRFSegmentor, SegProbTTAModel
 from mmadv.utils.errors import ConfigError
-
-from conftest import REPO
 
 SEG_CONFIG = REPO / 'configs/demo/deeplabv3plus_test-resnet_demo-pseudo.py'
 H, W = 40, 52  # not multiples of the network's stride
