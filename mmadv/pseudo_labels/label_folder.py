@@ -135,6 +135,23 @@ class LabelJob:
                                        self.num_classes))
 
 
+def _with_image(path: str, arrays: tuple, what: str, img_dir: str,
+                img_suffix: str, name: str) -> tuple:
+    """``(*arrays, image)``: the arrays of ``path`` (the last ``(K, H,
+    W)``) and the ``(H, W, 3)`` uint8 RGB image of ``name``.
+
+    Raises:
+        InputError: The arrays are not of the image's size.
+    """
+    img_path = osp.join(img_dir, name + img_suffix)
+    image = read_rgb_image(img_path)
+    size = arrays[-1].shape[1:]
+    if image.shape[:2] != size:
+        raise InputError(f'{what} size {size} of {path} != image size '
+                         f'{image.shape[:2]} of {img_path}')
+    return (*arrays, image)
+
+
 def read_maps_and_image(map_dir: str, img_dir: str, img_suffix: str,
                         name: str, num_classes: int) -> tuple:
     """``(classes, maps, image)`` of image ``name``: its map file in
@@ -145,13 +162,8 @@ def read_maps_and_image(map_dir: str, img_dir: str, img_suffix: str,
         InputError: The maps are not of the image's size.
     """
     path = map_path(map_dir, name)
-    classes, maps = load_maps(path, num_classes)
-    img_path = osp.join(img_dir, name + img_suffix)
-    image = read_rgb_image(img_path)
-    if image.shape[:2] != maps.shape[1:]:
-        raise InputError(f'map size {maps.shape[1:]} of {path} != '
-                         f'image size {image.shape[:2]} of {img_path}')
-    return classes, maps, image
+    return _with_image(path, load_maps(path, num_classes), 'map', img_dir,
+                       img_suffix, name)
 
 
 def _read_maps(map_dir: str, img_dir: str, img_suffix: str, name: str,
@@ -170,13 +182,8 @@ def read_prediction_and_image(pred_dir: str, img_dir: str, img_suffix: str,
         InputError: The prediction is not of the image's size.
     """
     path = prediction_path(pred_dir, name)
-    labels, probs = load_prediction(path, num_labels)
-    img_path = osp.join(img_dir, name + img_suffix)
-    image = read_rgb_image(img_path)
-    if image.shape[:2] != probs.shape[1:]:
-        raise InputError(f'prediction size {probs.shape[1:]} of {path} != '
-                         f'image size {image.shape[:2]} of {img_path}')
-    return labels, probs, image
+    return _with_image(path, load_prediction(path, num_labels),
+                       'prediction', img_dir, img_suffix, name)
 
 
 # how a label job reads an image of its folder, by the folder's recorded
