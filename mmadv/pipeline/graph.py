@@ -529,7 +529,7 @@ class ConfigGraph:
                 pseudo_label_miou=results[labels]['miou'] if labels
                 else None,
                 seg_checkpoint=results[seg]['checkpoint'],
-                seg_miou=scores.get('single-scale'), step_seconds={},
+                step_seconds={},
                 versions=library_versions(), seg_scores=scores,
                 protocol=protocol, **fields(results))
 

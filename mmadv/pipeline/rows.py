@@ -50,8 +50,6 @@ class Row:
         pseudo_label_miou (float, optional): Their mIoU on the training
             split.
         seg_checkpoint (str): The segmentation network.
-        seg_miou (float, optional): Its single-scale mIoU on the evaluation
-            split.
         step_seconds (dict): The seconds of each of its steps.
         versions (dict): The versions of the libraries that made it
             (:func:`~mmadv.utils.provenance.library_versions`).
@@ -85,7 +83,6 @@ class Row:
     pseudo_labels: str
     pseudo_label_miou: Optional[float]
     seg_checkpoint: str
-    seg_miou: Optional[float]
     step_seconds: Dict[str, float]
     versions: Dict[str, str] = field(default_factory=dict)
     labels_from: str = MAPS
@@ -97,20 +94,26 @@ class Row:
         """The seconds of its steps."""
         return sum(self.step_seconds.values())
 
+    @property
+    def seg_miou(self) -> Optional[float]:
+        """The segmentation's single-scale mIoU on the evaluation split
+        (None when it was not tested so)."""
+        return self.seg_scores.get('single-scale')
+
     def to_dict(self) -> dict:
-        """As ``metrics.json`` holds it."""
-        return asdict(self)
+        """As ``metrics.json`` holds it, with ``seg_miou``."""
+        return dict(asdict(self), seg_miou=self.seg_miou)
 
     @classmethod
     def from_dict(cls, values: dict) -> 'Row':
         """From ``metrics.json``'s entry (one written before ``versions``,
-        ``seg_scores`` and ``protocol`` has none: its single-scale score
-        is its ``seg_miou``)."""
-        row = cls(**{f.name: values[f.name] for f in fields(cls)
-                     if f.name in values})
-        if not row.seg_scores:
-            row.seg_scores = {'single-scale': row.seg_miou}
-        return row
+        ``seg_scores`` and ``protocol`` has none: its one score,
+        ``seg_miou``, is single-scale)."""
+        if 'seg_scores' not in values:
+            values = dict(values, seg_scores={'single-scale':
+                                              values['seg_miou']})
+        return cls(**{f.name: values[f.name] for f in fields(cls)
+                      if f.name in values})
 
 
 def _protocol_line(names: List[str], protocol: dict) -> str:
@@ -154,8 +157,11 @@ def summary_table(rows: Dict[str, Row]) -> str:
     one for each config without evaluation masks. The mIoUs are means over
     the classes that occur in the masks or the labelling (``np.nanmean``,
     as mmseg's ``IoUMetric``), label 255 ignored."""
-    protocols = [key for key in SEG_PROTOCOLS
-                 if any(key in row.seg_scores for row in rows.values())]
+    # the protocols any row was tested (or was to be tested) under
+    protocols = [key for key in SEG_PROTOCOLS if any(
+        key in row.seg_scores
+        or key in row.settings.get('seg_protocols', ['single-scale'])
+        for row in rows.values())]
     table = PrettyTable()
     table.field_names = [
         'config', 'maps mIoU (train)', 'maps mIoU (eval)', 'bg threshold',

@@ -162,11 +162,20 @@ def test_console_shows_one_line_per_step(demo_run):
     notes = {(label, step): rest for label, step, rest in steps}
     assert re.match(r'0\.\d{3} \(train masks, 12 masks read, mIoU \d+\.\d\d\)',
                     notes[('adv_erase_demo', 'threshold train_aug')])
-    # the table and the versions under it, where everything is, the
-    # README's three lines: no more
-    assert len(console.splitlines()) <= len(steps) + 21
+    # the table, the versions and the protocol under it, where everything
+    # is, the README's three lines: no more
+    assert len(console.splitlines()) <= len(steps) + 22
     assert sum(line.startswith('versions: torch ')
                for line in console.splitlines()) == 1
+    # the rows share one protocol: one line names them all
+    protocols = [line for line in console.splitlines()
+                 if line.startswith('protocol of ')]
+    assert len(protocols) == 1
+    assert protocols[0].startswith(
+        f'protocol of {", ".join(demo_run["rows"])}: train_aug (12 images) '
+        'and val (6 images); maps at scales (1.0,); threshold by '
+        'MaskSweepThreshold; pseudo-label CRF off; segmentation tests: '
+        'single-scale = the test pipeline; label 255 ignored')
     for noise in ('System environment', 'Config:', 'Checkpoints will be',
                   'Iter(', 'Traceback'):
         assert noise not in console
@@ -563,19 +572,28 @@ def test_pipeline_summary_table(demo_run):
                train_split='train', eval_split='val',
                map_miou=dict(train=0.5, val=0.25), bg_threshold=0.3,
                threshold_rule='20 masks', pseudo_label_miou=None,
-               seg_miou=0.125, step_seconds={'[a] x': 1.2, '[a] y': 2.5})
+               seg_scores={'single-scale': 0.125},
+               step_seconds={'[a] x': 1.2, '[a] y': 2.5})
     table = summary_table(dict(a=Row.from_dict(row)))
     cells = [c.strip() for c in table.splitlines()[3].split('|')[1:-1]]
     assert cells == ['a', '50.00', '25.00', '0.30', '20 masks', '-',
                      '12.50', '4']
-    # under the table the versions that made the row (masks: no note)
+    # under the table the versions that made the row and its protocol
+    # (masks: no note)
     assert table.splitlines()[5:] == [
         f'versions: torch {torch.__version__}, mmengine '
         f'{mmengine.__version__}, mmseg {mmseg.__version__}, timm '
-        f'{timm.__version__}, mmadv {mmadv.__version__}']
-    # a row of a metrics.json written before the versions: no line
-    old = {key: value for key, value in row.items() if key != 'versions'}
-    assert len(summary_table(dict(a=Row.from_dict(old))).splitlines()) == 5
+        f'{timm.__version__}, mmadv {mmadv.__version__}',
+        'protocol of a: train_aug (12 images) and val (6 images); maps at '
+        'scales (1.0,); threshold by MaskSweepThreshold; pseudo-label CRF '
+        'off; segmentation tests: single-scale = the test pipeline; label '
+        '255 ignored']
+    # a row of a metrics.json written before the versions and the
+    # protocol: no versions line, the protocol not recorded
+    old = {key: value for key, value in row.items()
+           if key not in ('versions', 'protocol')}
+    assert summary_table(dict(a=Row.from_dict(old))).splitlines()[5:] == [
+        'protocol of a: not recorded (written before mmadv recorded it)']
     row['settings'] = dict(row['settings'], eval_gt_dir=None)
     assert summary_table(dict(a=Row.from_dict(row))).splitlines()[-1] == (
         'a: no masks of val (eval_gt_dir None): image labels only, nothing '
