@@ -15,7 +15,7 @@ otherwise.
 import json
 import os
 import os.path as osp
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmseg.datasets import PascalVOCDataset
@@ -78,6 +78,24 @@ def save_maps(path: str, classes: np.ndarray, maps: np.ndarray) -> None:
                             maps=maps.astype(np.float16))
 
 
+def read_npz(path: str, keys: Sequence[str], missing: str,
+             kind: str) -> tuple:
+    """The arrays ``keys`` of the ``.npz`` file ``path``.
+
+    Raises:
+        MissingInputError: ``<missing>: <path>``, no such file.
+        InputError: ``<path> is not <kind> (<why>)``: it does not read
+            (truncated, not an ``.npz``) or lacks one of the arrays.
+    """
+    if not osp.isfile(path):
+        raise MissingInputError(f'{missing}: {path}')
+    try:
+        with np.load(path) as data:
+            return tuple(data[key] for key in keys)
+    except Exception as e:  # truncated zip, not an npz, missing array
+        raise InputError(f'{path} is not {kind} ({one_line(e)})') from None
+
+
 def load_maps(path: str,
               num_classes: Optional[int] = None
               ) -> Tuple[np.ndarray, np.ndarray]:
@@ -94,14 +112,9 @@ def load_maps(path: str,
             content is not in the format: NaN or infinite values, values
             outside [0, 1], class indices out of range or repeated.
     """
-    if not osp.isfile(path):
-        raise MissingInputError(f'attention maps not found: {path}')
-    try:
-        with np.load(path) as data:
-            classes, maps = data['classes'], data['maps']
-    except Exception as e:  # truncated zip, not an npz, missing array
-        raise InputError(f'{path} is not an attention map file '
-                         f'({one_line(e)})') from None
+    classes, maps = read_npz(path, ('classes', 'maps'),
+                             'attention maps not found',
+                             'an attention map file')
     _check(path, classes, maps, num_classes)
     return classes.astype(np.int64), maps.astype(np.float32)
 

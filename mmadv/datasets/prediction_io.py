@@ -21,7 +21,8 @@ from typing import Tuple
 import numpy as np
 
 from ..utils.atomic import atomic_path
-from ..utils.errors import InputError, MissingInputError, one_line
+from ..utils.errors import InputError
+from .map_io import read_npz
 
 FORMAT = 'predictions'
 
@@ -50,14 +51,8 @@ def load_prediction(path: str,
             labels below ``num_classes``, or its probs are not (K, H, W)
             finite values in [0, 1].
     """
-    if not osp.isfile(path):
-        raise MissingInputError(f'prediction not found: {path}')
-    try:
-        with np.load(path) as data:
-            labels, probs = data['labels'], data['probs']
-    except Exception as e:  # truncated zip, not an npz, missing array
-        raise InputError(f'{path} is not a prediction file '
-                         f'({one_line(e)})') from None
+    labels, probs = read_npz(path, ('labels', 'probs'),
+                             'prediction not found', 'a prediction file')
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or \
             len(np.unique(labels)) != labels.size or labels.size and (
                 labels.min() < 0 or labels.max() >= num_classes):

@@ -458,9 +458,9 @@ class ConfigGraph:
         seg_n = self._train(label_n, 'segmentation', prefix, f'seg{tag_n}',
                             plan.seg[tag_n], labels)
         key = settings.self_training_protocol
+        # the round's network is tested as its row's (one config file)
         protocol_n = dict(
-            protocol, seg=self._protocol(tag_n, {})['seg'],
-            self_training=dict(
+            protocol, self_training=dict(
                 round=number, protocol=SEG_PROTOCOLS[key].title,
                 uncertain=settings.to_dict()['self_training_uncertain']))
 
