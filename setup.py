@@ -75,6 +75,6 @@ setup(
         'ftfy',
         'regex',
     ],
-    extras_require={'dev': ['pytest>=7.3']},
+    extras_require={'dev': ['pytest>=7.3', 'pytest-xdist>=3.5']},
     zip_safe=False,
 )

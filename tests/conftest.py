@@ -4,10 +4,17 @@ pipeline run once at tiny sizes.
 Other test files get the tree from the ``tiny_voc`` fixture, or make a
 variant with ``from conftest import make_tiny_voc``; ``demo_run`` is the
 README's Python example at tiny sizes, shared by the session.
+
+The suite runs in two processes (``-n 2``, pytest-xdist's ``--dist
+loadfile`` of setup.cfg): each test file in one of them, the files of
+``demo_run`` in the same one, each process with its share of the
+cores.
 """
 import contextlib
+import gc
 import io
 import multiprocessing
+import os
 import pathlib
 from typing import Tuple, Union
 
@@ -171,6 +178,55 @@ def make_tiny_voc(root: Union[str, pathlib.Path],
     return root
 
 
+def pytest_configure(config):
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', 1))
+    if workers > 1:  # torch's threads: this process's share of the cores
+        import torch
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+def pytest_collection_finish(session):
+    """What the test files imported (torch, mmseg, timm: some 10^5
+    objects) is left out of the garbage collector's passes from now on:
+    mmengine runs a full pass at every dataset it builds (0.2-0.3 s each
+    in this process before)."""
+    gc.collect()
+    gc.freeze()
+
+
+# the test files of ``demo_run``: their tests add rows to its work
+# directory, and run in one process
+DEMO_RUN_FILES = ('tests/apis/test_pipeline.py',
+                  'tests/apis/test_seg_protocols.py',
+                  'tests/refinements/test_refinements.py',
+                  'tests/tools/test_tools.py')
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = item.nodeid.split('::', 1)[0]
+        if 'demo_run' in item.fixturenames and path not in DEMO_RUN_FILES:
+            raise pytest.UsageError(f'{item.nodeid} uses demo_run: add '
+                                    f'{path} to DEMO_RUN_FILES (conftest)')
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's ``--dist loadfile`` (each test file in one process:
+    its module fixtures made once), with the files of ``demo_run`` as one
+    file."""
+    if config.getvalue('dist') != 'loadfile':
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class DemoRunScheduling(LoadFileScheduling):
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return 'demo_run' if path in DEMO_RUN_FILES else path
+
+    return DemoRunScheduling(config, log)
+
+
 @pytest.fixture
 def new_children():
     """A function giving the child processes started since the test began
@@ -198,6 +254,19 @@ def load_tool(path: str):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool
+
+
+def tool_error(path: str, argv: list) -> str:
+    """``tools/<path>``'s ``main(argv)`` run in this process, from the
+    repository as a user types it, ending in an error of one line (exit
+    status 1, no traceback); that line, ``<prog>: error: ...``."""
+    with pytest.MonkeyPatch.context() as patch, \
+            pytest.raises(SystemExit) as info:
+        patch.chdir(REPO)
+        load_tool(path).main(list(map(str, argv)))
+    line = info.value.code
+    assert isinstance(line, str) and '\n' not in line, line
+    return line
 
 
 def readme_example() -> str:

@@ -68,7 +68,8 @@ def tiny_options(data_root, max_iters=2, eader=False):
         'train_cfg.max_iters': max_iters,
         'train_cfg.val_interval': max_iters,
         'default_hooks.logger.interval': 1,
-        'default_hooks.checkpoint.interval': 1,
+        # one checkpoint, at the end (each is hundreds of MB for ResNet-38)
+        'default_hooks.checkpoint.interval': max_iters,
         'env_cfg.cudnn_benchmark': False,
         'randomness.seed': 0,
         **crop,

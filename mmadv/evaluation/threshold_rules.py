@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 import numpy as np
+from mmengine.registry import DefaultScope
 from mmseg.registry import TASK_UTILS
 
 from ..datasets.layout import missing_files
@@ -246,7 +247,8 @@ def build_threshold_rule(cfg: dict) -> ThresholdRule:
     """The rule of a ``threshold_rule`` config dict; a
     :class:`~mmadv.utils.errors.ConfigError` naming a bad one."""
     try:
-        rule = TASK_UTILS.build(dict(cfg))
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            rule = TASK_UTILS.build(dict(cfg))
     except ConfigError:
         raise
     except Exception as error:

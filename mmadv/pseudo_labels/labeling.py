@@ -17,6 +17,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from mmengine.registry import DefaultScope
 from mmseg.registry import TASK_UTILS
 
 from ..datasets.prediction_io import FORMAT as PREDICTIONS
@@ -55,8 +56,10 @@ def checked_maps(classes: np.ndarray,
 
 def build_labeler(cfg: dict):
     """A labeler from its config dict, e.g. ``dict(type='ThresholdLabeler',
-    bg_threshold=0.3)``."""
-    return TASK_UTILS.build(cfg)
+    bg_threshold=0.3)``, whatever the default scope (mmseg's registry,
+    where the labelers are)."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return TASK_UTILS.build(cfg)
 
 
 @TASK_UTILS.register_module()

@@ -1,3 +1,4 @@
+import importlib.util
 import os.path as osp
 
 import pytest
@@ -55,3 +56,37 @@ def test_missing_package_error(tmp_path):
     cfg_file.write_text("_base_ = ['mmseg::no_such/config.py']\n")
     with pytest.raises(FileNotFoundError):
         Config.fromfile(str(cfg_file))
+
+
+def test_config_index_gives_mmengines_entries_reading_the_index_once(
+        monkeypatch):
+    """The indexed lookup gives mmengine's own ``_get_cfg_metainfo``'s
+    entry of a stock config and its ValueError for a base file (which
+    mmengine then finds by its path), and the metafiles are read only on
+    the first lookup of a package."""
+    import mmengine.config.utils as config_utils
+    import mmengine.fileio
+    import mmseg
+    package = osp.dirname(mmseg.__file__)
+    name = STOCK_VOC_CFG  # the metafiles' names keep the suffix
+    assert config_utils._get_cfg_metainfo is package_lookup.get_cfg_metainfo
+    # mmengine's own function, from a fresh copy of its module
+    spec = importlib.util.spec_from_file_location('mmengine_config_utils',
+                                                  config_utils.__file__)
+    mmengines = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mmengines)
+    reads = []
+    load = mmengine.fileio.load
+    monkeypatch.setattr(mmengine.fileio, 'load',
+                        lambda path: reads.append(path) or load(path))
+    package_lookup.config_index.cache_clear()
+    entry = package_lookup.get_cfg_metainfo(package, name)
+    assert len(reads) == 53  # model-index.yml and its 52 metafiles
+    with pytest.raises(ValueError, match='but got _base_/default_runtime'):
+        package_lookup.get_cfg_metainfo(package, '_base_/default_runtime')
+    assert package_lookup.get_cfg_metainfo(package, name) == entry
+    assert len(reads) == 53
+    assert entry['Config'] == f'configs/{STOCK_VOC_CFG}'
+    assert entry == mmengines._get_cfg_metainfo(package, name)
+    with pytest.raises(ValueError):
+        mmengines._get_cfg_metainfo(package, '_base_/default_runtime')

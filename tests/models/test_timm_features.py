@@ -10,7 +10,10 @@ from mmseg.registry import MODELS
 import mmadv  # noqa: F401
 from mmadv.utils.errors import ConfigError, InputError, MissingInputError
 
-init_default_scope('mmseg')
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    init_default_scope('mmseg')
 
 
 @pytest.mark.parametrize('name', ['resnet18', 'resnet101'])

@@ -3,8 +3,11 @@ as the one source of the labels, and the CRF and band options."""
 import numpy as np
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 import mmadv  # noqa: F401
+from mmadv.evaluation.threshold_rules import (OtsuThreshold,
+                                              build_threshold_rule)
 from mmadv.pseudo_labels import ThresholdLabeler, build_labeler
 from mmadv.structures import best_class, threshold_labels
 
@@ -156,3 +159,13 @@ def test_built_from_config_and_settings_recorded():
     with pytest.raises(ValueError, match=r"^bg_threshold must be a number in "
                        r"\[0, 1\], got '0.3'$"):
         ThresholdLabeler('0.3')
+
+
+def test_labelers_and_rules_are_built_whatever_the_default_scope():
+    """Another default scope set (e.g. by a Runner of mmengine's): the
+    labelers and threshold rules still come from mmseg's registry."""
+    with DefaultScope.overwrite_default_scope('mmengine'):
+        assert isinstance(build_labeler(dict(type='ThresholdLabeler')),
+                          ThresholdLabeler)
+        assert isinstance(build_threshold_rule(dict(type='OtsuThreshold')),
+                          OtsuThreshold)

@@ -10,7 +10,7 @@ import typing
 
 import numpy as np
 import pytest
-from conftest import REPO, TINY, TINY_DATA, load_tool
+from conftest import REPO, TINY, TINY_DATA, load_tool, tool_error
 from test_configs import save_tiny_classifier
 from test_distributed import free_port
 
@@ -21,7 +21,8 @@ from mmadv.datasets.demo_shapes import generate_demo_voc
 
 
 def tool(*args, cwd=REPO):
-    """Run ``python tools/<args>``; the finished process."""
+    """Run ``python tools/<args>`` in a new process (the smoke test of a
+    tool; the others call its ``main(argv)``); the finished process."""
     return subprocess.run([sys.executable, osp.join(REPO, 'tools', *args[:1]),
                            *map(str, args[1:])],
                           capture_output=True, text=True, cwd=str(cwd),
@@ -45,16 +46,6 @@ def demo_args(demo_run):
     ]
 
 
-def one_line_error(result, prog):
-    """The error line of a failed tool: the whole of its stderr but for
-    log lines, ``<prog>: error: ...``."""
-    assert result.returncode == 1, result.stderr[-2000:]
-    assert 'Traceback' not in result.stderr
-    line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith(f'{prog}: error: ')
-    return line
-
-
 def test_run_demo_reruns_nothing_and_prints_one_line_per_step(demo_run):
     result = tool('run_demo.py', *demo_args(demo_run))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -72,21 +63,21 @@ def test_run_demo_reruns_nothing_and_prints_one_line_per_step(demo_run):
 
 
 def test_bad_settings_and_files_are_one_line(tmp_path):
-    line = one_line_error(
-        tool('run_pipeline.py', 'configs/demo/cam_demo.py', '--work-dir',
-             tmp_path, '--pipeline-options', 'threshold=0.3'),
-        'run_pipeline')
+    line = tool_error('run_pipeline.py', [
+        'configs/demo/cam_demo.py', '--work-dir', tmp_path,
+        '--pipeline-options', 'threshold=0.3'])
+    assert line.startswith('run_pipeline: error: ')
     assert "unknown settings ['threshold']" in line
-    line = one_line_error(
-        tool('infer_cam.py', 'configs/demo/adv_erase_demo.py',
-             tmp_path / 'none.pth', '--out-dir', tmp_path / 'maps'),
-        'infer_cam')
+    line = tool_error('infer_cam.py', [
+        'configs/demo/adv_erase_demo.py', tmp_path / 'none.pth',
+        '--out-dir', tmp_path / 'maps'])
+    assert line.startswith('infer_cam: error: ')
     assert f'cannot read checkpoint {tmp_path / "none.pth"}' in line
     assert not (tmp_path / 'maps').exists()
-    line = one_line_error(
-        tool('infer_irn.py', 'configs/demo/irn_demo.py',
-             tmp_path / 'none.pth', tmp_path / 'maps', '--out-dir',
-             tmp_path / 'maps_irn'), 'infer_irn')
+    line = tool_error('infer_irn.py', [
+        'configs/demo/irn_demo.py', tmp_path / 'none.pth', tmp_path / 'maps',
+        '--out-dir', tmp_path / 'maps_irn'])
+    assert line.startswith('infer_irn: error: ')
     assert f'cannot read checkpoint {tmp_path / "none.pth"}' in line
     assert not (tmp_path / 'maps_irn').exists()
 
@@ -96,10 +87,9 @@ def test_train_errors_of_the_user_are_one_line(tmp_path):
     no registered class, and a 0-byte image read by a DataLoader worker
     (``--debug`` and its traceback: tests/utils/test_cli.py)."""
     config = 'configs/demo/cam_demo.py'
-    line = one_line_error(
-        tool('train.py', config, '--work-dir', tmp_path / 'w',
-             '--cfg-options', 'train_dataloader.dataset.data_root=nowhere'),
-        'train')
+    line = tool_error('train.py', [
+        config, '--work-dir', tmp_path / 'w', '--cfg-options',
+        'train_dataloader.dataset.data_root=nowhere'])
     assert line == ('train: error: image list '
                     'nowhere/ImageSets/Segmentation/train_aug.txt not found')
     data = tmp_path / 'data'
@@ -108,31 +98,26 @@ def test_train_errors_of_the_user_are_one_line(tmp_path):
     data_roots = [f'{loader}.dataset.data_root={data}'
                   for loader in ('train_dataloader', 'val_dataloader',
                                  'test_dataloader')]
-    line = one_line_error(
-        tool('train.py', config, '--work-dir', tmp_path / 'w',
-             '--cfg-options', *data_roots,
-             'model.localizer.backbone.type=Nope'), 'train')
+    line = tool_error('train.py', [
+        config, '--work-dir', tmp_path / 'w', '--cfg-options', *data_roots,
+        'model.localizer.backbone.type=Nope'])
     assert line.startswith('train: error: config: Nope is not in the '
                            'mmseg::model registry (')
     empty = data / 'JPEGImages' / 'train_000000.jpg'
     empty.write_bytes(b'')
-    line = one_line_error(
-        tool('train.py', config, '--work-dir', tmp_path / 'w',
-             '--cfg-options', *data_roots,
-             'train_dataloader.num_workers=1',
-             'train_dataloader.persistent_workers=False',
-             'train_dataloader.batch_size=4', 'train_cfg.max_iters=1'),
-        'train')
+    line = tool_error('train.py', [
+        config, '--work-dir', tmp_path / 'w', '--cfg-options', *data_roots,
+        'train_dataloader.num_workers=1',
+        'train_dataloader.persistent_workers=False',
+        'train_dataloader.batch_size=4', 'train_cfg.max_iters=1'])
     # the batches' sizes are read before the Runner
     assert line.startswith(f'train: error: cannot load {empty}: cannot '
                            'identify image file')
-    line = one_line_error(
-        tool('train.py', config, '--work-dir', tmp_path / 'w',
-             '--cfg-options', *data_roots,
-             'train_dataloader.num_workers=1',
-             'train_dataloader.persistent_workers=False',
-             'train_dataloader.batch_size=1', 'train_cfg.max_iters=1'),
-        'train')
+    line = tool_error('train.py', [
+        config, '--work-dir', tmp_path / 'w', '--cfg-options', *data_roots,
+        'train_dataloader.num_workers=1',
+        'train_dataloader.persistent_workers=False',
+        'train_dataloader.batch_size=1', 'train_cfg.max_iters=1'])
     # one image a batch: the worker's error
     assert line.startswith(f'train: error: cannot load {empty} and ')
 
@@ -254,8 +239,8 @@ def test_eval_threshold_rules_compares_the_rules(demo_run, tmp_path):
     for rule in rules:
         assert f'{rule["threshold"]:.3f}' in result.stdout + result.stderr
     # without training masks, a rule that reads them is refused
-    line = one_line_error(
-        tool('eval_threshold_rules.py', *maps, '--eval-gt-dir', masks,
-             '--rules', 'OtsuThreshold', 'SubsetSweepThreshold'),
-        'eval_threshold_rules')
+    line = tool_error('eval_threshold_rules.py', [
+        *maps, '--eval-gt-dir', masks, '--rules', 'OtsuThreshold',
+        'SubsetSweepThreshold'])
+    assert line.startswith('eval_threshold_rules: error: ')
     assert 'SubsetSweepThreshold reads training masks' in line

@@ -25,7 +25,17 @@ def where(task):
             signal.getsignal(signal.SIGINT))
 
 
-def test_jobs_run_here_in_order_or_in_the_workers(new_children):
+@pytest.fixture
+def two_threads():
+    """Two torch threads here (one a process under ``pytest -n 2``), so
+    that the workers' one is theirs."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_jobs_run_here_in_order_or_in_the_workers(new_children, two_threads):
     tasks = list(range(20))
     here = (os.getpid(), torch.get_num_threads(),
             signal.getsignal(signal.SIGINT))
