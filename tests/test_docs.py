@@ -265,12 +265,12 @@ def test_docs_sections_named_in_configs_exist():
 
 
 def test_readme_install_commands_are_what_ci_runs():
-    install = ('```bash\npip install -e ".[dev]"\npython -m pytest -q tests\n'
-               '```')
+    install = ('```bash\npip install -e ".[dev]"\n'
+               'python -m pytest -q -n 2 tests\n```')
     assert install in (REPO / 'README.md').read_text()
     ci = (REPO / '.ci' / 'run').read_text().splitlines()
     assert 'pip install -e ".[dev]"' in ci
-    assert 'python -m pytest -q tests' in ci
+    assert 'python -m pytest -q -n 2 tests' in ci
 
 
 def test_scratch_folder_keeps_the_repository_clean(tmp_path):
