@@ -186,7 +186,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_finish(session):
-    """What the test files imported (torch, mmseg, timm: some 10^5
+    """What the test files imported (torch, mmseg, timm: some 4 x 10^5
     objects) is left out of the garbage collector's passes from now on:
     mmengine runs a full pass at every dataset it builds (0.2-0.3 s each
     in this process before)."""
@@ -203,6 +203,7 @@ DEMO_RUN_FILES = ('tests/apis/test_pipeline.py',
 
 
 def pytest_collection_modifyitems(items):
+    """A test of ``demo_run`` outside ``DEMO_RUN_FILES`` is refused."""
     for item in items:
         path = item.nodeid.split('::', 1)[0]
         if 'demo_run' in item.fixturenames and path not in DEMO_RUN_FILES:

@@ -61,9 +61,10 @@ def get_installed_path(package: str) -> str:
 def config_index(package_path: str) -> Dict[str, dict]:
     """``{config name: model entry}`` of every metafile that
     ``<package_path>/.mim/model-index.yml`` imports, as mmengine's
-    ``_get_cfg_metainfo`` collects them (the first entry of a config
-    name wins, e.g. ``deeplabv3plus/deeplabv3plus_r50-d8_4xb4-20k_voc12aug-
-    512x512``), read once per ``package_path``."""
+    ``_get_cfg_metainfo`` collects them (the name is the entry's
+    ``Config`` after its first folder, e.g. ``deeplabv3plus/deeplabv3plus_
+    r50-d8_4xb4-20k_voc12aug-512x512.py``; a name's first entry wins),
+    read once per ``package_path``."""
     from mmengine.fileio import load
     mim = osp.join(package_path, '.mim')
     configs: Dict[str, dict] = {}
@@ -78,7 +79,7 @@ def config_index(package_path: str) -> Dict[str, dict]:
 
 def get_cfg_metainfo(package_path: str, cfg_path: str) -> dict:
     """mmengine's ``_get_cfg_metainfo`` on :func:`config_index`: the model
-    entry of config ``cfg_path`` (no suffix) of the package.
+    entry of config ``cfg_path`` of the package.
 
     Raises:
         ValueError: No metafile names ``cfg_path`` (mmengine then takes it

@@ -73,7 +73,16 @@ def test_a_job_error_keeps_its_type_message_and_traceback(
     assert 'in fail_on_7\n' in str(error.value.__cause__)
 
 
-def test_stopping_early_kills_the_workers(new_children):
+@pytest.fixture
+def python_ctrl_c():
+    """Python's Ctrl-C (KeyboardInterrupt), also where the suite started
+    with SIGINT ignored (a shell's background job: ``nohup ... &``)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_stopping_early_kills_the_workers(new_children, python_ctrl_c):
     results = imap_unordered(time.sleep, [0.01] * 100, 2, doing)
     next(results)
     assert len(new_children()) == 2
