@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from typing import Tuple
 
 import pytest
-from conftest import load_tool
+from conftest import tool_error
 from mmengine.config import Config
 
 import mmadv  # noqa: F401
@@ -251,13 +251,6 @@ def test_threshold_rules_refuse_values_outside_their_domains(rule, message):
     assert str(info.value) == message
 
 
-def run_pipeline_tool(argv):
-    """``tools/run_pipeline.py``'s ``main(argv)``; its exit message."""
-    with pytest.raises(SystemExit) as info:
-        load_tool('run_pipeline.py').main(list(map(str, argv)))
-    return str(info.value.code)
-
-
 def test_bad_values_are_refused_by_every_route_before_any_training(
         tmp_path):
     """A config's wsss_pipeline, the Python API and the command line."""
@@ -272,7 +265,7 @@ def test_bad_values_are_refused_by_every_route_before_any_training(
                        r'\[0, 1\], got \[-1, 5\]$'):
         run_pipeline([METHOD], str(work_dir),
                      pipeline_options=dict(thresholds=[-1, 5]))
-    assert run_pipeline_tool([
+    assert tool_error('run_pipeline.py', [
         METHOD, '--work-dir', work_dir, '--pipeline-options',
         'random_walk.crf_scale=inf'
     ]) == ('run_pipeline: error: pipeline options: setting '
