@@ -3,7 +3,7 @@ import struct
 import numpy as np
 import pytest
 import torch
-from conftest import load_tool
+from conftest import load_tool, tool_error
 
 from mmadv.models.backbones.resnet38d import ResNet38d
 from mmadv.models.backbones.resnet38d_mxnet import (
@@ -252,7 +252,7 @@ def test_failed_conversion_leaves_no_output(tmp_path):
 
 def test_cli_errors_are_one_line(tmp_path):
     missing = str(tmp_path / 'ilsvrc-cls_rna-a1_cls1000_ep-0001.params')
-    with pytest.raises(SystemExit) as err:
-        convert_tool().main([missing, str(tmp_path / 'r38.pth')])
-    assert err.value.code == f'error: MXNet params file {missing} not found'
+    assert tool_error('model_converters/convert_r38_weights.py',
+                      [missing, tmp_path / 'r38.pth']) == (
+        f'error: MXNet params file {missing} not found')
     assert not (tmp_path / 'r38.pth').exists()

@@ -6,7 +6,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from conftest import load_tool
+from conftest import load_tool, tool_error
 from PIL import Image
 
 import mmadv  # noqa: F401
@@ -52,9 +52,8 @@ def test_good_data_passes_and_bad_files_are_each_one_line(demo_data,
     mask = np.array(Image.open(wrong))
     mask[0, 0] = 30
     save_label_png(str(wrong), mask)
-    with pytest.raises(SystemExit) as exit_:
-        tool.main([config, '--cfg-options', *options(root)])
-    message = exit_.value.code
+    message = tool_error('check_data.py',
+                         [config, '--cfg-options', *options(root)])
     assert message.startswith('check_data: error: 5 bad files '
                               '(train_dataloader: 3, val_dataloader: 2); '
                               'first: ')
@@ -76,10 +75,8 @@ def test_a_list_whose_every_annotation_is_missing(demo_data, tmp_path,
     for xml in (root / 'Annotations').glob('val_*.xml'):
         xml.unlink()
     config = osp.join(REPO, 'configs', 'demo', 'adv_erase_demo.py')
-    with pytest.raises(SystemExit) as exit_:
-        load_tool('check_data.py').main(
-            [config, '--cfg-options', *options(root)])
-    assert exit_.value.code == (
+    assert tool_error('check_data.py',
+                      [config, '--cfg-options', *options(root)]) == (
         'check_data: error: 1 bad files (val_dataloader: 1); first: no '
         f'valid image in {root / "ImageSets/Segmentation/val.txt"}: all 4 '
         'were left out (first: annotation '
